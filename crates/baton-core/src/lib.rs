@@ -1,0 +1,1 @@
+//! baton-core (work in progress)

@@ -1,0 +1,1 @@
+//! baton-git (work in progress)

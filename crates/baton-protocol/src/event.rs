@@ -1,0 +1,189 @@
+use crate::{AttemptStatus, EndReason, MergeItemStatus, RunId, RunStatus, TaskId, TaskStatus};
+use serde::{Deserialize, Serialize};
+
+/// The version of the event schema written by this build. Bumped when a variant changes shape.
+pub const EVENT_VERSION: u32 = 1;
+
+/// One entry of a run's append-only event log, as stored and as printed by `baton events`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Position in the global log; strictly increasing, never reused.
+    pub seq: i64,
+    /// When it was written, RFC 3339 in UTC.
+    pub time: String,
+    /// The run it belongs to.
+    pub run: RunId,
+    /// The task it concerns, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<TaskId>,
+    /// The schema version of `body`.
+    pub version: u32,
+    /// What happened.
+    #[serde(flatten)]
+    pub body: EventBody,
+}
+
+/// Which output stream of a process a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputStream {
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+/// What happened, tagged by `type` (for example `task.status`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data")]
+pub enum EventBody {
+    /// A run was created from a validated plan.
+    #[serde(rename = "run.created")]
+    RunCreated {
+        goal: String,
+        base: String,
+        base_commit: String,
+        lanes: u32,
+        tasks: usize,
+    },
+    /// A run moved from one status to another.
+    #[serde(rename = "run.status")]
+    RunStatusChanged {
+        from: RunStatus,
+        to: RunStatus,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// An engine process took ownership of the run (start or resume).
+    #[serde(rename = "run.owner")]
+    RunOwned { pid: u32, host: String },
+    /// What the reconciler found and repaired when an engine took the run over.
+    #[serde(rename = "run.reconciled")]
+    RunReconciled { actions: Vec<String> },
+    /// A task moved from one status to another.
+    #[serde(rename = "task.status")]
+    TaskStatusChanged {
+        from: TaskStatus,
+        to: TaskStatus,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// An attempt started its agent process in a lane.
+    #[serde(rename = "attempt.started")]
+    AttemptStarted {
+        attempt: u32,
+        lane: String,
+        start_commit: String,
+    },
+    /// The agent process of an attempt is running under this process group.
+    #[serde(rename = "attempt.process")]
+    AttemptProcess { attempt: u32, pid: u32, pgid: i32 },
+    /// A line of the agent's output.
+    #[serde(rename = "attempt.output")]
+    AttemptOutput {
+        attempt: u32,
+        stream: OutputStream,
+        line: String,
+    },
+    /// The agent has printed nothing for a while; it is killed at the silence limit.
+    #[serde(rename = "attempt.silence")]
+    AttemptSilence { attempt: u32, silent_ms: u64 },
+    /// The agent process ended.
+    #[serde(rename = "attempt.agent_ended")]
+    AttemptAgentEnded { attempt: u32, end: EndReason },
+    /// baton committed what the agent left.
+    #[serde(rename = "attempt.committed")]
+    AttemptCommitted {
+        attempt: u32,
+        commit: String,
+        changed_paths: Vec<String>,
+    },
+    /// A gate ran in a lane (task gates) or on a would-be merge (merge gates).
+    #[serde(rename = "gate.finished")]
+    GateFinished {
+        gate: String,
+        passed: bool,
+        end: EndReason,
+        duration_ms: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        merge_item: Option<i64>,
+    },
+    /// An attempt reached its end.
+    #[serde(rename = "attempt.status")]
+    AttemptStatusChanged {
+        attempt: u32,
+        from: AttemptStatus,
+        to: AttemptStatus,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// A merge item moved from one status to another.
+    #[serde(rename = "merge.status")]
+    MergeItemStatusChanged {
+        item: i64,
+        from: MergeItemStatus,
+        to: MergeItemStatus,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
+    },
+    /// The integration branch moved to a gate-passed merge commit.
+    #[serde(rename = "integration.advanced")]
+    IntegrationAdvanced {
+        item: i64,
+        from: String,
+        to: String,
+    },
+    /// Something a person should know about that is not a status change.
+    #[serde(rename = "warning")]
+    Warning { message: String },
+}
+
+impl EventBody {
+    /// The `type` tag, as stored in the database.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            EventBody::RunCreated { .. } => "run.created",
+            EventBody::RunStatusChanged { .. } => "run.status",
+            EventBody::RunOwned { .. } => "run.owner",
+            EventBody::RunReconciled { .. } => "run.reconciled",
+            EventBody::TaskStatusChanged { .. } => "task.status",
+            EventBody::AttemptStarted { .. } => "attempt.started",
+            EventBody::AttemptProcess { .. } => "attempt.process",
+            EventBody::AttemptOutput { .. } => "attempt.output",
+            EventBody::AttemptSilence { .. } => "attempt.silence",
+            EventBody::AttemptAgentEnded { .. } => "attempt.agent_ended",
+            EventBody::AttemptCommitted { .. } => "attempt.committed",
+            EventBody::GateFinished { .. } => "gate.finished",
+            EventBody::AttemptStatusChanged { .. } => "attempt.status",
+            EventBody::MergeItemStatusChanged { .. } => "merge.status",
+            EventBody::IntegrationAdvanced { .. } => "integration.advanced",
+            EventBody::Warning { .. } => "warning",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_round_trips_through_json_with_its_type_tag() {
+        let event = Event {
+            seq: 7,
+            time: "2026-11-23T19:00:00Z".into(),
+            run: RunId::new("r1"),
+            task: Some(TaskId::new("lexer")),
+            version: EVENT_VERSION,
+            body: EventBody::TaskStatusChanged {
+                from: TaskStatus::Pending,
+                to: TaskStatus::Running,
+                reason: None,
+            },
+        };
+        let text = serde_json::to_string(&event).unwrap();
+        assert!(text.contains(r#""type":"task.status""#), "{text}");
+        let back: Event = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, event);
+        assert_eq!(back.body.type_name(), "task.status");
+    }
+}

@@ -1,0 +1,11 @@
+//! The words every baton frontend speaks: ids, statuses, the versioned event log and the plan
+//! file schema. Wire types live here and nowhere else; `baton-core` gives them behaviour.
+
+mod event;
+mod ids;
+pub mod plan;
+mod status;
+
+pub use event::{EVENT_VERSION, Event, EventBody, OutputStream};
+pub use ids::{RunId, TaskId};
+pub use status::{AttemptStatus, EndReason, MergeItemStatus, Priority, RunStatus, TaskStatus};
