@@ -1,1 +1,26 @@
-//! baton-core (work in progress)
+//! What is a plan, and what may run next? The pure logic of baton: plan validation, claims,
+//! the task DAG, scheduling decisions, state machines and durations. No I/O, no processes.
+
+pub mod claims;
+pub mod dag;
+pub mod duration;
+pub mod overlap;
+pub mod plan;
+pub mod schedule;
+pub mod simulate;
+pub mod state;
+
+pub use claims::{Claim, ClaimError, ClaimGlob, ClaimSet, SHARED_PREFIX};
+pub use dag::{DEFAULT_ESTIMATE, Dag, parallel_efficiency};
+pub use duration::{DurationError, format_duration, parse_duration};
+pub use overlap::globs_may_overlap;
+pub use plan::{
+    AgentKind, DEFAULT_LANES, DEFAULT_TIMEOUT, Diagnostic, Gate, Plan, PlanErrors, TaskSpec,
+    did_you_mean, parse_plan,
+};
+pub use schedule::{next_to_start, tasks_to_block};
+pub use simulate::{simulate_level_barrier, simulate_list_schedule};
+pub use state::{
+    InvalidTransition, attempt_is_terminal, attempt_transition, merge_item_is_terminal,
+    merge_item_transition, run_is_terminal, run_transition, task_is_terminal, task_transition,
+};

@@ -1,1 +1,38 @@
-//! baton-exec (work in progress)
+//! baton-exec answers "how does a process stay supervised?".
+//!
+//! Every child process of baton runs through this crate: it lives in its own process
+//! group, its output is read line by line, it is killed (TERM, then KILL, whole group)
+//! on deadline, silence, cancellation or drop, and nothing of its group survives.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), baton_exec::ExecError> {
+//! use std::time::Duration;
+//! use baton_exec::{CommandSpec, ProcessEvent, spawn};
+//! use tokio_util::sync::CancellationToken;
+//!
+//! let spec = CommandSpec::shell("echo hello", "/tmp").silence(Duration::from_secs(60));
+//! let mut child = spawn(spec, CancellationToken::new())?;
+//! while let Some(event) = child.next_event().await {
+//!     if let ProcessEvent::Line { text, .. } = event {
+//!         println!("{text}");
+//!     }
+//! }
+//! let outcome = child.wait().await;
+//! println!("{}", outcome.end);
+//! # Ok(())
+//! # }
+//! ```
+
+mod captured;
+mod error;
+mod group;
+mod output;
+mod spec;
+mod supervise;
+
+pub use captured::{Captured, DEFAULT_CAPTURED_DEADLINE, run_captured};
+pub use error::ExecError;
+pub use group::{ProcessInfo, find_processes_with_env, group_alive, kill_group};
+pub use output::{CapturedOutput, MAX_LINE_BYTES};
+pub use spec::{CommandSpec, DEFAULT_GRACE, OutputCap, Stream};
+pub use supervise::{EndReason, Outcome, ProcessEvent, Supervised, spawn};

@@ -128,11 +128,7 @@ pub enum EventBody {
     },
     /// The integration branch moved to a gate-passed merge commit.
     #[serde(rename = "integration.advanced")]
-    IntegrationAdvanced {
-        item: i64,
-        from: String,
-        to: String,
-    },
+    IntegrationAdvanced { item: i64, from: String, to: String },
     /// Something a person should know about that is not a status change.
     #[serde(rename = "warning")]
     Warning { message: String },

@@ -8,4 +8,5 @@ mod status;
 
 pub use event::{EVENT_VERSION, Event, EventBody, OutputStream};
 pub use ids::{RunId, TaskId};
+pub use plan::{GateDecl, PLAN_VERSION, PlanFile, TaskFile};
 pub use status::{AttemptStatus, EndReason, MergeItemStatus, Priority, RunStatus, TaskStatus};

@@ -1,1 +1,199 @@
-//! The plan file schema (version 1). Owned by the plan work in progress.
+//! The plan file schema, version 1: the YAML a person writes, field by field, before validation.
+//!
+//! Every field a person may leave out is optional here; defaults, cross-references and value
+//! checks belong to `baton_core::plan`, which turns a [`PlanFile`] into a validated plan.
+use serde::de::{self, MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// The only plan file version this build understands.
+pub const PLAN_VERSION: u32 = 1;
+
+/// The top level of a plan file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanFile {
+    /// Schema version; must be [`PLAN_VERSION`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u32>,
+    /// What the whole run is for; required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goal: Option<String>,
+    /// Branch the run starts from; the caller's current branch when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
+    /// How many tasks may run at once (default 4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lanes: Option<u32>,
+    /// Named shell commands, in declared order.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "serialize_gates",
+        deserialize_with = "deserialize_gates"
+    )]
+    pub gates: Vec<GateDecl>,
+    /// Gates run on every would-be merge; every gate when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merge_gates: Option<Vec<String>>,
+    /// The work, one entry per task.
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub tasks: Vec<TaskFile>,
+}
+
+/// One entry of the `gates:` mapping: `name: "command"`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GateDecl {
+    /// The key, used by `gates:` and `merge_gates:` lists.
+    pub name: String,
+    /// The shell command; passes when it exits with code 0.
+    pub command: String,
+}
+
+/// One entry of the `tasks:` list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskFile {
+    /// `[a-z0-9_-]+`, unique within the plan.
+    pub id: String,
+    /// Human title; the id when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Which agent does the work; `exec` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    /// Shell command of an `exec` task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
+    /// Globs the task may change; `shared:GLOB` for a shared claim. Empty means everything.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_as_empty"
+    )]
+    pub claims: Vec<String>,
+    /// Ids of tasks that must be merged before this one starts.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_as_empty"
+    )]
+    pub deps: Vec<String>,
+    /// `high`, `medium` or `low`; `medium` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<String>,
+    /// Expected duration (humantime, e.g. `30s`), for critical-path ordering.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate: Option<String>,
+    /// Gate names run in the lane after the task.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_as_empty"
+    )]
+    pub gates: Vec<String>,
+    /// Absolute limit of the task's process (default `30m`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+    /// Kill the process after this long without output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub silence: Option<String>,
+    /// Extra attempts after a failure (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retries: Option<u32>,
+}
+
+/// Reads a list written as nothing at all (`deps:`) as an empty list.
+fn null_as_empty<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+fn serialize_gates<S: Serializer>(gates: &[GateDecl], serializer: S) -> Result<S::Ok, S::Error> {
+    let mut map = serializer.serialize_map(Some(gates.len()))?;
+    for gate in gates {
+        map.serialize_entry(&gate.name, &gate.command)?;
+    }
+    map.end()
+}
+
+fn deserialize_gates<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<GateDecl>, D::Error> {
+    struct GatesVisitor;
+
+    impl<'de> Visitor<'de> for GatesVisitor {
+        type Value = Vec<GateDecl>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a mapping of gate names to shell commands")
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut seen = BTreeSet::new();
+            let mut gates = Vec::new();
+            while let Some((name, command)) = map.next_entry::<String, String>()? {
+                if !seen.insert(name.clone()) {
+                    return Err(de::Error::custom(format!(
+                        "gate \"{name}\" is declared twice; keep one"
+                    )));
+                }
+                gates.push(GateDecl { name, command });
+            }
+            Ok(gates)
+        }
+    }
+
+    deserializer.deserialize_map(GatesVisitor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plan_file_round_trips_through_json_with_gates_in_declared_order() {
+        let plan = PlanFile {
+            version: Some(PLAN_VERSION),
+            goal: Some("split the parser".into()),
+            gates: vec![
+                GateDecl {
+                    name: "test".into(),
+                    command: "cargo test".into(),
+                },
+                GateDecl {
+                    name: "build".into(),
+                    command: "cargo build".into(),
+                },
+            ],
+            tasks: vec![TaskFile {
+                id: "lexer".into(),
+                run: Some("true".into()),
+                ..TaskFile::default()
+            }],
+            ..PlanFile::default()
+        };
+        let text = serde_json::to_string(&plan).unwrap();
+        assert!(
+            text.contains(r#""gates":{"test":"cargo test","build":"cargo build"}"#),
+            "{text}"
+        );
+        let back: PlanFile = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, plan);
+    }
+
+    #[test]
+    fn an_unknown_task_field_is_rejected() {
+        let error = serde_json::from_str::<TaskFile>(r#"{"id":"a","agnet":"exec"}"#).unwrap_err();
+        assert!(error.to_string().contains("agnet"), "{error}");
+    }
+}

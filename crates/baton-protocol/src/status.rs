@@ -127,6 +127,7 @@ impl Priority {
     }
 }
 
+#[allow(clippy::derivable_impls)] // the variants come from `text_enum!`, which cannot take `#[default]`
 impl Default for Priority {
     fn default() -> Self {
         Priority::Medium
@@ -147,6 +148,8 @@ pub enum EndReason {
     Silent { after_ms: u64 },
     /// The run was cancelled and it was killed.
     Cancelled,
+    /// Its end could not be observed (waiting on it failed).
+    Lost { error: String },
 }
 
 impl EndReason {
@@ -168,6 +171,7 @@ impl fmt::Display for EndReason {
                 write!(f, "killed after {}s without output", after_ms / 1000)
             }
             EndReason::Cancelled => f.write_str("cancelled"),
+            EndReason::Lost { error } => write!(f, "was lost ({error})"),
         }
     }
 }

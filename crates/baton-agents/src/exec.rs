@@ -1,0 +1,91 @@
+//! The `exec` agent: the task's `run` command, through `sh -c`, in the task's lane.
+
+use crate::{ENV_ATTEMPT, ENV_FEEDBACK_FILE, ENV_LANE_DIR, ENV_RUN_ID, ENV_TASK_ID};
+use baton_exec::CommandSpec;
+use baton_protocol::{RunId, TaskId};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything an adapter needs to start one attempt of a task.
+#[derive(Debug, Clone)]
+pub struct AgentRequest {
+    pub run: RunId,
+    pub task: TaskId,
+    pub attempt: u32,
+    /// The lane's worktree; the agent runs here.
+    pub lane_dir: PathBuf,
+    /// The task's `run` command.
+    pub command: String,
+    /// The previous attempt's failure, written to a file, on a retry.
+    pub feedback_file: Option<PathBuf>,
+    /// Absolute limit of the agent process.
+    pub timeout: Duration,
+    /// Silence limit (warn at half).
+    pub silence: Option<Duration>,
+    /// Where every output line is appended.
+    pub log_file: PathBuf,
+}
+
+/// The supervised command of an `exec` agent attempt.
+pub fn exec_command(request: &AgentRequest) -> CommandSpec {
+    let mut spec = CommandSpec::shell(request.command.clone(), request.lane_dir.clone())
+        .env(ENV_RUN_ID, request.run.as_str())
+        .env(ENV_TASK_ID, request.task.as_str())
+        .env(ENV_LANE_DIR, request.lane_dir.to_string_lossy())
+        .env(ENV_ATTEMPT, request.attempt.to_string())
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE")
+        .deadline(request.timeout)
+        .log_file(request.log_file.clone());
+    spec = match &request.feedback_file {
+        Some(path) => spec.env(ENV_FEEDBACK_FILE, path.to_string_lossy()),
+        None => spec.env_remove(ENV_FEEDBACK_FILE),
+    };
+    if let Some(silence) = request.silence {
+        spec = spec.silence(silence);
+    }
+    spec
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use baton_exec::{EndReason, ProcessEvent, spawn};
+    use tokio_util::sync::CancellationToken;
+
+    #[tokio::test]
+    async fn an_exec_agent_sees_its_run_task_lane_attempt_and_feedback() {
+        let lane = tempfile::tempdir().unwrap();
+        let feedback = lane.path().join("feedback.txt");
+        std::fs::write(&feedback, "gate test failed").unwrap();
+        let request = AgentRequest {
+            run: RunId::new("r9"),
+            task: TaskId::new("lexer"),
+            attempt: 2,
+            lane_dir: lane.path().to_path_buf(),
+            command: "echo $BATON_RUN_ID $BATON_TASK_ID $BATON_ATTEMPT; \
+                      test \"$BATON_LANE_DIR\" = \"$(pwd)\" && echo in-lane; \
+                      cat \"$BATON_FEEDBACK_FILE\""
+                .into(),
+            feedback_file: Some(feedback),
+            timeout: Duration::from_secs(10),
+            silence: None,
+            log_file: lane.path().join("log.txt"),
+        };
+        let mut child = spawn(exec_command(&request), CancellationToken::new()).unwrap();
+        let mut lines = Vec::new();
+        while let Some(event) = child.next_event().await {
+            if let ProcessEvent::Line { text, .. } = event {
+                lines.push(text);
+            }
+        }
+        let outcome = child.wait().await;
+        assert!(
+            matches!(outcome.end, EndReason::Exited { code: 0 }),
+            "{:?}",
+            outcome.end
+        );
+        assert_eq!(lines, vec!["r9 lexer 2", "in-lane", "gate test failed"]);
+    }
+}

@@ -1,0 +1,1 @@
+"""calc: a tiny numbers library."""

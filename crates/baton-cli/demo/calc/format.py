@@ -1,0 +1,2 @@
+def fixed(value, places=2):
+    return f"{value:.{places}f}"

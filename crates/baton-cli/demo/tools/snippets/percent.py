@@ -1,0 +1,2 @@
+def percent(ratio, places=1):
+    return f"{ratio * 100:.{places}f}%"

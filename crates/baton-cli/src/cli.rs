@@ -1,0 +1,149 @@
+//! The command line: every command, its flags and its help.
+
+use crate::bench::BenchArgs;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// baton runs a plan of tasks in parallel git lanes and integrates their results through a
+/// gated merge queue, so the integration branch only ever holds commits whose gates passed.
+///
+/// State lives in $BATON_HOME (default ~/.local/share/baton): the SQLite database baton.db, the
+/// lane pools and the logs. Exit codes: 0 completed, 1 run failed, 2 bad input or usage,
+/// 3 cancelled.
+#[derive(Debug, Parser)]
+#[command(name = "baton", version, propagate_version = true)]
+pub struct Cli {
+    /// Print machine-readable JSON (JSONL for streams) instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// The repository to work on (default: the git repository around the current directory).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub repo: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a plan: each task in its own lane, results integrated through the merge queue.
+    Run(RunArgs),
+    /// List runs, or show one run's tasks.
+    Status {
+        /// A run id (default: list all runs).
+        run: Option<String>,
+    },
+    /// Print the output log of a task's attempt.
+    Logs {
+        /// The run id.
+        run: String,
+        /// The task id.
+        task: String,
+        /// Which attempt (default: the latest).
+        #[arg(long)]
+        attempt: Option<u32>,
+        /// Keep printing as the attempt writes, until it ends.
+        #[arg(long, short)]
+        follow: bool,
+    },
+    /// Print a run's event log as JSONL.
+    Events {
+        /// The run id.
+        run: String,
+        /// Only events after this sequence number.
+        #[arg(long, default_value_t = 0, value_name = "SEQ")]
+        since: i64,
+        /// Keep printing new events until the run stops.
+        #[arg(long, short)]
+        follow: bool,
+    },
+    /// Stop a run (from any terminal) and kill its processes; `baton resume` continues it.
+    Cancel {
+        /// The run id.
+        run: String,
+    },
+    /// Continue a run after a crash, a cancel or a failure.
+    Resume {
+        /// The run id.
+        run: String,
+    },
+    /// Print a run's report: tasks, attempts, gates, merge queue, parallel efficiency.
+    Report {
+        /// The run id.
+        run: String,
+        /// Output format (`--json` is the same as `--format json`).
+        #[arg(long, value_enum, default_value_t = ReportFormat::Md)]
+        format: ReportFormat,
+    },
+    /// Check or explain a plan file.
+    Plan {
+        #[command(subcommand)]
+        command: PlanCommand,
+    },
+    /// List the lane pools' worktrees; `baton lanes prune` removes the free ones.
+    Lanes {
+        #[command(subcommand)]
+        command: Option<LanesCommand>,
+    },
+    /// Run an offline demo on a generated sample repository (about half a minute).
+    Demo {
+        /// Create the sample repository here instead of a new temporary directory.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Measure scheduling quality, dispatch latency and lane readiness.
+    Bench(BenchArgs),
+}
+
+/// `baton run` flags.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The plan file (YAML, see docs/plan.md).
+    #[arg(long, short, value_name = "FILE")]
+    pub plan: PathBuf,
+    /// How many tasks may run at once (overrides the plan's `lanes`).
+    #[arg(long, value_name = "N")]
+    pub lanes: Option<u32>,
+    /// When the run completes, move BRANCH to the result if BRANCH has not moved meanwhile.
+    #[arg(long, value_name = "BRANCH")]
+    pub into: Option<String>,
+    /// Validate the plan and show the schedule without running anything.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `baton plan` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PlanCommand {
+    /// Check a plan file against the repository; errors name file:line:col.
+    Validate {
+        /// The plan file.
+        file: PathBuf,
+    },
+    /// Show a plan's levels, critical path and lower-bound makespan.
+    Show {
+        /// The plan file.
+        file: PathBuf,
+        /// Lanes to compute the lower bound for (default: the plan's).
+        #[arg(long, value_name = "N")]
+        lanes: Option<u32>,
+    },
+}
+
+/// `baton lanes` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum LanesCommand {
+    /// Remove every lane no run holds, and anything in the pools git or baton do not track.
+    Prune,
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Markdown.
+    Md,
+    /// JSON.
+    Json,
+}

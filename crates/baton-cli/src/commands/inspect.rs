@@ -1,0 +1,257 @@
+//! `baton status`, `logs`, `events` and `report`: reading a run without changing it.
+
+use super::{known_run, open_engine, print_json};
+use crate::cli::ReportFormat;
+use crate::{Exit, exit, style};
+use baton_protocol::{AttemptStatus, RunStatus};
+use serde::Serialize;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::time::Duration;
+
+#[derive(Serialize)]
+struct RunLine {
+    id: String,
+    status: String,
+    goal: String,
+    repo: String,
+    merged: usize,
+    tasks: usize,
+    created_at: String,
+    finished_at: Option<String>,
+}
+
+#[derive(Serialize)]
+struct TaskLine {
+    id: String,
+    title: String,
+    status: String,
+    attempts: u32,
+    failures: u32,
+    lane: Option<String>,
+    merge_commit: Option<String>,
+    last_failure: Option<String>,
+}
+
+/// `baton status [RUN]`.
+pub async fn status(run: Option<&str>, json: bool) -> Result<u8, Exit> {
+    let engine = open_engine().await?;
+    let store = engine.store();
+    let Some(run) = run else {
+        let mut lines = Vec::new();
+        for row in store.runs().await? {
+            let tasks = store.tasks(&row.id).await?;
+            lines.push(RunLine {
+                id: row.id.to_string(),
+                status: row.status.to_string(),
+                goal: row.goal.clone(),
+                repo: row.repo.clone(),
+                merged: tasks
+                    .iter()
+                    .filter(|t| t.status.as_str() == "merged")
+                    .count(),
+                tasks: tasks.len(),
+                created_at: row.created_at.clone(),
+                finished_at: row.finished_at.clone(),
+            });
+        }
+        if json {
+            print_json(&lines)?;
+        } else if lines.is_empty() {
+            println!(
+                "no runs yet; start one with `baton run --plan plan.yaml` or try `baton demo`"
+            );
+        } else {
+            println!("{:<26} {:<10} {:>7}  {}", "RUN", "STATUS", "MERGED", "GOAL");
+            for line in lines {
+                println!(
+                    "{:<26} {:<10} {:>7}  {}",
+                    line.id,
+                    style::status(&line.status),
+                    format!("{}/{}", line.merged, line.tasks),
+                    line.goal
+                );
+            }
+        }
+        return Ok(exit::OK);
+    };
+    let run = known_run(&engine, run).await?;
+    let row = store.run(&run).await?;
+    let attempts = store.attempts(&run, None).await?;
+    let mut lines = Vec::new();
+    for task in store.tasks(&run).await? {
+        let lane = attempts
+            .iter()
+            .rev()
+            .find(|a| a.task_id == task.id && a.status == AttemptStatus::Running)
+            .map(|a| a.lane.clone());
+        lines.push(TaskLine {
+            id: task.id.to_string(),
+            title: task.title.clone(),
+            status: task.status.to_string(),
+            attempts: task.attempts,
+            failures: task.failures,
+            lane,
+            merge_commit: task.merge_commit.clone(),
+            last_failure: task
+                .last_failure
+                .as_deref()
+                .and_then(|f| f.lines().next())
+                .map(str::to_string),
+        });
+    }
+    if json {
+        print_json(&serde_json::json!({
+            "run": row.id,
+            "status": row.status,
+            "goal": row.goal,
+            "repo": row.repo,
+            "base": row.base_ref,
+            "integration_branch": row.integration_ref.strip_prefix("refs/heads/"),
+            "lanes": row.lanes,
+            "owner": row.lease.as_ref().map(|l| serde_json::json!({"pid": l.pid, "host": l.host})),
+            "tasks": lines,
+        }))?;
+        return Ok(exit::OK);
+    }
+    println!(
+        "run {} {} — {}\nrepo {}  base {}  lanes {}",
+        row.id,
+        style::status(row.status.as_str()),
+        row.goal,
+        row.repo,
+        row.base_ref,
+        row.lanes
+    );
+    println!(
+        "\n{:<20} {:<9} {:>8}  {:<8} {}",
+        "TASK", "STATUS", "ATTEMPTS", "LANE", "NOTE"
+    );
+    for line in lines {
+        let note = match (&line.merge_commit, &line.last_failure) {
+            (Some(commit), _) => format!("merged as {}", commit.get(..10).unwrap_or(commit)),
+            (None, Some(failure)) => failure.clone(),
+            _ => String::new(),
+        };
+        println!(
+            "{:<20} {:<9} {:>8}  {:<8} {}",
+            line.id,
+            style::status(&line.status),
+            line.attempts,
+            line.lane.unwrap_or_else(|| "-".into()),
+            note
+        );
+    }
+    Ok(exit::OK)
+}
+
+/// `baton logs RUN TASK [--attempt N] [--follow]`.
+pub async fn logs(run: &str, task: &str, attempt: Option<u32>, follow: bool) -> Result<u8, Exit> {
+    let engine = open_engine().await?;
+    let run = known_run(&engine, run).await?;
+    let task_id = baton_protocol::TaskId::new(task);
+    let attempts = engine.store().attempts(&run, Some(&task_id)).await?;
+    let chosen = match attempt {
+        Some(n) => attempts.iter().find(|a| a.number == n),
+        None => attempts.iter().max_by_key(|a| a.number),
+    };
+    let Some(chosen) = chosen else {
+        let tasks = engine.store().tasks(&run).await?;
+        let error = if tasks.iter().any(|t| t.id == task_id) {
+            match attempt {
+                Some(n) => anyhow::anyhow!("task {task} of run {run} has no attempt {n}"),
+                None => anyhow::anyhow!("task {task} of run {run} has not started yet"),
+            }
+        } else {
+            let names: Vec<String> = tasks.iter().map(|t| t.id.to_string()).collect();
+            anyhow::anyhow!(
+                "run {run} has no task {task:?} (its tasks: {})",
+                names.join(", ")
+            )
+        };
+        return Err(Exit {
+            code: exit::BAD_INPUT,
+            error,
+        });
+    };
+    let path = std::path::PathBuf::from(&chosen.log_path);
+    let number = chosen.number;
+    let mut offset = 0u64;
+    loop {
+        if let Ok(mut file) = std::fs::File::open(&path) {
+            file.seek(SeekFrom::Start(offset))?;
+            let mut buffer = Vec::new();
+            file.read_to_end(&mut buffer)?;
+            offset += buffer.len() as u64;
+            std::io::stdout().write_all(&buffer)?;
+            std::io::stdout().flush()?;
+        }
+        if !follow {
+            break;
+        }
+        let now = engine.store().attempts(&run, Some(&task_id)).await?;
+        let running = now
+            .iter()
+            .any(|a| a.number == number && a.status == AttemptStatus::Running);
+        if !running {
+            // One last read picks up what was written before it ended.
+            if let Ok(mut file) = std::fs::File::open(&path) {
+                file.seek(SeekFrom::Start(offset))?;
+                let mut buffer = Vec::new();
+                file.read_to_end(&mut buffer)?;
+                std::io::stdout().write_all(&buffer)?;
+            }
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Ok(exit::OK)
+}
+
+/// `baton events RUN [--since SEQ] [--follow]`: JSONL.
+pub async fn events(run: &str, since: i64, follow: bool) -> Result<u8, Exit> {
+    let engine = open_engine().await?;
+    let run = known_run(&engine, run).await?;
+    let mut after = since;
+    loop {
+        let batch = engine.store().events(&run, after, 1000).await?;
+        let full = batch.len() == 1000;
+        let mut out = std::io::stdout().lock();
+        for event in batch {
+            after = event.seq;
+            writeln!(out, "{}", serde_json::to_string(&event)?)?;
+        }
+        out.flush()?;
+        drop(out);
+        if full {
+            continue;
+        }
+        if !follow {
+            break;
+        }
+        let row = engine.store().run(&run).await?;
+        let active = matches!(row.status, RunStatus::Running | RunStatus::Pending);
+        if !active && row.lease.is_none() {
+            // Drain what was written before it stopped.
+            let rest = engine.store().events(&run, after, u32::MAX).await?;
+            let mut out = std::io::stdout().lock();
+            for event in rest {
+                writeln!(out, "{}", serde_json::to_string(&event)?)?;
+            }
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Ok(exit::OK)
+}
+
+/// `baton report RUN [--format md|json]`.
+pub async fn report(run: &str, format: ReportFormat) -> Result<u8, Exit> {
+    let engine = open_engine().await?;
+    let run = known_run(&engine, run).await?;
+    let report = engine.report(&run).await?;
+    match format {
+        ReportFormat::Json => print_json(&report)?,
+        ReportFormat::Md => print!("{}", report.to_markdown()),
+    }
+    Ok(exit::OK)
+}

@@ -1,0 +1,83 @@
+//! One module per group of commands; `dispatch` routes the parsed command line.
+
+mod inspect;
+mod lanes;
+mod plan;
+mod run;
+
+use crate::cli::{Cli, Command, ReportFormat};
+use crate::{Exit, exit};
+use baton_engine::{Engine, EngineError, Home};
+use baton_protocol::RunId;
+use baton_store::StoreError;
+use std::path::PathBuf;
+
+/// The exit code an engine error deserves: 2 for what the user can fix in their input.
+pub fn exit_code_of(error: &EngineError) -> u8 {
+    match error {
+        EngineError::InvalidPlan(_)
+        | EngineError::ReadPlan { .. }
+        | EngineError::Repository(_)
+        | EngineError::WrongState { .. }
+        | EngineError::Owned { .. }
+        | EngineError::Git(baton_git::GitError::NotARepository { .. })
+        | EngineError::Store(StoreError::NoSuchRun(_)) => exit::BAD_INPUT,
+        _ => exit::FAILED,
+    }
+}
+
+/// Opens the engine on `$BATON_HOME`.
+pub async fn open_engine() -> Result<Engine, Exit> {
+    Ok(Engine::open(Home::from_env()).await?)
+}
+
+/// The directory named by `--repo`, or the current one.
+pub fn repo_dir(cli_repo: &Option<PathBuf>) -> PathBuf {
+    cli_repo.clone().unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// A run id given on the command line, checked to exist.
+pub async fn known_run(engine: &Engine, text: &str) -> Result<RunId, Exit> {
+    let id = RunId::new(text);
+    engine
+        .store()
+        .run(&id)
+        .await
+        .map_err(|e| Exit::from(EngineError::from(e)))?;
+    Ok(id)
+}
+
+/// Runs the command; returns the exit code.
+pub async fn dispatch(cli: Cli) -> Result<u8, Exit> {
+    let json = cli.json;
+    match cli.command {
+        Command::Run(args) => run::run(&cli.repo, &args, json).await,
+        Command::Resume { run } => run::resume(&run, json).await,
+        Command::Cancel { run } => run::cancel(&run, json).await,
+        Command::Demo { dir } => run::demo(dir, json).await,
+        Command::Status { run } => inspect::status(run.as_deref(), json).await,
+        Command::Logs {
+            run,
+            task,
+            attempt,
+            follow,
+        } => inspect::logs(&run, &task, attempt, follow).await,
+        Command::Events { run, since, follow } => inspect::events(&run, since, follow).await,
+        Command::Report { run, format } => {
+            let format = if json { ReportFormat::Json } else { format };
+            inspect::report(&run, format).await
+        }
+        Command::Plan { command } => plan::plan(&cli.repo, command, json).await,
+        Command::Lanes { command } => lanes::lanes(command, json).await,
+        Command::Bench(args) => {
+            crate::bench::run_bench(&args).await?;
+            Ok(exit::OK)
+        }
+    }
+}
+
+/// Prints a value as pretty JSON on stdout.
+pub fn print_json(value: &impl serde::Serialize) -> Result<(), Exit> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}

@@ -1,0 +1,171 @@
+//! `baton plan validate` and `baton plan show` (also `baton run --dry-run`).
+
+use super::{print_json, repo_dir};
+use crate::cli::PlanCommand;
+use crate::{Exit, exit, style};
+use baton_core::{Plan, format_duration, parse_plan, simulate_list_schedule};
+use baton_engine::{EngineError, validate_plan};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// `baton plan ...`.
+pub async fn plan(repo: &Option<PathBuf>, command: PlanCommand, json: bool) -> Result<u8, Exit> {
+    match command {
+        PlanCommand::Validate { file } => {
+            let checked = validate_plan(&repo_dir(repo), &file).await?;
+            let levels = checked.plan.dag().levels().len();
+            if json {
+                print_json(&serde_json::json!({
+                    "plan": file,
+                    "valid": true,
+                    "tasks": checked.plan.tasks.len(),
+                    "levels": levels,
+                    "base": checked.base,
+                    "base_commit": checked.base_commit.to_string(),
+                }))?;
+            } else {
+                println!(
+                    "{} {}: {} tasks in {levels} levels, base {} ({})",
+                    style::good("ok"),
+                    file.display(),
+                    checked.plan.tasks.len(),
+                    checked.base,
+                    checked.base_commit.as_str().get(..10).unwrap_or("")
+                );
+            }
+            Ok(exit::OK)
+        }
+        PlanCommand::Show { file, lanes } => show_plan_file(&file, lanes, json).await,
+    }
+}
+
+/// `baton run --dry-run`: validate against the repository, then show.
+pub async fn show_plan(
+    repo: &Option<PathBuf>,
+    file: &Path,
+    lanes: Option<u32>,
+    json: bool,
+) -> Result<u8, Exit> {
+    validate_plan(&repo_dir(repo), file).await?;
+    show_plan_file(file, lanes, json).await
+}
+
+async fn show_plan_file(file: &Path, lanes: Option<u32>, json: bool) -> Result<u8, Exit> {
+    let source = tokio::fs::read_to_string(file)
+        .await
+        .map_err(|source| EngineError::ReadPlan {
+            path: file.to_path_buf(),
+            source,
+        })?;
+    let plan = parse_plan(&source, &file.display().to_string())
+        .map_err(|e| EngineError::InvalidPlan(e.to_string()))?;
+    let lanes = lanes.unwrap_or(plan.lanes).max(1);
+    describe(&plan, lanes, json)?;
+    Ok(exit::OK)
+}
+
+fn describe(plan: &Plan, lanes: u32, json: bool) -> Result<(), Exit> {
+    let dag = plan.dag();
+    let k = usize::try_from(lanes).unwrap_or(1);
+    let (path, critical) = dag.critical_path();
+    let work = dag.total_work();
+    let bound = dag.lower_bound_makespan(k);
+    let durations: BTreeMap<_, _> = plan
+        .tasks
+        .iter()
+        .map(|t| (t.id.clone(), dag.estimate(&t.id)))
+        .collect();
+    let predicted = simulate_list_schedule(plan, &dag, k, &durations);
+    let unestimated: Vec<String> = plan
+        .tasks
+        .iter()
+        .filter(|t| t.estimate.is_none())
+        .map(|t| t.id.to_string())
+        .collect();
+    let levels: Vec<Vec<String>> = dag
+        .levels()
+        .iter()
+        .map(|level| level.iter().map(|t| t.to_string()).collect())
+        .collect();
+    let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    if json {
+        print_json(&serde_json::json!({
+            "goal": plan.goal,
+            "lanes": lanes,
+            "levels": levels,
+            "critical_path": path.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
+            "critical_path_ms": ms(critical),
+            "total_work_ms": ms(work),
+            "lower_bound_makespan_ms": ms(bound),
+            "predicted_makespan_ms": ms(predicted),
+            "unestimated_tasks": unestimated,
+            "tasks": plan.tasks.iter().map(|t| serde_json::json!({
+                "id": t.id,
+                "title": t.title,
+                "priority": t.priority,
+                "estimate_ms": t.estimate.map(ms),
+                "deps": t.deps,
+                "claims": t.claims.as_strings(),
+                "gates": t.gates,
+                "retries": t.retries,
+                "remaining_path_ms": ms(dag.remaining_path(&t.id)),
+            })).collect::<Vec<_>>(),
+        }))?;
+        return Ok(());
+    }
+    println!("{} {}", style::bold("plan:"), plan.goal);
+    println!("{} tasks, {lanes} lanes\n", plan.tasks.len());
+    for (n, level) in levels.iter().enumerate() {
+        println!("level {n}: {}", level.join(", "));
+    }
+    println!();
+    println!(
+        "{:<20} {:<7} {:>8} {:>10}  {:<20} {}",
+        "TASK", "PRIO", "ESTIMATE", "REMAINING", "DEPS", "CLAIMS"
+    );
+    for task in &plan.tasks {
+        println!(
+            "{:<20} {:<7} {:>8} {:>10}  {:<20} {}",
+            task.id.as_str(),
+            task.priority.as_str(),
+            task.estimate
+                .map(format_duration)
+                .unwrap_or_else(|| "-".into()),
+            format_duration(dag.remaining_path(&task.id)),
+            task.deps
+                .iter()
+                .map(|d| d.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+            task.claims.as_strings().join(" ")
+        );
+    }
+    println!();
+    println!(
+        "critical path: {} ({})",
+        path.iter()
+            .map(|t| t.as_str())
+            .collect::<Vec<_>>()
+            .join(" -> "),
+        format_duration(critical)
+    );
+    println!("total work: {}", format_duration(work));
+    println!(
+        "lower-bound makespan with {lanes} lanes: {} (max of work/lanes and critical path)",
+        format_duration(bound)
+    );
+    println!(
+        "predicted makespan with baton's scheduler: {}",
+        format_duration(predicted)
+    );
+    if !unestimated.is_empty() {
+        println!(
+            "{} no estimate for {}; assumed {} each",
+            style::warn("note:"),
+            unestimated.join(", "),
+            format_duration(baton_core::DEFAULT_ESTIMATE)
+        );
+    }
+    Ok(())
+}

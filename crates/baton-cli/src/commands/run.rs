@@ -1,0 +1,207 @@
+//! `baton run`, `resume`, `cancel` and `demo`: the commands that drive runs.
+
+use super::{known_run, open_engine, print_json, repo_dir};
+use crate::cli::RunArgs;
+use crate::display::{self, Mode};
+use crate::{Exit, exit, style};
+use baton_engine::{CancelOutcome, Delivery, Engine, RunRequest, RunResult};
+use baton_protocol::{RunId, RunStatus};
+use std::path::PathBuf;
+use tokio_util::sync::CancellationToken;
+
+/// `baton run --plan FILE`.
+pub async fn run(repo: &Option<PathBuf>, args: &RunArgs, json: bool) -> Result<u8, Exit> {
+    if args.dry_run {
+        return super::plan::show_plan(repo, &args.plan, args.lanes, json).await;
+    }
+    let engine = open_engine().await?;
+    let mode = Mode::pick(json);
+    let request = RunRequest {
+        repo_dir: repo_dir(repo),
+        plan_path: args.plan.clone(),
+        lanes: args.lanes,
+        into: args.into.clone(),
+    };
+    let run = engine.create_run(&request).await?;
+    drive_and_report(&engine, &run, mode).await
+}
+
+/// `baton resume RUN`.
+pub async fn resume(run: &str, json: bool) -> Result<u8, Exit> {
+    let engine = open_engine().await?;
+    let run = known_run(&engine, run).await?;
+    drive_and_report(&engine, &run, Mode::pick(json)).await
+}
+
+/// Drives a run with live output; Ctrl-C (or SIGTERM) cancels it, leaving it resumable.
+pub async fn drive_and_report(engine: &Engine, run: &RunId, mode: Mode) -> Result<u8, Exit> {
+    let cancel = CancellationToken::new();
+    let signals = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = async {
+                    match term.as_mut() {
+                        Some(term) => { term.recv().await; }
+                        None => std::future::pending::<()>().await,
+                    }
+                } => {}
+            }
+            eprintln!("baton: stopping (the run stays resumable)...");
+            cancel.cancel();
+        })
+    };
+    let stop_display = CancellationToken::new();
+    let shown = tokio::spawn(display::show(
+        engine.clone(),
+        run.clone(),
+        mode,
+        stop_display.clone(),
+    ));
+    // Let the display subscribe before the engine starts publishing.
+    tokio::task::yield_now().await;
+    let result = engine.drive(run, cancel).await;
+    stop_display.cancel();
+    let _ = shown.await;
+    signals.abort();
+    let result = result?;
+    if mode != Mode::Json {
+        summarize(engine, &result).await?;
+    }
+    Ok(match result.status {
+        RunStatus::Completed => exit::OK,
+        RunStatus::Cancelled => exit::CANCELLED,
+        _ => exit::FAILED,
+    })
+}
+
+async fn summarize(engine: &Engine, result: &RunResult) -> Result<(), Exit> {
+    let report = engine.report(&result.run).await?;
+    let merged = report.tasks.iter().filter(|t| t.status == "merged").count();
+    eprintln!(
+        "\nrun {} {}: {merged}/{} tasks merged in {}, parallel efficiency {:.2}",
+        result.run,
+        style::status(result.status.as_str()),
+        report.tasks.len(),
+        baton_core::format_duration(std::time::Duration::from_millis(report.duration_ms)),
+        report.efficiency.ratio
+    );
+    match &result.delivery {
+        Some(Delivery::Left { branch, command }) => {
+            eprintln!("the result is on {branch}; to take it: {command}");
+        }
+        Some(Delivery::Moved { branch, to, .. }) => {
+            eprintln!("{branch} now points at {}", to.get(..10).unwrap_or(to));
+        }
+        Some(Delivery::Refused {
+            branch,
+            reason,
+            command,
+        }) => {
+            eprintln!(
+                "{} {branch} was left alone: {reason}; to take the result: {command}",
+                style::warn("note:")
+            );
+        }
+        None => {}
+    }
+    match result.status {
+        RunStatus::Failed => eprintln!(
+            "see `baton report {0}` for what failed; `baton resume {0}` tries the failed tasks again",
+            result.run
+        ),
+        RunStatus::Cancelled => eprintln!("`baton resume {}` continues it", result.run),
+        _ => {}
+    }
+    Ok(())
+}
+
+/// `baton cancel RUN`.
+pub async fn cancel(run: &str, json: bool) -> Result<u8, Exit> {
+    let engine = open_engine().await?;
+    let run = known_run(&engine, run).await?;
+    let outcome = engine.cancel(&run).await?;
+    if json {
+        let killed = match &outcome {
+            CancelOutcome::MarkedCancelled { killed } => killed.clone(),
+            CancelOutcome::StoppedByOwner => Vec::new(),
+        };
+        print_json(&serde_json::json!({
+            "run": run,
+            "status": "cancelled",
+            "stopped_by_owner": outcome == CancelOutcome::StoppedByOwner,
+            "killed": killed,
+        }))?;
+    } else {
+        match outcome {
+            CancelOutcome::StoppedByOwner => {
+                eprintln!("run {run} cancelled; `baton resume {run}` continues it")
+            }
+            CancelOutcome::MarkedCancelled { killed } => {
+                for line in killed {
+                    eprintln!("{line}");
+                }
+                eprintln!(
+                    "run {run} (no live owner) marked cancelled; `baton resume {run}` continues it"
+                );
+            }
+        }
+    }
+    Ok(exit::OK)
+}
+
+/// `baton demo`: a sample repository, a plan of eight tasks, three lanes, the report.
+pub async fn demo(dir: Option<PathBuf>, json: bool) -> Result<u8, Exit> {
+    let dir = match dir {
+        Some(dir) => {
+            std::fs::create_dir_all(&dir)?;
+            dir
+        }
+        None => tempfile::Builder::new()
+            .prefix("baton-demo-")
+            .tempdir()?
+            .keep(),
+    };
+    let project = crate::demo::create_demo_project(&dir).await?;
+    // The demo keeps its state beside the sample so it never touches the user's runs.
+    let home = baton_engine::Home::new(dir.join("baton-home"));
+    let engine = Engine::open(home).await?;
+    let request = RunRequest {
+        repo_dir: project.repo.clone(),
+        plan_path: project.plan.clone(),
+        lanes: Some(3),
+        into: None,
+    };
+    let run = engine.create_run(&request).await?;
+    let code = drive_and_report(&engine, &run, Mode::pick(json)).await?;
+    if json {
+        print_json(&engine.report(&run).await?)?;
+        return Ok(code);
+    }
+    println!("{}", engine.report(&run).await?.to_markdown());
+    let git = baton_git::Git::discover(&project.repo).await?;
+    let integration = format!("refs/heads/baton/{run}/integration");
+    let base = engine.store().run(&run).await?.base_commit;
+    println!("## Integration branch log (baton/{run}/integration)\n");
+    for commit in git.commits(&format!("{base}..{integration}")).await? {
+        let kind = if commit.parents.len() > 1 {
+            "merge "
+        } else {
+            "      "
+        };
+        println!(
+            "{} {kind}{}",
+            commit.oid.as_str().get(..10).unwrap_or(commit.oid.as_str()),
+            commit.subject
+        );
+    }
+    println!(
+        "\nsample repository: {}\nstate: BATON_HOME={} baton status {run}",
+        project.repo.display(),
+        dir.join("baton-home").display()
+    );
+    Ok(code)
+}

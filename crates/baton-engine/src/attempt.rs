@@ -1,0 +1,321 @@
+//! One attempt at a task: a lane at the integration head, the agent under supervision, a commit
+//! of what it left, territory enforcement, the task's gates, then the merge queue.
+
+use crate::EngineError;
+use crate::context::RunCtx;
+use crate::failpoint::fail_point;
+use crate::gates::{GateSite, run_gates};
+use crate::lanes::HeldLane;
+use crate::supervise::{Lines, end_reason, run_supervised};
+use baton_agents::{AgentRequest, exec_command};
+use baton_git::Oid;
+use baton_protocol::{TaskId, TaskStatus};
+use baton_store::AttemptRow;
+use std::sync::Arc;
+
+/// How an attempt ended, as the driver needs to know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AttemptEnd {
+    /// Passed its gates; a merge item is queued.
+    Enqueued,
+    /// Failed; the task was sent back to pending (retry) or failed.
+    Failed,
+    /// Stopped by a cancel before its agent finished; the task is pending again.
+    Interrupted,
+    /// Stopped by a cancel after its agent finished: the attempt stays running with its lane,
+    /// so that resume continues it without running the agent again.
+    Suspended,
+}
+
+/// The commit message baton writes for what an agent left.
+fn commit_message(ctx: &RunCtx, task: &TaskId, title: &str, attempt: u32) -> String {
+    format!(
+        "baton: {task}: {title}\n\nBaton-Run: {}\nBaton-Task: {task}\nBaton-Attempt: {attempt}\n",
+        ctx.id()
+    )
+}
+
+fn parse_oid(text: &str, ctx: &RunCtx) -> Result<Oid, EngineError> {
+    text.parse().map_err(|_| EngineError::Inconsistent {
+        run: ctx.id().clone(),
+        what: format!("stored commit {text:?} is not an object id"),
+    })
+}
+
+/// Starts and runs a new attempt of `task`.
+pub(crate) async fn run_attempt(ctx: Arc<RunCtx>, task: TaskId) -> Result<AttemptEnd, EngineError> {
+    let Some(spec) = ctx.plan.task(&task).cloned() else {
+        return Err(EngineError::Inconsistent {
+            run: ctx.id().clone(),
+            what: format!("task {task} is in the database but not in the plan"),
+        });
+    };
+    let lane = ctx.acquire_lane(Some(&task), "task").await?;
+    let head = ctx
+        .git
+        .resolve_commit(&ctx.run.integration_ref)
+        .await?
+        .ok_or_else(|| EngineError::Inconsistent {
+            run: ctx.id().clone(),
+            what: format!("integration branch {} is missing", ctx.run.integration_ref),
+        })?;
+    let log_dir = ctx.home.log_dir(ctx.id().as_str());
+    let (number, events) = ctx
+        .store
+        .start_attempt(ctx.id(), &task, &lane.name, head.as_str(), &log_dir)
+        .await?;
+    ctx.emit(events);
+
+    fail_point("lane.prepare.before");
+    let branch = ctx.task_branch(&task);
+    if let Err(error) = ctx.pool.prepare(&lane.name, Some(&branch), &head).await {
+        let why = format!("baton could not prepare lane {}: {error}", lane.name);
+        return fail(&ctx, &task, number, &lane, &why).await;
+    }
+    fail_point("lane.prepare.after");
+
+    let feedback_file = write_feedback(&ctx, &task, number).await?;
+    let attempt = ctx
+        .store
+        .attempts(ctx.id(), Some(&task))
+        .await?
+        .into_iter()
+        .find(|a| a.number == number);
+    let log_file = attempt
+        .map(|a| a.log_path.into())
+        .unwrap_or_else(|| log_dir.join(format!("{task}.{number}.log")));
+    let request = AgentRequest {
+        run: ctx.id().clone(),
+        task: task.clone(),
+        attempt: number,
+        lane_dir: lane.path.clone(),
+        command: spec.run.clone(),
+        feedback_file,
+        timeout: spec.timeout,
+        silence: spec.silence,
+        log_file,
+    };
+    fail_point("agent.start.before");
+    let outcome = run_supervised(
+        &ctx,
+        exec_command(&request),
+        &task,
+        "agent",
+        Lines::AsEvents { attempt: number },
+        |_, _| fail_point("agent.start.after"),
+    )
+    .await?;
+    let end = end_reason(&outcome.end);
+    if end == baton_protocol::EndReason::Cancelled {
+        let events = ctx
+            .store
+            .interrupt_attempt(ctx.id(), &task, number, "cancelled while the agent ran")
+            .await?;
+        ctx.emit(events);
+        ctx.release_lane(&lane.name).await?;
+        return Ok(AttemptEnd::Interrupted);
+    }
+    let output = outcome.output.text();
+    let event = ctx
+        .store
+        .set_agent_end(ctx.id(), &task, number, &end, &output)
+        .await?;
+    ctx.emit([event]);
+    fail_point("agent.exit.after");
+    if !end.is_success() {
+        let why = format!("the agent {end}\n--- agent output (head and tail) ---\n{output}");
+        return fail(&ctx, &task, number, &lane, &why).await;
+    }
+    after_agent(&ctx, &task, number, &lane, &head).await
+}
+
+/// Continues an attempt whose agent had finished when the previous engine stopped.
+pub(crate) async fn continue_attempt(
+    ctx: Arc<RunCtx>,
+    attempt: AttemptRow,
+) -> Result<AttemptEnd, EngineError> {
+    let lane = HeldLane {
+        name: attempt.lane.clone(),
+        path: ctx.pool.lane_path(&attempt.lane),
+    };
+    let start = parse_oid(&attempt.start_commit, &ctx)?;
+    after_agent(&ctx, &attempt.task_id, attempt.number, &lane, &start).await
+}
+
+/// Commit, claims, gates, queue: everything after a successful agent. Idempotent, so a
+/// resumed engine can run it again for an attempt whose agent had finished.
+async fn after_agent(
+    ctx: &RunCtx,
+    task: &TaskId,
+    number: u32,
+    lane: &HeldLane,
+    start: &Oid,
+) -> Result<AttemptEnd, EngineError> {
+    let Some(spec) = ctx.plan.task(task) else {
+        return Err(EngineError::Inconsistent {
+            run: ctx.id().clone(),
+            what: format!("task {task} is not in the plan"),
+        });
+    };
+    fail_point("agent.commit.before");
+    let commit = match commit_leftovers(ctx, task, &spec.title, number, lane, start).await {
+        Ok(commit) => commit,
+        Err(error) => {
+            let why = format!("baton could not commit what the agent left: {error}");
+            return fail(ctx, task, number, lane, &why).await;
+        }
+    };
+    fail_point("agent.commit.after");
+    let changed = ctx.git.changed_paths(start, &commit).await?;
+    let event = ctx
+        .store
+        .set_attempt_commit(ctx.id(), task, number, commit.as_str(), &changed)
+        .await?;
+    ctx.emit([event]);
+
+    let outside = spec.claims.outside(&changed);
+    if !outside.is_empty() {
+        let why = format!(
+            "the change leaves the task's claims ({}); paths outside them:\n{}",
+            spec.claims.as_strings().join(", "),
+            outside
+                .iter()
+                .map(|p| format!("  {p}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        return fail(ctx, task, number, lane, &why).await;
+    }
+
+    let failure = run_gates(
+        ctx,
+        &lane.path,
+        task,
+        &spec.gates,
+        GateSite::Attempt(number),
+    )
+    .await?;
+    if ctx.cancel.is_cancelled() {
+        return Ok(AttemptEnd::Suspended);
+    }
+    if let Some(failure) = failure {
+        return fail(ctx, task, number, lane, &failure.describe()).await;
+    }
+
+    fail_point("state.enqueue.before");
+    let (_item, events) = ctx
+        .store
+        .enqueue_attempt(ctx.id(), task, number, commit.as_str())
+        .await?;
+    ctx.emit(events);
+    fail_point("state.enqueue.after");
+    ctx.release_lane(&lane.name).await?;
+    Ok(AttemptEnd::Enqueued)
+}
+
+/// Commits what the agent left, or adopts the commit an earlier engine made of it before it
+/// died (recognised by its trailers), so a task is never committed twice.
+async fn commit_leftovers(
+    ctx: &RunCtx,
+    task: &TaskId,
+    title: &str,
+    number: u32,
+    lane: &HeldLane,
+    start: &Oid,
+) -> Result<Oid, EngineError> {
+    let head = ctx.git.head(&lane.path).await?;
+    if &head != start {
+        let newest = ctx
+            .git
+            .commits(&format!("{start}..{head}"))
+            .await?
+            .into_iter()
+            .next();
+        if let Some(commit) = newest {
+            let has = |key: &str, value: &str| {
+                commit.trailers.iter().any(|(k, v)| k == key && v == value)
+            };
+            if has("Baton-Task", task.as_str()) && has("Baton-Attempt", &number.to_string()) {
+                if ctx.git.is_dirty(&lane.path).await? {
+                    tracing::warn!("lane {} has changes after baton's commit", lane.name);
+                }
+                return Ok(head);
+            }
+        }
+    }
+    Ok(ctx
+        .git
+        .commit_all(&lane.path, &commit_message(ctx, task, title, number))
+        .await?)
+}
+
+/// Ends the attempt as failed and returns its lane. The task retries while it has failures
+/// left, and is failed after the last.
+async fn fail(
+    ctx: &RunCtx,
+    task: &TaskId,
+    number: u32,
+    lane: &HeldLane,
+    why: &str,
+) -> Result<AttemptEnd, EngineError> {
+    let row = ctx
+        .store
+        .tasks(ctx.id())
+        .await?
+        .into_iter()
+        .find(|t| &t.id == task);
+    let retry = row.is_some_and(|t| t.failures + 1 < t.failures_allowed);
+    let task_to = if retry {
+        TaskStatus::Pending
+    } else {
+        TaskStatus::Failed
+    };
+    let events = ctx
+        .store
+        .fail_attempt(ctx.id(), task, number, why, task_to)
+        .await?;
+    ctx.emit(events);
+    ctx.release_lane(&lane.name).await?;
+    Ok(AttemptEnd::Failed)
+}
+
+/// On a retry, writes the previous failure where the agent can read it.
+async fn write_feedback(
+    ctx: &RunCtx,
+    task: &TaskId,
+    number: u32,
+) -> Result<Option<std::path::PathBuf>, EngineError> {
+    let row = ctx
+        .store
+        .tasks(ctx.id())
+        .await?
+        .into_iter()
+        .find(|t| &t.id == task);
+    let Some(failure) = row.and_then(|t| t.last_failure) else {
+        return Ok(None);
+    };
+    let path = ctx
+        .home
+        .run_dir(ctx.id().as_str())
+        .join("feedback")
+        .join(format!("{task}.{number}.txt"));
+    let text = format!(
+        "baton: the previous attempt of task {task} failed. Attempt {number} starts from the \
+         current integration branch.\n\n{failure}\n"
+    );
+    if let Some(parent) = path.parent() {
+        tokio::fs::create_dir_all(parent)
+            .await
+            .map_err(|source| EngineError::Io {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+    }
+    tokio::fs::write(&path, text)
+        .await
+        .map_err(|source| EngineError::Io {
+            path: path.clone(),
+            source,
+        })?;
+    Ok(Some(path))
+}

@@ -1,0 +1,98 @@
+//! Delivery of a completed run: `--into BRANCH` moves BRANCH to the integration head only if
+//! BRANCH has not moved since the run began; otherwise baton says how to merge by hand.
+
+use crate::EngineError;
+use crate::context::RunCtx;
+use serde::Serialize;
+
+/// What happened to the run's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Delivery {
+    /// `--into` was not given; the command merges the result by hand.
+    Left { branch: String, command: String },
+    /// BRANCH now points at the integration head.
+    Moved {
+        branch: String,
+        from: String,
+        to: String,
+    },
+    /// BRANCH was left alone, for this reason; the command merges the result by hand.
+    Refused {
+        branch: String,
+        reason: String,
+        command: String,
+    },
+}
+
+fn short_branch(integration_ref: &str) -> String {
+    integration_ref
+        .strip_prefix("refs/heads/")
+        .unwrap_or(integration_ref)
+        .to_string()
+}
+
+pub(crate) async fn deliver(ctx: &RunCtx) -> Result<Delivery, EngineError> {
+    let integration = short_branch(&ctx.run.integration_ref);
+    let Some(branch) = ctx.run.into_branch.clone() else {
+        return Ok(Delivery::Left {
+            command: format!("git merge --ff-only {integration}"),
+            branch: integration,
+        });
+    };
+    let refuse = |reason: String| Delivery::Refused {
+        branch: branch.clone(),
+        reason,
+        command: format!("git checkout {branch} && git merge {integration}"),
+    };
+    let head = ctx
+        .git
+        .resolve_commit(&ctx.run.integration_ref)
+        .await?
+        .ok_or_else(|| EngineError::Inconsistent {
+            run: ctx.id().clone(),
+            what: "the integration branch is missing".into(),
+        })?;
+    let full = format!("refs/heads/{branch}");
+    let Some(current) = ctx.git.resolve_commit(&full).await? else {
+        return Ok(refuse(format!("branch {branch} no longer exists")));
+    };
+    let expected = ctx.run.into_expected.clone().unwrap_or_default();
+    if current.as_str() != expected {
+        return Ok(refuse(format!(
+            "{branch} moved since the run began ({} -> {})",
+            short(&expected),
+            short(current.as_str())
+        )));
+    }
+    if !ctx.git.is_ancestor(&current, &head).await? {
+        return Ok(refuse(format!(
+            "{branch} is not an ancestor of the integration branch"
+        )));
+    }
+    // A branch checked out in a worktree moves with its files, or not at all.
+    let checked_out = ctx.git.worktrees().await?.into_iter().find(|w| {
+        w.branch.as_deref() == Some(full.as_str()) || w.branch.as_deref() == Some(branch.as_str())
+    });
+    match checked_out {
+        Some(worktree) => {
+            if ctx.git.is_dirty(&worktree.path).await? {
+                return Ok(refuse(format!(
+                    "{branch} is checked out in {} with uncommitted changes",
+                    worktree.path.display()
+                )));
+            }
+            ctx.git.fast_forward(&worktree.path, &head).await?;
+        }
+        None => ctx.git.update_ref(&full, &head, Some(&current)).await?,
+    }
+    Ok(Delivery::Moved {
+        branch,
+        from: current.to_string(),
+        to: head.to_string(),
+    })
+}
+
+fn short(oid: &str) -> &str {
+    oid.get(..10).unwrap_or(oid)
+}

@@ -1,0 +1,101 @@
+//! Gates: named shell commands the orchestrator runs itself, in a task's lane after its agent
+//! or in the merge lane on the would-be merge. A gate passes when it exits 0.
+
+use crate::EngineError;
+use crate::context::RunCtx;
+use crate::supervise::{Lines, end_reason, run_supervised};
+use baton_exec::CommandSpec;
+use baton_protocol::{EndReason, TaskId};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// A gate may run this long before it is killed.
+const GATE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// Where a gate runs, for its record.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum GateSite {
+    /// In the lane of this attempt.
+    Attempt(u32),
+    /// In the merge lane, on this merge item's would-be merge.
+    MergeItem(i64),
+}
+
+/// The first failing gate of a list, if any.
+#[derive(Debug, Clone)]
+pub(crate) struct GateFailure {
+    pub gate: String,
+    pub end: EndReason,
+    pub output: String,
+}
+
+impl GateFailure {
+    /// The failure as feedback for the next attempt.
+    pub fn describe(&self) -> String {
+        format!(
+            "gate `{}` failed ({})\n--- gate output (head and tail) ---\n{}",
+            self.gate, self.end, self.output
+        )
+    }
+}
+
+/// Runs the named gates in order in `dir`; stops at the first failure.
+pub(crate) async fn run_gates(
+    ctx: &RunCtx,
+    dir: &Path,
+    task: &TaskId,
+    names: &[String],
+    site: GateSite,
+) -> Result<Option<GateFailure>, EngineError> {
+    for name in names {
+        let Some(gate) = ctx.plan.gate(name) else {
+            return Err(EngineError::InvalidPlan(format!("unknown gate {name}")));
+        };
+        let label = match site {
+            GateSite::Attempt(n) => format!("{task}.{n}.gate-{name}"),
+            GateSite::MergeItem(item) => format!("merge-{item}.{task}.gate-{name}"),
+        };
+        let spec = CommandSpec::shell(gate.command.clone(), dir)
+            .env(baton_agents::ENV_TASK_ID, task.as_str())
+            .env("BATON_GATE", name.as_str())
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_WORK_TREE")
+            .env_remove("GIT_INDEX_FILE")
+            .deadline(GATE_TIMEOUT)
+            .log_file(
+                ctx.home
+                    .log_dir(ctx.id().as_str())
+                    .join(format!("{label}.log")),
+            );
+        let started = Instant::now();
+        let outcome = run_supervised(ctx, spec, task, "gate", Lines::LogOnly, |_, _| {}).await?;
+        let end = end_reason(&outcome.end);
+        let output = outcome.output.text();
+        let (attempt, item) = match site {
+            GateSite::Attempt(n) => (Some(n), None),
+            GateSite::MergeItem(id) => (None, Some(id)),
+        };
+        let event = ctx
+            .store
+            .record_gate(
+                ctx.id(),
+                task,
+                attempt,
+                item,
+                name,
+                &end,
+                u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                &output,
+            )
+            .await?;
+        ctx.emit([event]);
+        if !end.is_success() {
+            return Ok(Some(GateFailure {
+                gate: name.clone(),
+                end,
+                output,
+            }));
+        }
+    }
+    Ok(None)
+}

@@ -1,0 +1,145 @@
+//! Turning a plan file and a repository into a run: every check happens before anything is
+//! written, so a bad plan leaves no trace.
+
+use crate::{Engine, EngineError};
+use baton_core::{Plan, parse_plan};
+use baton_git::Git;
+use baton_protocol::RunId;
+use baton_store::NewRun;
+use std::path::{Path, PathBuf};
+
+/// What `baton run` asks for.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    /// A directory inside the repository.
+    pub repo_dir: PathBuf,
+    /// The plan file.
+    pub plan_path: PathBuf,
+    /// Overrides the plan's `lanes`.
+    pub lanes: Option<u32>,
+    /// Move this branch to the integration head when the run completes.
+    pub into: Option<String>,
+}
+
+/// A plan checked against its repository.
+#[derive(Debug, Clone)]
+pub struct ValidatedPlan {
+    pub plan: Plan,
+    pub source: String,
+    pub origin: String,
+    pub git: Git,
+    pub base: String,
+    pub base_commit: baton_git::Oid,
+}
+
+/// Reads and validates a plan against the repository around `repo_dir`.
+pub async fn validate_plan(
+    repo_dir: &Path,
+    plan_path: &Path,
+) -> Result<ValidatedPlan, EngineError> {
+    let source = tokio::fs::read_to_string(plan_path)
+        .await
+        .map_err(|source| EngineError::ReadPlan {
+            path: plan_path.to_path_buf(),
+            source,
+        })?;
+    let origin = plan_path.display().to_string();
+    let plan = parse_plan(&source, &origin).map_err(|e| EngineError::InvalidPlan(e.to_string()))?;
+    if !repo_dir.is_dir() {
+        return Err(EngineError::Repository(format!(
+            "{} is not a directory",
+            repo_dir.display()
+        )));
+    }
+    baton_git::Git::check_version().await?;
+    let git = Git::discover(repo_dir).await?;
+    let base = match &plan.base {
+        Some(base) => base.clone(),
+        None => git.current_branch().await?.ok_or_else(|| {
+            EngineError::Repository(format!(
+                "{origin}: no `base` in the plan and {} is on a detached HEAD; \
+                 add `base: <branch>` to the plan",
+                git.root().display()
+            ))
+        })?,
+    };
+    let base_commit = git.resolve_commit(&base).await?.ok_or_else(|| {
+        EngineError::InvalidPlan(format!(
+            "{origin}: base branch {base:?} does not exist in {} (see `git branch`)",
+            git.root().display()
+        ))
+    })?;
+    Ok(ValidatedPlan {
+        plan,
+        source,
+        origin,
+        git,
+        base,
+        base_commit,
+    })
+}
+
+/// A new run id: time of creation plus randomness, safe in a ref name and sortable.
+pub(crate) fn new_run_id() -> RunId {
+    let now = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+    let suffix: u16 = rand::random();
+    RunId::new(format!("{now}-{suffix:04x}"))
+}
+
+impl Engine {
+    /// Validates the request and creates a pending run with its integration branch at the
+    /// base commit.
+    pub async fn create_run(&self, request: &RunRequest) -> Result<RunId, EngineError> {
+        let checked = validate_plan(&request.repo_dir, &request.plan_path).await?;
+        let lanes = request.lanes.unwrap_or(checked.plan.lanes);
+        if lanes < 1 {
+            return Err(EngineError::InvalidPlan(
+                "--lanes must be at least 1".to_string(),
+            ));
+        }
+        let into_expected = match &request.into {
+            Some(branch) => Some(
+                checked
+                    .git
+                    .resolve_commit(&format!("refs/heads/{branch}"))
+                    .await?
+                    .ok_or_else(|| {
+                        EngineError::Repository(format!(
+                            "--into {branch}: no such branch in {}",
+                            checked.git.root().display()
+                        ))
+                    })?
+                    .to_string(),
+            ),
+            None => None,
+        };
+        let id = new_run_id();
+        let integration_ref = format!("refs/heads/baton/{id}/integration");
+        let new = NewRun {
+            id: id.clone(),
+            repo: checked.git.root().to_string_lossy().into_owned(),
+            goal: checked.plan.goal.clone(),
+            plan_origin: checked.origin.clone(),
+            plan_source: checked.source.clone(),
+            base_ref: checked.base.clone(),
+            base_commit: checked.base_commit.to_string(),
+            integration_ref: integration_ref.clone(),
+            lanes,
+            into_branch: request.into.clone(),
+            into_expected,
+            tasks: checked
+                .plan
+                .tasks
+                .iter()
+                .map(|t| (t.id.clone(), t.title.clone(), t.retries + 1))
+                .collect(),
+        };
+        let event = self.store.create_run(&new).await?;
+        self.bus.emit([event]);
+        checked
+            .git
+            .update_ref(&integration_ref, &checked.base_commit, None)
+            .await?;
+        Ok(id)
+    }
+}

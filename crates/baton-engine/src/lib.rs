@@ -1,0 +1,335 @@
+//! The baton engine: how does a plan of tasks become integrated, gate-passed work?
+//!
+//! It runs a plan's tasks in parallel git lanes (one worktree per running task, claims kept
+//! apart), checks each result with the plan's gates, integrates results one at a time through a
+//! merge queue that only moves the integration branch to gate-passed commits, and survives
+//! `kill -9` at any point: the next engine reconciles the database with git, the lanes and the
+//! live processes, then resumes.
+//!
+//! Frontends drive it through [`Engine`]: create a run, drive it (start or resume), cancel it,
+//! read its state and events, and watch live events on the [`Bus`].
+
+mod attempt;
+mod context;
+mod deliver;
+mod driver;
+mod error;
+pub mod failpoint;
+mod gates;
+mod home;
+mod intake;
+mod lanes;
+mod lease;
+mod merge_queue;
+mod reconcile;
+mod report;
+mod supervise;
+
+pub use context::Bus;
+pub use deliver::Delivery;
+pub use error::EngineError;
+pub use home::{Home, repo_key};
+pub use intake::{RunRequest, ValidatedPlan, validate_plan};
+pub use report::{AttemptReport, Efficiency, GateReport, MergeReport, Report, TaskReport};
+
+use baton_core::parse_plan;
+use baton_git::{Git, LanePool};
+use baton_protocol::{RunId, RunStatus, TaskStatus};
+use baton_store::{LaneRow, Store};
+use context::RunCtx;
+use driver::{LoopEnd, run_loop};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// How a drive of a run ended.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    pub run: RunId,
+    pub status: RunStatus,
+    /// What happened to `--into`, for a completed run.
+    pub delivery: Option<Delivery>,
+}
+
+/// How `cancel` stopped a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CancelOutcome {
+    /// The live engine that owns the run stopped it.
+    StoppedByOwner,
+    /// No engine owned it; survivors were killed and the run marked cancelled here.
+    MarkedCancelled { killed: Vec<String> },
+}
+
+/// The engine: one per process, shared by every run it drives.
+#[derive(Clone, Debug)]
+pub struct Engine {
+    store: Store,
+    home: Home,
+    bus: Bus,
+}
+
+impl Engine {
+    /// Opens the engine on `home` (creating the database if needed).
+    pub async fn open(home: Home) -> Result<Engine, EngineError> {
+        let store = Store::open(&home.database()).await?;
+        Ok(Engine {
+            store,
+            home,
+            bus: Bus::new(),
+        })
+    }
+
+    /// The store, for reading runs, tasks, attempts, merge items and events.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The files' layout.
+    pub fn home(&self) -> &Home {
+        &self.home
+    }
+
+    /// Live events, published after they are stored.
+    pub fn bus(&self) -> &Bus {
+        &self.bus
+    }
+
+    /// Starts or resumes a run and drives it until it completes, fails or is cancelled through
+    /// `cancel` (Ctrl-C) or `baton cancel`. Refuses a run a live engine owns.
+    pub async fn drive(
+        &self,
+        run_id: &RunId,
+        cancel: CancellationToken,
+    ) -> Result<RunResult, EngineError> {
+        let run = self.store.run(run_id).await?;
+        if run.status == RunStatus::Completed {
+            return Err(EngineError::WrongState {
+                run: run.id.clone(),
+                status: run.status.to_string(),
+                what: "it is already complete; there is nothing to resume".into(),
+            });
+        }
+        let plan = parse_plan(&run.plan_source, &run.plan_origin)
+            .map_err(|e| EngineError::InvalidPlan(e.to_string()))?;
+        let git = Git::discover(&PathBuf::from(&run.repo)).await?;
+        let lease = lease::acquire(&self.store, &run).await?;
+        let heartbeat = lease::keep(
+            self.store.clone(),
+            run.id.clone(),
+            lease.token.clone(),
+            cancel.clone(),
+        );
+        self.store.clear_cancel(&run.id).await?;
+        let lane_repo = git.root().to_string_lossy().into_owned();
+        let pool = LanePool::new(git.clone(), self.home.lanes_dir(&repo_key(git.root())));
+        let dag = plan.dag();
+        let ctx = Arc::new(RunCtx {
+            store: self.store.clone(),
+            bus: self.bus.clone(),
+            home: self.home.clone(),
+            git,
+            pool,
+            lane_repo,
+            run,
+            plan,
+            dag,
+            cancel: cancel.clone(),
+        });
+        let result = self.drive_owned(&ctx).await;
+        let lost = heartbeat.stop().await;
+        self.store.release_lease(ctx.id(), &lease.token).await?;
+        if lost {
+            return Err(EngineError::Inconsistent {
+                run: ctx.id().clone(),
+                what: "another process took the run over while this one drove it".into(),
+            });
+        }
+        result
+    }
+
+    async fn drive_owned(&self, ctx: &Arc<RunCtx>) -> Result<RunResult, EngineError> {
+        let continuing = reconcile::reconcile(ctx).await?;
+        let status = self.store.run(ctx.id()).await?.status;
+        match status {
+            RunStatus::Pending | RunStatus::Cancelled => {
+                let event = self
+                    .store
+                    .transition_run(ctx.id(), status, RunStatus::Running, None)
+                    .await?;
+                ctx.emit([event]);
+            }
+            RunStatus::Failed => {
+                self.reopen_failed(ctx).await?;
+            }
+            RunStatus::Running | RunStatus::Completed => {}
+        }
+        let end = run_loop(Arc::clone(ctx), continuing).await?;
+        if end == LoopEnd::Cancelled {
+            let event = self
+                .store
+                .transition_run(
+                    ctx.id(),
+                    RunStatus::Running,
+                    RunStatus::Cancelled,
+                    Some("cancelled; `baton resume` continues it".into()),
+                )
+                .await?;
+            ctx.emit([event]);
+            return Ok(RunResult {
+                run: ctx.id().clone(),
+                status: RunStatus::Cancelled,
+                delivery: None,
+            });
+        }
+        let tasks = self.store.tasks(ctx.id()).await?;
+        let all_merged = tasks.iter().all(|t| t.status == TaskStatus::Merged);
+        let (to, delivery, reason) = if all_merged {
+            let delivery = deliver::deliver(ctx).await?;
+            (RunStatus::Completed, Some(delivery), None)
+        } else {
+            let failed: Vec<String> = tasks
+                .iter()
+                .filter(|t| t.status != TaskStatus::Merged)
+                .map(|t| format!("{} ({})", t.id, t.status))
+                .collect();
+            (
+                RunStatus::Failed,
+                None,
+                Some(format!("not integrated: {}", failed.join(", "))),
+            )
+        };
+        let event = self
+            .store
+            .transition_run(ctx.id(), RunStatus::Running, to, reason)
+            .await?;
+        ctx.emit([event]);
+        Ok(RunResult {
+            run: ctx.id().clone(),
+            status: to,
+            delivery,
+        })
+    }
+
+    /// Resuming a failed run gives its failed and blocked tasks a fresh set of attempts.
+    async fn reopen_failed(&self, ctx: &RunCtx) -> Result<(), EngineError> {
+        let event = self
+            .store
+            .transition_run(
+                ctx.id(),
+                RunStatus::Failed,
+                RunStatus::Running,
+                Some("resumed: failed and blocked tasks run again".into()),
+            )
+            .await?;
+        ctx.emit([event]);
+        for task in self.store.tasks(ctx.id()).await? {
+            if !matches!(task.status, TaskStatus::Failed | TaskStatus::Blocked) {
+                continue;
+            }
+            let retries = ctx.plan.task(&task.id).map(|t| t.retries).unwrap_or(0);
+            let event = self
+                .store
+                .transition_task(
+                    ctx.id(),
+                    &task.id,
+                    task.status,
+                    TaskStatus::Pending,
+                    Some("resumed".into()),
+                    Some(task.failures + retries + 1),
+                )
+                .await?;
+            ctx.emit([event]);
+        }
+        Ok(())
+    }
+
+    /// Cancels a run: asks its live owner to stop (it does within about a second), or, with no
+    /// live owner, kills what survives of it and marks it cancelled. Either way it stays
+    /// resumable.
+    pub async fn cancel(&self, run_id: &RunId) -> Result<CancelOutcome, EngineError> {
+        let run = self.store.run(run_id).await?;
+        if !matches!(run.status, RunStatus::Running | RunStatus::Pending) {
+            return Err(EngineError::WrongState {
+                run: run.id.clone(),
+                status: run.status.to_string(),
+                what: "only a pending or running run can be cancelled".into(),
+            });
+        }
+        if let Some(owner) = run.lease.as_ref().filter(|l| lease::is_live(l)) {
+            let _ = owner;
+            self.store.request_cancel(run_id).await?;
+            for _ in 0..400 {
+                let now = self.store.run(run_id).await?;
+                if now.status != RunStatus::Running || now.lease.is_none() {
+                    return Ok(CancelOutcome::StoppedByOwner);
+                }
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+            return Err(EngineError::Inconsistent {
+                run: run.id.clone(),
+                what: "its owner did not stop within 10 s; it may be stuck".into(),
+            });
+        }
+        let killed = reconcile::kill_survivors(&self.store, run_id).await?;
+        let event = self
+            .store
+            .transition_run(
+                run_id,
+                run.status,
+                RunStatus::Cancelled,
+                Some("cancelled while no engine owned it".into()),
+            )
+            .await?;
+        self.bus.emit([event]);
+        Ok(CancelOutcome::MarkedCancelled { killed })
+    }
+
+    /// Every lane of every repository's pool.
+    pub async fn lanes(&self) -> Result<Vec<LaneRow>, EngineError> {
+        Ok(self.store.all_lanes().await?)
+    }
+
+    /// Removes the free lanes of every pool (and anything under the pools git or the database
+    /// does not know). Lanes held by a run are kept. Returns what was removed.
+    pub async fn prune_lanes(&self) -> Result<Vec<String>, EngineError> {
+        let mut removed = Vec::new();
+        let lanes = self.store.all_lanes().await?;
+        let mut repos: Vec<String> = lanes.iter().map(|l| l.repo.clone()).collect();
+        repos.sort();
+        repos.dedup();
+        for repo in repos {
+            let Ok(git) = Git::discover(&PathBuf::from(&repo)).await else {
+                for lane in lanes
+                    .iter()
+                    .filter(|l| l.repo == repo && l.run_id.is_none())
+                {
+                    self.store.delete_lane(&repo, &lane.name).await?;
+                    removed.push(format!("{} (repository gone)", lane.path));
+                }
+                continue;
+            };
+            let key = repo_key(git.root());
+            let pool = LanePool::new(git, self.home.lanes_dir(&key));
+            for lane in lanes
+                .iter()
+                .filter(|l| l.repo == repo && l.run_id.is_none())
+            {
+                pool.remove(&lane.name).await?;
+                self.store.delete_lane(&repo, &lane.name).await?;
+                removed.push(lane.path.clone());
+            }
+            let keep: Vec<String> = self
+                .store
+                .lanes(&repo)
+                .await?
+                .into_iter()
+                .map(|l| l.name)
+                .collect();
+            for path in pool.prune_foreign(&keep).await? {
+                removed.push(path.display().to_string());
+            }
+        }
+        Ok(removed)
+    }
+}

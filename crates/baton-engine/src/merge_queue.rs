@@ -1,0 +1,297 @@
+//! The run's merge queue: finished tasks integrate one at a time, in finishing order. Each item
+//! is checked for conflicts without a checkout (`merge-tree --write-tree`), its would-be merge
+//! passes the merge gates in the merge lane, and only then does the integration branch move, by
+//! compare-and-swap. The integration branch therefore only ever points at gate-passed commits.
+
+use crate::EngineError;
+use crate::context::RunCtx;
+use crate::failpoint::fail_point;
+use crate::gates::{GateSite, run_gates};
+use crate::lanes::HeldLane;
+use baton_git::{GitError, MergeCheck, Oid};
+use baton_protocol::{MergeItemStatus, TaskStatus};
+use baton_store::{MergeItemRow, MergeItemUpdate};
+use std::sync::Arc;
+use tokio::sync::{Notify, mpsc};
+
+/// A task whose branch conflicted this many times fails instead of running again.
+pub(crate) const MAX_CONFLICTS: u32 = 3;
+
+/// Processes queued items until `stop` (a child of the run's cancel token) is cancelled. Sends a message on `progress` after each item.
+pub(crate) async fn merge_worker(
+    ctx: Arc<RunCtx>,
+    wake: Arc<Notify>,
+    progress: mpsc::UnboundedSender<()>,
+    stop: tokio_util::sync::CancellationToken,
+) -> Result<(), EngineError> {
+    let mut lane: Option<HeldLane> = None;
+    let result = async {
+        loop {
+            if stop.is_cancelled() {
+                return Ok(());
+            }
+            let next = ctx
+                .store
+                .merge_items(ctx.id())
+                .await?
+                .into_iter()
+                .find(|item| item.status == MergeItemStatus::Queued);
+            match next {
+                Some(item) => {
+                    process_item(&ctx, item, &mut lane).await?;
+                    let _ = progress.send(());
+                }
+                None => {
+                    tokio::select! {
+                        _ = wake.notified() => {}
+                        _ = stop.cancelled() => return Ok(()),
+                    }
+                }
+            }
+        }
+    }
+    .await;
+    if let Some(lane) = lane {
+        ctx.release_lane(&lane.name).await?;
+    }
+    result
+}
+
+fn oid(text: &str, ctx: &RunCtx) -> Result<Oid, EngineError> {
+    text.parse().map_err(|_| EngineError::Inconsistent {
+        run: ctx.id().clone(),
+        what: format!("stored commit {text:?} is not an object id"),
+    })
+}
+
+async fn reload(ctx: &RunCtx, id: i64) -> Result<MergeItemRow, EngineError> {
+    Ok(ctx.store.merge_item(id).await?)
+}
+
+async fn process_item(
+    ctx: &RunCtx,
+    item: MergeItemRow,
+    lane: &mut Option<HeldLane>,
+) -> Result<(), EngineError> {
+    let head = ctx
+        .git
+        .resolve_commit(&ctx.run.integration_ref)
+        .await?
+        .ok_or_else(|| EngineError::Inconsistent {
+            run: ctx.id().clone(),
+            what: format!("integration branch {} is missing", ctx.run.integration_ref),
+        })?;
+    let event = ctx
+        .store
+        .transition_merge_item(
+            &item,
+            MergeItemStatus::Checking,
+            MergeItemUpdate {
+                checked_head: Some(head.to_string()),
+                ..MergeItemUpdate::default()
+            },
+        )
+        .await?;
+    ctx.emit([event]);
+    let item = reload(ctx, item.id).await?;
+    let task_commit = oid(&item.task_commit, ctx)?;
+
+    // Merged already, by an engine that died before it could record it: record it now.
+    if ctx.git.is_ancestor(&task_commit, &head).await? {
+        let merge = find_merge_of(ctx, &head, &task_commit).await?;
+        return record_merged(ctx, item, &merge.0, &merge.1).await;
+    }
+
+    fail_point("merge.commit.before");
+    let tree = match ctx.git.merge_tree(&head, &task_commit).await? {
+        MergeCheck::Conflicted { paths, .. } => {
+            let detail = format!(
+                "its branch conflicts with the integration branch in: {}. The task runs again \
+                 from the new integration head.",
+                paths.join(", ")
+            );
+            let row = task_row(ctx, &item).await?;
+            let task_to = if row.conflicts + 1 < MAX_CONFLICTS {
+                TaskStatus::Pending
+            } else {
+                TaskStatus::Failed
+            };
+            let events = ctx
+                .store
+                .reject_merge(&item, MergeItemStatus::Conflicted, &detail, task_to)
+                .await?;
+            ctx.emit(events);
+            return Ok(());
+        }
+        MergeCheck::Clean { tree } => tree,
+    };
+    let title = ctx
+        .plan
+        .task(&item.task_id)
+        .map(|t| t.title.clone())
+        .unwrap_or_default();
+    let message = format!(
+        "baton: merge {task}: {title}\n\nBaton-Run: {run}\nBaton-Merged-Task: {task}\n",
+        task = item.task_id,
+        run = ctx.id()
+    );
+    let merge = ctx
+        .git
+        .commit_tree(&tree, &[head.clone(), task_commit.clone()], &message)
+        .await?;
+    fail_point("merge.commit.after");
+
+    if !ctx.plan.merge_gates.is_empty() {
+        let held = match lane.as_ref() {
+            Some(held) => held.clone(),
+            None => {
+                let held = ctx.acquire_lane(Some(&item.task_id), "merge").await?;
+                *lane = Some(held.clone());
+                held
+            }
+        };
+        ctx.pool.prepare(&held.name, None, &merge).await?;
+        let failure = run_gates(
+            ctx,
+            &held.path,
+            &item.task_id,
+            &ctx.plan.merge_gates,
+            GateSite::MergeItem(item.id),
+        )
+        .await?;
+        if ctx.cancel.is_cancelled() {
+            let event = ctx
+                .store
+                .transition_merge_item(&item, MergeItemStatus::Queued, MergeItemUpdate::default())
+                .await?;
+            ctx.emit([event]);
+            return Ok(());
+        }
+        if let Some(failure) = failure {
+            let row = task_row(ctx, &item).await?;
+            let task_to = if row.failures + 1 < row.failures_allowed {
+                TaskStatus::Pending
+            } else {
+                TaskStatus::Failed
+            };
+            let detail = format!("on the would-be merge, {}", failure.describe());
+            let events = ctx
+                .store
+                .reject_merge(&item, MergeItemStatus::Failed, &detail, task_to)
+                .await?;
+            ctx.emit(events);
+            return Ok(());
+        }
+    }
+
+    let event = ctx
+        .store
+        .transition_merge_item(
+            &item,
+            MergeItemStatus::Merging,
+            MergeItemUpdate {
+                merge_commit: Some(merge.to_string()),
+                ..MergeItemUpdate::default()
+            },
+        )
+        .await?;
+    ctx.emit([event]);
+    let item = reload(ctx, item.id).await?;
+    fail_point("ref.update.before");
+    match ctx
+        .git
+        .update_ref(&ctx.run.integration_ref, &merge, Some(&head))
+        .await
+    {
+        Ok(()) => {}
+        Err(GitError::RefMoved { .. }) => {
+            let event = ctx
+                .store
+                .transition_merge_item(
+                    &item,
+                    MergeItemStatus::Queued,
+                    MergeItemUpdate {
+                        detail: Some("the integration branch moved; checking again".into()),
+                        ..MergeItemUpdate::default()
+                    },
+                )
+                .await?;
+            ctx.emit([event]);
+            return Ok(());
+        }
+        Err(other) => return Err(other.into()),
+    }
+    fail_point("ref.update.after");
+    let events = ctx
+        .store
+        .complete_merge(&item, head.as_str(), merge.as_str())
+        .await?;
+    ctx.emit(events);
+    fail_point("state.merged.after");
+    Ok(())
+}
+
+async fn task_row(ctx: &RunCtx, item: &MergeItemRow) -> Result<baton_store::TaskRow, EngineError> {
+    ctx.store
+        .tasks(ctx.id())
+        .await?
+        .into_iter()
+        .find(|t| t.id == item.task_id)
+        .ok_or_else(|| EngineError::Inconsistent {
+            run: ctx.id().clone(),
+            what: format!("merge item {} names unknown task {}", item.id, item.task_id),
+        })
+}
+
+/// The merge commit on the integration branch whose second parent is `task_commit`, and the
+/// head it was made on.
+async fn find_merge_of(
+    ctx: &RunCtx,
+    head: &Oid,
+    task_commit: &Oid,
+) -> Result<(Oid, Oid), EngineError> {
+    let commits = ctx
+        .git
+        .commits(&format!("{}..{head}", ctx.run.base_commit))
+        .await?;
+    for commit in commits {
+        if commit.parents.len() == 2 && &commit.parents[1] == task_commit {
+            return Ok((commit.parents[0].clone(), commit.oid));
+        }
+    }
+    Err(EngineError::Inconsistent {
+        run: ctx.id().clone(),
+        what: format!(
+            "task commit {task_commit} is on the integration branch without a baton merge commit"
+        ),
+    })
+}
+
+/// Records a merge that already happened on the integration branch.
+async fn record_merged(
+    ctx: &RunCtx,
+    item: MergeItemRow,
+    from: &Oid,
+    merge: &Oid,
+) -> Result<(), EngineError> {
+    let event = ctx
+        .store
+        .transition_merge_item(
+            &item,
+            MergeItemStatus::Merging,
+            MergeItemUpdate {
+                merge_commit: Some(merge.to_string()),
+                detail: Some("found already merged after a restart".into()),
+                ..MergeItemUpdate::default()
+            },
+        )
+        .await?;
+    ctx.emit([event]);
+    let item = reload(ctx, item.id).await?;
+    let events = ctx
+        .store
+        .complete_merge(&item, from.as_str(), merge.as_str())
+        .await?;
+    ctx.emit(events);
+    Ok(())
+}

@@ -1,0 +1,192 @@
+//! Makes the database agree with reality before an engine works on a run it did not start, or
+//! one a previous engine left (crash, kill -9, cancel). It reads live processes, git refs and
+//! the lane pool, not only the database.
+
+use crate::EngineError;
+use crate::context::RunCtx;
+use baton_protocol::{AttemptStatus, EventBody, MergeItemStatus, TaskStatus};
+use baton_store::{AttemptRow, MergeItemUpdate};
+use std::time::Duration;
+
+/// Kills every process group a dead engine left for this run: those recorded in the database
+/// and any process carrying the run's id in its environment. Returns what it killed.
+pub(crate) async fn kill_survivors(
+    store: &baton_store::Store,
+    run: &baton_protocol::RunId,
+) -> Result<Vec<String>, EngineError> {
+    let mut actions = Vec::new();
+    let mut groups: Vec<i32> = Vec::new();
+    for process in store.processes(run).await? {
+        if baton_exec::group_alive(process.pgid) {
+            groups.push(process.pgid);
+            actions.push(format!(
+                "killed surviving {} process group {} (task {})",
+                process.what,
+                process.pgid,
+                process.task_id.map(|t| t.to_string()).unwrap_or_default()
+            ));
+        }
+        store.forget_process(run, process.pgid).await?;
+    }
+    for found in baton_exec::find_processes_with_env(baton_agents::ENV_RUN_ID, run.as_str()) {
+        if !groups.contains(&found.pgid) {
+            groups.push(found.pgid);
+            actions.push(format!(
+                "killed unrecorded survivor pid {} (group {})",
+                found.pid, found.pgid
+            ));
+        }
+    }
+    for pgid in groups {
+        baton_exec::kill_group(pgid, Duration::from_secs(1)).await;
+    }
+    Ok(actions)
+}
+
+/// Repairs the run and returns the attempts whose agent had finished: they continue from their
+/// commit step instead of running the agent again.
+pub(crate) async fn reconcile(ctx: &RunCtx) -> Result<Vec<AttemptRow>, EngineError> {
+    let mut actions = kill_survivors(&ctx.store, ctx.id()).await?;
+
+    // The integration branch: created with the run; recreate it if the run died before that.
+    if ctx
+        .git
+        .resolve_commit(&ctx.run.integration_ref)
+        .await?
+        .is_none()
+    {
+        let merged = ctx
+            .store
+            .tasks(ctx.id())
+            .await?
+            .iter()
+            .any(|t| t.status == TaskStatus::Merged);
+        if merged {
+            return Err(EngineError::Inconsistent {
+                run: ctx.id().clone(),
+                what: format!(
+                    "the integration branch {} was deleted although tasks were merged into it",
+                    ctx.run.integration_ref
+                ),
+            });
+        }
+        let base = ctx
+            .run
+            .base_commit
+            .parse()
+            .map_err(|_| EngineError::Inconsistent {
+                run: ctx.id().clone(),
+                what: "stored base commit is not an object id".into(),
+            })?;
+        ctx.git
+            .update_ref(&ctx.run.integration_ref, &base, None)
+            .await?;
+        actions.push(format!(
+            "created {} at the base commit",
+            ctx.run.integration_ref
+        ));
+    }
+
+    // Merge items caught mid-way go back to the queue; the queue sees by ancestry whether the
+    // integration branch already holds them, so nothing merges twice.
+    for item in ctx.store.merge_items(ctx.id()).await? {
+        if matches!(
+            item.status,
+            MergeItemStatus::Checking | MergeItemStatus::Merging
+        ) {
+            let event = ctx
+                .store
+                .transition_merge_item(
+                    &item,
+                    MergeItemStatus::Queued,
+                    MergeItemUpdate {
+                        detail: Some("re-checked after a restart".into()),
+                        ..MergeItemUpdate::default()
+                    },
+                )
+                .await?;
+            ctx.emit([event]);
+            actions.push(format!(
+                "merge item {} ({}) queued again",
+                item.id, item.task_id
+            ));
+        }
+    }
+
+    // Attempts the dead engine left running.
+    let lanes = ctx.store.lanes(&ctx.lane_repo).await?;
+    let mut continuing = Vec::new();
+    for attempt in ctx.store.attempts(ctx.id(), None).await? {
+        if attempt.status != AttemptStatus::Running {
+            continue;
+        }
+        let agent_done = attempt.agent_end().is_some_and(|end| end.is_success());
+        let lane_held = lanes.iter().any(|lane| {
+            lane.name == attempt.lane
+                && lane.run_id.as_ref() == Some(ctx.id())
+                && lane.task_id.as_ref() == Some(&attempt.task_id)
+        });
+        let lane_exists = ctx.pool.lane_path(&attempt.lane).exists();
+        if agent_done && lane_held && lane_exists {
+            actions.push(format!(
+                "task {} attempt {}: the agent had finished; continuing from its commit",
+                attempt.task_id, attempt.number
+            ));
+            continuing.push(attempt);
+        } else {
+            let events = ctx
+                .store
+                .interrupt_attempt(
+                    ctx.id(),
+                    &attempt.task_id,
+                    attempt.number,
+                    "the engine stopped before the attempt finished",
+                )
+                .await?;
+            ctx.emit(events);
+            actions.push(format!(
+                "task {} attempt {} interrupted; it runs again",
+                attempt.task_id, attempt.number
+            ));
+        }
+    }
+
+    // Lanes this run held: keep those of continuing attempts, reset the rest.
+    for lane in &lanes {
+        if lane.run_id.as_ref() != Some(ctx.id()) {
+            continue;
+        }
+        if continuing.iter().any(|a| a.lane == lane.name) {
+            continue;
+        }
+        ctx.release_lane(&lane.name).await?;
+        actions.push(format!("lane {} reset and returned to the pool", lane.name));
+    }
+
+    // Worktrees and directories under the pool that the database does not know.
+    let known: Vec<String> = ctx
+        .store
+        .lanes(&ctx.lane_repo)
+        .await?
+        .into_iter()
+        .map(|l| l.name)
+        .collect();
+    for removed in ctx.pool.prune_foreign(&known).await? {
+        actions.push(format!("removed untracked lane {}", removed.display()));
+    }
+
+    if !actions.is_empty() {
+        let event = ctx
+            .store
+            .append_event(
+                ctx.id(),
+                None,
+                EventBody::RunReconciled {
+                    actions: actions.clone(),
+                },
+            )
+            .await?;
+        ctx.emit([event]);
+    }
+    Ok(continuing)
+}

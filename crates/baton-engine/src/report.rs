@@ -1,0 +1,364 @@
+//! The run report: what ran, how long, what changed, which gates passed, how the merge queue
+//! went, and how well the lanes were used. JSON for machines, Markdown for people.
+
+use crate::{Engine, EngineError};
+use baton_core::{format_duration, parse_plan};
+use baton_protocol::{EndReason, RunId};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Everything `baton report` shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub run: RunId,
+    pub goal: String,
+    pub status: String,
+    pub base: String,
+    pub base_commit: String,
+    pub integration_branch: String,
+    pub integration_head: Option<String>,
+    pub lanes: u32,
+    pub created_at: String,
+    pub finished_at: Option<String>,
+    /// From the run's creation to its end (or now).
+    pub duration_ms: u64,
+    pub tasks: Vec<TaskReport>,
+    pub merge_queue: Vec<MergeReport>,
+    pub efficiency: Efficiency,
+}
+
+/// One task's story.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskReport {
+    pub id: String,
+    pub title: String,
+    pub status: String,
+    pub attempts: Vec<AttemptReport>,
+    /// Time spent in all its attempts.
+    pub duration_ms: u64,
+    /// Files its last committed attempt changed.
+    pub changed_files: Vec<String>,
+    pub gates: Vec<GateReport>,
+    pub merge_commit: Option<String>,
+}
+
+/// One attempt.
+#[derive(Debug, Clone, Serialize)]
+pub struct AttemptReport {
+    pub number: u32,
+    pub status: String,
+    pub duration_ms: u64,
+    pub agent_end: Option<EndReason>,
+    /// The first line of what went wrong.
+    pub failure: Option<String>,
+}
+
+/// One gate run.
+#[derive(Debug, Clone, Serialize)]
+pub struct GateReport {
+    pub gate: String,
+    pub attempt: Option<u32>,
+    pub merge_item: Option<i64>,
+    pub passed: bool,
+    pub duration_ms: u64,
+}
+
+/// One merge queue item.
+#[derive(Debug, Clone, Serialize)]
+pub struct MergeReport {
+    pub item: i64,
+    pub task: String,
+    pub attempt: u32,
+    pub status: String,
+    pub merge_commit: Option<String>,
+    pub detail: Option<String>,
+    pub queued_at: String,
+    pub updated_at: String,
+}
+
+/// How well the lanes were used: `ratio` = makespan / max(total work / lanes, critical path).
+/// 1.0 is as good as any schedule could do; larger means lanes waited.
+#[derive(Debug, Clone, Serialize)]
+pub struct Efficiency {
+    pub makespan_ms: u64,
+    pub total_work_ms: u64,
+    pub lanes: u32,
+    pub critical_path_ms: u64,
+    pub ratio: f64,
+}
+
+fn parse_time(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
+fn span_ms(from: &str, to: Option<&str>) -> u64 {
+    let Some(start) = parse_time(from) else {
+        return 0;
+    };
+    let end = to.and_then(parse_time).unwrap_or_else(chrono::Utc::now);
+    u64::try_from((end - start).num_milliseconds()).unwrap_or(0)
+}
+
+impl Engine {
+    /// Builds the report of a run from the store.
+    pub async fn report(&self, run_id: &RunId) -> Result<Report, EngineError> {
+        let run = self.store.run(run_id).await?;
+        let plan = parse_plan(&run.plan_source, &run.plan_origin)
+            .map_err(|e| EngineError::InvalidPlan(e.to_string()))?;
+        let dag = plan.dag();
+        let tasks = self.store.tasks(run_id).await?;
+        let attempts = self.store.attempts(run_id, None).await?;
+        let gates = self.store.gate_results(run_id).await?;
+        let items = self.store.merge_items(run_id).await?;
+        let integration_head = match baton_git::Git::discover(std::path::Path::new(&run.repo)).await
+        {
+            Ok(git) => git
+                .resolve_commit(&run.integration_ref)
+                .await
+                .ok()
+                .flatten()
+                .map(|o| o.to_string()),
+            Err(_) => None,
+        };
+
+        let mut task_reports = Vec::new();
+        let mut work: BTreeMap<String, u64> = BTreeMap::new();
+        for task in &tasks {
+            let mine: Vec<_> = attempts.iter().filter(|a| a.task_id == task.id).collect();
+            let attempt_reports: Vec<AttemptReport> = mine
+                .iter()
+                .map(|a| AttemptReport {
+                    number: a.number,
+                    status: a.status.to_string(),
+                    duration_ms: span_ms(&a.started_at, a.finished_at.as_deref()),
+                    agent_end: a.agent_end(),
+                    failure: a
+                        .failure
+                        .as_deref()
+                        .and_then(|f| f.lines().next())
+                        .map(str::to_string),
+                })
+                .collect();
+            let duration_ms = attempt_reports.iter().map(|a| a.duration_ms).sum();
+            work.insert(task.id.to_string(), duration_ms);
+            let changed_files = mine
+                .iter()
+                .rev()
+                .find(|a| a.task_commit.is_some())
+                .map(|a| a.changed_paths.clone())
+                .unwrap_or_default();
+            task_reports.push(TaskReport {
+                id: task.id.to_string(),
+                title: task.title.clone(),
+                status: task.status.to_string(),
+                attempts: attempt_reports,
+                duration_ms,
+                changed_files,
+                gates: gates
+                    .iter()
+                    .filter(|g| g.task_id == task.id)
+                    .map(|g| GateReport {
+                        gate: g.gate.clone(),
+                        attempt: g.attempt,
+                        merge_item: g.merge_item,
+                        passed: g.passed,
+                        duration_ms: g.duration_ms,
+                    })
+                    .collect(),
+                merge_commit: task.merge_commit.clone(),
+            });
+        }
+
+        // Critical path by measured work along the plan's dependencies.
+        let mut longest: BTreeMap<String, u64> = BTreeMap::new();
+        for id in dag.topo_order() {
+            let before = dag
+                .deps(&id)
+                .iter()
+                .map(|d| longest.get(d.as_str()).copied().unwrap_or(0))
+                .max()
+                .unwrap_or(0);
+            let own = work.get(id.as_str()).copied().unwrap_or(0);
+            longest.insert(id.to_string(), before + own);
+        }
+        let critical_path_ms = longest.values().copied().max().unwrap_or(0);
+        let total_work_ms: u64 = work.values().sum();
+        let first_start = attempts.iter().map(|a| a.started_at.as_str()).min();
+        let last_end = tasks
+            .iter()
+            .filter_map(|t| t.finished_at.as_deref())
+            .max()
+            .or(run.finished_at.as_deref());
+        let makespan_ms = first_start.map(|s| span_ms(s, last_end)).unwrap_or(0);
+        let ratio = baton_core::parallel_efficiency(
+            Duration::from_millis(makespan_ms),
+            Duration::from_millis(total_work_ms),
+            usize::try_from(run.lanes).unwrap_or(1),
+            Duration::from_millis(critical_path_ms),
+        );
+
+        Ok(Report {
+            run: run.id.clone(),
+            goal: run.goal.clone(),
+            status: run.status.to_string(),
+            base: run.base_ref.clone(),
+            base_commit: run.base_commit.clone(),
+            integration_branch: run
+                .integration_ref
+                .strip_prefix("refs/heads/")
+                .unwrap_or(&run.integration_ref)
+                .to_string(),
+            integration_head,
+            lanes: run.lanes,
+            created_at: run.created_at.clone(),
+            finished_at: run.finished_at.clone(),
+            duration_ms: span_ms(&run.created_at, run.finished_at.as_deref()),
+            tasks: task_reports,
+            merge_queue: items
+                .into_iter()
+                .map(|i| MergeReport {
+                    item: i.id,
+                    task: i.task_id.to_string(),
+                    attempt: i.attempt,
+                    status: i.status.to_string(),
+                    merge_commit: i.merge_commit,
+                    detail: i.detail,
+                    queued_at: i.created_at,
+                    updated_at: i.updated_at,
+                })
+                .collect(),
+            efficiency: Efficiency {
+                makespan_ms,
+                total_work_ms,
+                lanes: run.lanes,
+                critical_path_ms,
+                ratio,
+            },
+        })
+    }
+}
+
+fn ms(value: u64) -> String {
+    format_duration(Duration::from_millis(value))
+}
+
+fn short(oid: &str) -> &str {
+    oid.get(..10).unwrap_or(oid)
+}
+
+impl Report {
+    /// The report as Markdown.
+    pub fn to_markdown(&self) -> String {
+        let mut out = String::new();
+        let mut line = |text: String| {
+            out.push_str(&text);
+            out.push('\n');
+        };
+        line(format!("# baton run {}", self.run));
+        line(String::new());
+        line(format!("- goal: {}", self.goal));
+        line(format!("- status: **{}**", self.status));
+        line(format!(
+            "- base: {} ({})",
+            self.base,
+            short(&self.base_commit)
+        ));
+        line(format!(
+            "- integration branch: {} at {}",
+            self.integration_branch,
+            self.integration_head
+                .as_deref()
+                .map(short)
+                .unwrap_or("(missing)")
+        ));
+        line(format!("- duration: {}", ms(self.duration_ms)));
+        line(format!(
+            "- parallel efficiency: {:.2} (makespan {} / max(work {} / {} lanes, critical path {}); 1.00 is ideal)",
+            self.efficiency.ratio,
+            ms(self.efficiency.makespan_ms),
+            ms(self.efficiency.total_work_ms),
+            self.efficiency.lanes,
+            ms(self.efficiency.critical_path_ms)
+        ));
+        line(String::new());
+        line("## Tasks".into());
+        line(String::new());
+        line("| task | status | attempts | time | files | gates | merge commit |".into());
+        line("| --- | --- | --- | --- | --- | --- | --- |".into());
+        for task in &self.tasks {
+            let gates: Vec<String> = task
+                .gates
+                .iter()
+                .map(|g| {
+                    let site = match (g.attempt, g.merge_item) {
+                        (Some(a), _) => format!("#{a}"),
+                        (None, Some(i)) => format!("merge {i}"),
+                        _ => String::new(),
+                    };
+                    format!(
+                        "{} {} {}",
+                        g.gate,
+                        site,
+                        if g.passed { "ok" } else { "FAILED" }
+                    )
+                })
+                .collect();
+            line(format!(
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                task.id,
+                task.status,
+                task.attempts.len(),
+                ms(task.duration_ms),
+                task.changed_files.len(),
+                if gates.is_empty() {
+                    "-".into()
+                } else {
+                    gates.join(", ")
+                },
+                task.merge_commit.as_deref().map(short).unwrap_or("-")
+            ));
+        }
+        let failures: Vec<String> = self
+            .tasks
+            .iter()
+            .flat_map(|t| {
+                t.attempts.iter().filter_map(move |a| {
+                    a.failure
+                        .as_ref()
+                        .map(|f| format!("- {} attempt {}: {}", t.id, a.number, f))
+                })
+            })
+            .collect();
+        if !failures.is_empty() {
+            line(String::new());
+            line("## Failed attempts".into());
+            line(String::new());
+            for failure in failures {
+                line(failure);
+            }
+        }
+        line(String::new());
+        line("## Merge queue".into());
+        line(String::new());
+        line("| item | task | attempt | status | merge commit | note |".into());
+        line("| --- | --- | --- | --- | --- | --- |".into());
+        for item in &self.merge_queue {
+            line(format!(
+                "| {} | {} | {} | {} | {} | {} |",
+                item.item,
+                item.task,
+                item.attempt,
+                item.status,
+                item.merge_commit.as_deref().map(short).unwrap_or("-"),
+                item.detail
+                    .as_deref()
+                    .and_then(|d| d.lines().next())
+                    .unwrap_or("")
+            ));
+        }
+        out
+    }
+}

@@ -1,0 +1,127 @@
+//! Running one supervised process for a run: the process group is recorded in the database
+//! while it lives (so a later engine can kill survivors), its lines become events in batches,
+//! and its end is converted to the protocol's `EndReason`.
+
+use crate::EngineError;
+use crate::context::RunCtx;
+use baton_exec::{CommandSpec, Outcome, ProcessEvent, Stream};
+use baton_protocol::{EndReason, EventBody, OutputStream, TaskId};
+use std::time::Duration;
+
+/// Output lines are written to the event log in batches of at most this many...
+const BATCH_LINES: usize = 64;
+/// ...or at least this often.
+const BATCH_EVERY: Duration = Duration::from_millis(100);
+
+/// The wire form of how a process ended.
+pub(crate) fn end_reason(end: &baton_exec::EndReason) -> EndReason {
+    let ms = |d: &Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    match end {
+        baton_exec::EndReason::Exited { code } => EndReason::Exited { code: *code },
+        baton_exec::EndReason::Signaled { signal } => EndReason::Signaled { signal: *signal },
+        baton_exec::EndReason::TimedOut { after } => EndReason::TimedOut {
+            after_ms: ms(after),
+        },
+        baton_exec::EndReason::Silent { after } => EndReason::Silent {
+            after_ms: ms(after),
+        },
+        baton_exec::EndReason::Cancelled => EndReason::Cancelled,
+        baton_exec::EndReason::Lost { error } => EndReason::Lost {
+            error: error.clone(),
+        },
+    }
+}
+
+/// Whether the process's lines go to the event log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lines {
+    /// Each line becomes an `attempt.output` event of this attempt.
+    AsEvents { attempt: u32 },
+    /// Lines go to the log file only.
+    LogOnly,
+}
+
+/// Runs `spec` to its end under the run's cancel token. `started` is called once the process
+/// group is recorded (fail points sit there).
+pub(crate) async fn run_supervised(
+    ctx: &RunCtx,
+    spec: CommandSpec,
+    task: &TaskId,
+    what: &str,
+    lines: Lines,
+    started: impl FnOnce(u32, i32),
+) -> Result<Outcome, EngineError> {
+    let spec = spec.env(baton_agents::ENV_RUN_ID, ctx.id().as_str());
+    let mut child = baton_exec::spawn(spec, ctx.cancel.child_token())?;
+    let (pid, pgid) = (child.pid(), child.pgid());
+    ctx.store
+        .record_process(
+            ctx.id(),
+            Some(task),
+            i32::try_from(pid).unwrap_or(0),
+            pgid,
+            what,
+        )
+        .await?;
+    if let Lines::AsEvents { attempt } = lines {
+        let event = ctx
+            .store
+            .append_event(
+                ctx.id(),
+                Some(task),
+                EventBody::AttemptProcess { attempt, pid, pgid },
+            )
+            .await?;
+        ctx.emit([event]);
+    }
+    started(pid, pgid);
+    let mut batch: Vec<(Option<TaskId>, EventBody)> = Vec::new();
+    let mut ticker = tokio::time::interval(BATCH_EVERY);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            event = child.next_event() => {
+                let Some(event) = event else { break };
+                let Lines::AsEvents { attempt } = lines else { continue };
+                let body = match event {
+                    ProcessEvent::Line { stream, text } => EventBody::AttemptOutput {
+                        attempt,
+                        stream: match stream {
+                            Stream::Stdout => OutputStream::Stdout,
+                            Stream::Stderr => OutputStream::Stderr,
+                        },
+                        line: text,
+                    },
+                    ProcessEvent::SilenceWarning { silent_for } => EventBody::AttemptSilence {
+                        attempt,
+                        silent_ms: u64::try_from(silent_for.as_millis()).unwrap_or(u64::MAX),
+                    },
+                };
+                batch.push((Some(task.clone()), body));
+                if batch.len() >= BATCH_LINES {
+                    flush(ctx, &mut batch).await?;
+                }
+            }
+            _ = ticker.tick() => flush(ctx, &mut batch).await?,
+        }
+    }
+    flush(ctx, &mut batch).await?;
+    let outcome = child.wait().await;
+    ctx.store.forget_process(ctx.id(), pgid).await?;
+    Ok(outcome)
+}
+
+async fn flush(
+    ctx: &RunCtx,
+    batch: &mut Vec<(Option<TaskId>, EventBody)>,
+) -> Result<(), EngineError> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let events = ctx
+        .store
+        .append_events(ctx.id(), std::mem::take(batch))
+        .await?;
+    ctx.emit(events);
+    Ok(())
+}

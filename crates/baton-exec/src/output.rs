@@ -1,0 +1,177 @@
+//! Reading child output line by line and keeping a capped copy of it.
+
+use std::collections::VecDeque;
+
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::Stream;
+
+/// Longest line kept; the rest of a longer line is dropped.
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+
+/// The output lines kept in memory: the first lines, the last lines, and how many were dropped between.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CapturedOutput {
+    /// The first lines, in order.
+    pub head: Vec<String>,
+    /// The last lines, in order (never overlapping `head`).
+    pub tail: Vec<String>,
+    /// Number of lines between `head` and `tail` that were not kept.
+    pub omitted_lines: u64,
+}
+
+impl CapturedOutput {
+    /// All kept lines joined by newlines, with a `... N lines omitted ...` marker where lines were dropped.
+    pub fn text(&self) -> String {
+        let mut lines: Vec<String> = self.head.clone();
+        if self.omitted_lines > 0 {
+            lines.push(format!("... {} lines omitted ...", self.omitted_lines));
+        }
+        lines.extend(self.tail.iter().cloned());
+        lines.join("\n")
+    }
+
+    /// Total number of lines the process printed.
+    pub fn total_lines(&self) -> u64 {
+        self.head.len() as u64 + self.tail.len() as u64 + self.omitted_lines
+    }
+}
+
+/// Keeps the head and tail of a stream of lines.
+#[derive(Debug)]
+pub(crate) struct Collector {
+    head_cap: usize,
+    tail_cap: usize,
+    head: Vec<String>,
+    tail: VecDeque<String>,
+    total: u64,
+}
+
+impl Collector {
+    pub(crate) fn new(cap: crate::OutputCap) -> Self {
+        Self {
+            head_cap: cap.head,
+            tail_cap: cap.tail,
+            head: Vec::new(),
+            tail: VecDeque::new(),
+            total: 0,
+        }
+    }
+
+    pub(crate) fn push(&mut self, line: &str) {
+        self.total += 1;
+        if self.head.len() < self.head_cap {
+            self.head.push(line.to_owned());
+        } else if self.tail_cap > 0 {
+            if self.tail.len() == self.tail_cap {
+                self.tail.pop_front();
+            }
+            self.tail.push_back(line.to_owned());
+        }
+    }
+
+    pub(crate) fn finish(self) -> CapturedOutput {
+        let kept = self.head.len() as u64 + self.tail.len() as u64;
+        CapturedOutput {
+            omitted_lines: self.total.saturating_sub(kept),
+            head: self.head,
+            tail: self.tail.into(),
+        }
+    }
+}
+
+/// What a pipe reader reports.
+#[derive(Debug)]
+pub(crate) enum Raw {
+    /// One complete (or final, unterminated) line.
+    Line(Stream, String),
+    /// The pipe reached end of file.
+    Eof,
+}
+
+/// Reads `reader` line by line (lossy UTF-8, lines capped at [`MAX_LINE_BYTES`]) into `tx`.
+pub(crate) async fn pump_lines<R>(reader: R, stream: Stream, tx: UnboundedSender<Raw>)
+where
+    R: AsyncRead + Unpin,
+{
+    let mut reader = BufReader::with_capacity(MAX_LINE_BYTES, reader);
+    let mut line: Vec<u8> = Vec::new();
+    loop {
+        let (consumed, complete) = match reader.fill_buf().await {
+            Ok([]) | Err(_) => break,
+            Ok(buf) => {
+                let (chunk, consumed, complete) = match buf.iter().position(|&b| b == b'\n') {
+                    Some(i) => (&buf[..i], i + 1, true),
+                    None => (buf, buf.len(), false),
+                };
+                let room = MAX_LINE_BYTES.saturating_sub(line.len());
+                line.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                (consumed, complete)
+            }
+        };
+        reader.consume(consumed);
+        if complete && tx.send(Raw::Line(stream, to_text(&mut line))).is_err() {
+            return;
+        }
+    }
+    if !line.is_empty() {
+        let _ = tx.send(Raw::Line(stream, to_text(&mut line)));
+    }
+    let _ = tx.send(Raw::Eof);
+}
+
+fn to_text(line: &mut Vec<u8>) -> String {
+    if line.last() == Some(&b'\r') {
+        line.pop();
+    }
+    let text = String::from_utf8_lossy(line).into_owned();
+    line.clear();
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_collector_keeps_head_and_tail_and_counts_the_rest() {
+        let mut collector = Collector::new(crate::OutputCap { head: 2, tail: 3 });
+        for i in 0..10 {
+            collector.push(&i.to_string());
+        }
+        let out = collector.finish();
+        assert_eq!(out.head, ["0", "1"]);
+        assert_eq!(out.tail, ["7", "8", "9"]);
+        assert_eq!(out.omitted_lines, 5);
+        assert_eq!(out.text(), "0\n1\n... 5 lines omitted ...\n7\n8\n9");
+        assert_eq!(out.total_lines(), 10);
+    }
+
+    #[test]
+    fn short_output_is_kept_whole() {
+        let mut collector = Collector::new(crate::OutputCap::default());
+        collector.push("a");
+        collector.push("b");
+        let out = collector.finish();
+        assert_eq!(out.text(), "a\nb");
+        assert_eq!(out.omitted_lines, 0);
+    }
+
+    #[tokio::test]
+    async fn long_lines_are_cut_and_invalid_utf8_is_replaced() {
+        let mut input = vec![b'x'; MAX_LINE_BYTES + 10];
+        input.push(b'\n');
+        input.extend_from_slice(b"ok\xff\r\nlast");
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        pump_lines(input.as_slice(), Stream::Stdout, tx).await;
+        let mut lines = Vec::new();
+        while let Some(Raw::Line(_, text)) = rx.recv().await {
+            lines.push(text);
+        }
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[0].len(), MAX_LINE_BYTES);
+        assert_eq!(lines[1], "ok\u{fffd}");
+        assert_eq!(lines[2], "last");
+    }
+}

@@ -1,0 +1,319 @@
+//! A pool of lane worktrees under one directory.
+
+use std::path::{Path, PathBuf};
+
+use crate::{Git, GitError, Oid, WorktreeInfo};
+
+/// A lane worktree ready for use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaneReady {
+    /// Where the lane's worktree is.
+    pub path: PathBuf,
+    /// Whether an existing worktree was reset instead of a new one being added.
+    pub reused: bool,
+}
+
+/// Mechanics of a pool of lane worktrees under one directory (which lane is busy is
+/// tracked by the caller's database).
+#[derive(Debug, Clone)]
+pub struct LanePool {
+    git: Git,
+    dir: PathBuf,
+}
+
+impl LanePool {
+    /// A pool of lanes living in `dir` (relative paths are taken from the repository root).
+    pub fn new(git: Git, dir: PathBuf) -> Self {
+        let dir = if dir.is_absolute() {
+            dir
+        } else {
+            git.root().join(dir)
+        };
+        Self { git, dir }
+    }
+
+    /// The repository the lanes belong to.
+    pub fn git(&self) -> &Git {
+        &self.git
+    }
+
+    /// The directory holding the lanes.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Where lane `name` lives: `dir/name`.
+    pub fn lane_path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// Makes lane `name` an exact, clean checkout of `start`, on `branch` (created or
+    /// reset to `start`) or detached when `branch` is `None`.
+    ///
+    /// An existing lane worktree is reused (only changed files are touched); a stray
+    /// directory in its place is removed first; otherwise a worktree is added.
+    pub async fn prepare(
+        &self,
+        name: &str,
+        branch: Option<&str>,
+        start: &Oid,
+    ) -> Result<LaneReady, GitError> {
+        let path = self.checked_path(name)?;
+        let worktrees = self.git.worktrees().await?;
+        if let Some(branch) = branch
+            && let Some(other) = worktrees
+                .iter()
+                .find(|wt| wt.branch.as_deref() == Some(branch) && !same_path(&wt.path, &path))
+        {
+            return Err(GitError::BranchCheckedOutElsewhere {
+                branch: branch.to_owned(),
+                lane: path,
+                other: other.path.clone(),
+            });
+        }
+        let registered = find(&worktrees, &path);
+        let exists = path.symlink_metadata().is_ok();
+        match registered {
+            Some(wt) if exists && path.is_dir() && !wt.prunable => {
+                self.reset_lane(&path, branch, start).await?;
+                return Ok(LaneReady { path, reused: true });
+            }
+            Some(_) => {
+                // Registered but unusable: drop the registration (and whatever is left).
+                let path_text = path.to_string_lossy().into_owned();
+                let _ = self
+                    .git
+                    .run(
+                        self.git.root(),
+                        &["worktree", "remove", "--force", "--force", &path_text],
+                    )
+                    .await?;
+                remove_path(&path)?;
+                self.prune().await?;
+            }
+            None if exists => {
+                remove_path(&path)?;
+                self.prune().await?;
+            }
+            None => {}
+        }
+        std::fs::create_dir_all(&self.dir).map_err(|source| GitError::Io {
+            action: "create",
+            path: self.dir.clone(),
+            source,
+        })?;
+        let path_text = path.to_string_lossy().into_owned();
+        let mut args = vec!["worktree", "add", "--quiet"];
+        match branch {
+            Some(branch) => args.extend(["-B", branch]),
+            None => args.push("--detach"),
+        }
+        args.extend([path_text.as_str(), start.as_str()]);
+        self.git.run_ok(self.git.root(), &args).await?;
+        Ok(LaneReady {
+            path,
+            reused: false,
+        })
+    }
+
+    /// Detaches lane `name` (freeing its branch) and cleans it; the worktree is kept for reuse.
+    pub async fn release(&self, name: &str) -> Result<(), GitError> {
+        let path = self.registered_path(name).await?;
+        self.quit_rebase(&path).await?;
+        self.git
+            .run_ok(&path, &["checkout", "--quiet", "--force", "--detach"])
+            .await?;
+        self.git
+            .run_ok(&path, &["reset", "--quiet", "--hard"])
+            .await?;
+        self.git.run_ok(&path, &["clean", "-ffdxq"]).await?;
+        Ok(())
+    }
+
+    /// Removes lane `name`: its worktree registration and its directory.
+    pub async fn remove(&self, name: &str) -> Result<(), GitError> {
+        let path = self.checked_path(name)?;
+        let worktrees = self.git.worktrees().await?;
+        if find(&worktrees, &path).is_some() {
+            let path_text = path.to_string_lossy().into_owned();
+            // A failure here is fine: the directory is deleted and pruned below.
+            let _ = self
+                .git
+                .run(
+                    self.git.root(),
+                    &["worktree", "remove", "--force", "--force", &path_text],
+                )
+                .await?;
+        }
+        remove_path(&path)?;
+        self.prune().await
+    }
+
+    /// Names of the registered worktrees that live directly under the pool directory.
+    pub async fn list(&self) -> Result<Vec<String>, GitError> {
+        let worktrees = self.git.worktrees().await?;
+        let mut names: Vec<String> = worktrees
+            .iter()
+            .filter_map(|wt| self.lane_name(&wt.path))
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// Removes lanes whose name is not in `keep` and directories under the pool that are not
+    /// worktrees, then prunes stale registrations. Returns the removed paths.
+    pub async fn prune_foreign(&self, keep: &[String]) -> Result<Vec<PathBuf>, GitError> {
+        let worktrees = self.git.worktrees().await?;
+        let main = normalize(self.git.root());
+        let mut removed = Vec::new();
+        for wt in &worktrees {
+            let Some(name) = self.lane_name(&wt.path) else {
+                continue;
+            };
+            if keep.contains(&name) || normalize(&wt.path) == main {
+                continue;
+            }
+            self.remove(&name).await?;
+            removed.push(wt.path.clone());
+        }
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                self.prune().await?;
+                return Ok(removed);
+            }
+            Err(source) => {
+                return Err(GitError::Io {
+                    action: "read",
+                    path: self.dir.clone(),
+                    source,
+                });
+            }
+        };
+        for entry in entries.filter_map(Result::ok) {
+            let path = entry.path();
+            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+            let registered = find(&worktrees, &path).is_some();
+            // Never delete anything holding the repository itself.
+            let holds_repo = main.starts_with(normalize(&path));
+            if is_dir && !registered && !holds_repo && !removed.contains(&path) {
+                remove_path(&path)?;
+                removed.push(path);
+            }
+        }
+        self.prune().await?;
+        Ok(removed)
+    }
+
+    /// Resets an existing lane to exactly `start` with no untracked files.
+    async fn reset_lane(
+        &self,
+        path: &Path,
+        branch: Option<&str>,
+        start: &Oid,
+    ) -> Result<(), GitError> {
+        self.quit_rebase(path).await?;
+        let mut args = vec!["checkout", "--quiet", "--force"];
+        match branch {
+            Some(branch) => args.extend(["-B", branch]),
+            None => args.push("--detach"),
+        }
+        args.push(start.as_str());
+        self.git.run_ok(path, &args).await?;
+        // Also drops staged new files and merge/cherry-pick state.
+        self.git
+            .run_ok(path, &["reset", "--quiet", "--hard", start.as_str()])
+            .await?;
+        self.git.run_ok(path, &["clean", "-ffdxq"]).await?;
+        Ok(())
+    }
+
+    /// Forgets an interrupted rebase in the lane (HEAD and files are reset afterwards).
+    async fn quit_rebase(&self, path: &Path) -> Result<(), GitError> {
+        let args = [
+            "rev-parse",
+            "--path-format=absolute",
+            "--git-path",
+            "rebase-merge",
+            "--git-path",
+            "rebase-apply",
+        ];
+        let out = self.git.run_ok(path, &args).await?;
+        let text = String::from_utf8_lossy(&out);
+        if text.lines().any(|line| Path::new(line).exists()) {
+            self.git.run_ok(path, &["rebase", "--quit"]).await?;
+        }
+        Ok(())
+    }
+
+    async fn prune(&self) -> Result<(), GitError> {
+        self.git
+            .run_ok(self.git.root(), &["worktree", "prune"])
+            .await
+            .map(drop)
+    }
+
+    async fn registered_path(&self, name: &str) -> Result<PathBuf, GitError> {
+        let path = self.checked_path(name)?;
+        let worktrees = self.git.worktrees().await?;
+        match find(&worktrees, &path) {
+            Some(_) if path.is_dir() => Ok(path),
+            _ => Err(GitError::LaneNotFound {
+                name: name.to_owned(),
+                path,
+            }),
+        }
+    }
+
+    fn checked_path(&self, name: &str) -> Result<PathBuf, GitError> {
+        let plain = !name.is_empty()
+            && name != "."
+            && name != ".."
+            && !name.contains('/')
+            && !name.contains('\0');
+        if plain {
+            Ok(self.lane_path(name))
+        } else {
+            Err(GitError::InvalidLaneName {
+                name: name.to_owned(),
+            })
+        }
+    }
+
+    /// The lane name of a worktree path, if it lives directly under the pool directory.
+    fn lane_name(&self, path: &Path) -> Option<String> {
+        let parent = path.parent()?;
+        if !same_path(parent, &self.dir) || same_path(path, self.git.root()) {
+            return None;
+        }
+        Some(path.file_name()?.to_string_lossy().into_owned())
+    }
+}
+
+fn find<'a>(worktrees: &'a [WorktreeInfo], path: &Path) -> Option<&'a WorktreeInfo> {
+    worktrees.iter().find(|wt| same_path(&wt.path, path))
+}
+
+/// The canonical form of a path when it exists, the path itself otherwise.
+fn normalize(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+fn same_path(a: &Path, b: &Path) -> bool {
+    a == b || normalize(a) == normalize(b)
+}
+
+/// Removes a directory tree, file or symlink; a missing path is fine.
+fn remove_path(path: &Path) -> Result<(), GitError> {
+    let result = match path.symlink_metadata() {
+        Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(path),
+        Ok(_) => std::fs::remove_file(path),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(err) => Err(err),
+    };
+    result.map_err(|source| GitError::Io {
+        action: "remove",
+        path: path.to_path_buf(),
+        source,
+    })
+}

@@ -1,0 +1,84 @@
+//! Where baton keeps its state: runs, tasks, attempts, merge items, lanes, live process groups
+//! and the append-only event log, in one SQLite file (WAL mode).
+//!
+//! Every status change is a compare-and-set (`UPDATE .. WHERE status = from`) validated by the
+//! state machines of `baton-core` and written in the same transaction as its event, so the event
+//! log and the state can never disagree, and two engines can never both win the same transition.
+
+mod error;
+mod events;
+mod lanes;
+mod merge;
+pub use merge::MergeItemUpdate;
+mod rows;
+mod runs;
+mod tasks;
+
+pub use error::StoreError;
+pub use rows::{
+    AttemptRow, GateResultRow, LaneRow, Lease, MergeItemRow, NewRun, ProcessRow, RunRow, TaskRow,
+};
+
+use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A handle on baton's database. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the SQLite database at `path` and brings its schema up to date.
+    pub async fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|source| StoreError::Open {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Store {
+            pool,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Closes the pool, waiting for connections to finish.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Now, as stored: RFC 3339 in UTC with milliseconds.
+pub(crate) fn now_text() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Now in milliseconds since the Unix epoch (lease heartbeats).
+pub fn now_millis() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}

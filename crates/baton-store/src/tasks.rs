@@ -1,0 +1,469 @@
+//! Tasks, their attempts and gate results.
+
+use crate::events::insert_event;
+use crate::{AttemptRow, GateResultRow, Store, StoreError, TaskRow, now_text};
+use baton_core::{attempt_transition, task_transition};
+use baton_protocol::{AttemptStatus, EndReason, Event, EventBody, RunId, TaskId, TaskStatus};
+use sqlx::{Row, SqliteConnection};
+
+/// Moves a task inside the caller's transaction (compare-and-set) and logs its event.
+pub(crate) async fn move_task(
+    conn: &mut SqliteConnection,
+    run: &RunId,
+    task: &TaskId,
+    from: TaskStatus,
+    to: TaskStatus,
+    reason: Option<String>,
+) -> Result<Event, StoreError> {
+    task_transition(from, to)?;
+    let finished = matches!(
+        to,
+        TaskStatus::Merged | TaskStatus::Failed | TaskStatus::Blocked
+    )
+    .then(now_text);
+    let done = sqlx::query(
+        "UPDATE tasks SET status = ?, finished_at = ? WHERE run_id = ? AND id = ? AND status = ?",
+    )
+    .bind(to.as_str())
+    .bind(finished)
+    .bind(run.as_str())
+    .bind(task.as_str())
+    .bind(from.as_str())
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() != 1 {
+        let actual: Option<String> =
+            sqlx::query("SELECT status FROM tasks WHERE run_id = ? AND id = ?")
+                .bind(run.as_str())
+                .bind(task.as_str())
+                .fetch_optional(&mut *conn)
+                .await?
+                .map(|row| row.try_get("status"))
+                .transpose()?;
+        return Err(StoreError::Stale {
+            entity: "task",
+            id: task.to_string(),
+            expected: from.to_string(),
+            actual: actual.unwrap_or_else(|| "missing".into()),
+        });
+    }
+    insert_event(
+        conn,
+        run,
+        Some(task),
+        EventBody::TaskStatusChanged { from, to, reason },
+    )
+    .await
+}
+
+/// Moves an attempt out of `running` inside the caller's transaction and logs its event.
+async fn end_attempt(
+    conn: &mut SqliteConnection,
+    run: &RunId,
+    task: &TaskId,
+    number: u32,
+    to: AttemptStatus,
+    failure: Option<&str>,
+) -> Result<Event, StoreError> {
+    let from = AttemptStatus::Running;
+    attempt_transition(from, to)?;
+    let done = sqlx::query(
+        "UPDATE attempts SET status = ?, failure = ?, finished_at = ?
+         WHERE run_id = ? AND task_id = ? AND number = ? AND status = ?",
+    )
+    .bind(to.as_str())
+    .bind(failure)
+    .bind(now_text())
+    .bind(run.as_str())
+    .bind(task.as_str())
+    .bind(i64::from(number))
+    .bind(from.as_str())
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Err(StoreError::Stale {
+            entity: "attempt",
+            id: format!("{task}#{number}"),
+            expected: from.to_string(),
+            actual: "not running".into(),
+        });
+    }
+    insert_event(
+        conn,
+        run,
+        Some(task),
+        EventBody::AttemptStatusChanged {
+            attempt: number,
+            from,
+            to,
+            reason: failure.map(|f| first_line(f).to_string()),
+        },
+    )
+    .await
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("")
+}
+
+impl Store {
+    /// The tasks of a run in plan order.
+    pub async fn tasks(&self, run: &RunId) -> Result<Vec<TaskRow>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM tasks WHERE run_id = ? ORDER BY position")
+            .bind(run.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(TaskRow::from_row).collect()
+    }
+
+    /// The attempts of a run (optionally of one task), oldest first.
+    pub async fn attempts(
+        &self,
+        run: &RunId,
+        task: Option<&TaskId>,
+    ) -> Result<Vec<AttemptRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM attempts WHERE run_id = ? AND (? IS NULL OR task_id = ?)
+             ORDER BY started_at, task_id, number",
+        )
+        .bind(run.as_str())
+        .bind(task.map(|t| t.as_str()))
+        .bind(task.map(|t| t.as_str()))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(AttemptRow::from_row).collect()
+    }
+
+    /// Moves a task between statuses outside any attempt (blocking, resetting on resume).
+    /// `failures_allowed`, when given, replaces the task's failure budget.
+    pub async fn transition_task(
+        &self,
+        run: &RunId,
+        task: &TaskId,
+        from: TaskStatus,
+        to: TaskStatus,
+        reason: Option<String>,
+        failures_allowed: Option<u32>,
+    ) -> Result<Event, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let event = move_task(&mut tx, run, task, from, to, reason).await?;
+        if let Some(allowed) = failures_allowed {
+            sqlx::query("UPDATE tasks SET failures_allowed = ? WHERE run_id = ? AND id = ?")
+                .bind(i64::from(allowed))
+                .bind(run.as_str())
+                .bind(task.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(event)
+    }
+
+    /// Starts the task's next attempt in `lane`: the task goes pending -> running and an attempt
+    /// row is written, in one transaction. Returns the attempt number and the events.
+    pub async fn start_attempt(
+        &self,
+        run: &RunId,
+        task: &TaskId,
+        lane: &str,
+        start_commit: &str,
+        log_dir: &std::path::Path,
+    ) -> Result<(u32, Vec<Event>), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let moved = move_task(
+            &mut tx,
+            run,
+            task,
+            TaskStatus::Pending,
+            TaskStatus::Running,
+            None,
+        )
+        .await?;
+        let row = sqlx::query(
+            "UPDATE tasks SET attempts = attempts + 1, started_at = COALESCE(started_at, ?)
+             WHERE run_id = ? AND id = ? RETURNING attempts",
+        )
+        .bind(now_text())
+        .bind(run.as_str())
+        .bind(task.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+        let number = u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(1);
+        let log_path = log_dir.join(format!("{task}.{number}.log"));
+        sqlx::query(
+            "INSERT INTO attempts (run_id, task_id, number, status, lane, start_commit, log_path,
+                started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(run.as_str())
+        .bind(task.as_str())
+        .bind(i64::from(number))
+        .bind(AttemptStatus::Running.as_str())
+        .bind(lane)
+        .bind(start_commit)
+        .bind(log_path.to_string_lossy().as_ref())
+        .bind(now_text())
+        .execute(&mut *tx)
+        .await?;
+        let started = insert_event(
+            &mut tx,
+            run,
+            Some(task),
+            EventBody::AttemptStarted {
+                attempt: number,
+                lane: lane.to_string(),
+                start_commit: start_commit.to_string(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((number, vec![moved, started]))
+    }
+
+    /// Records how the agent process of an attempt ended, with its captured output.
+    pub async fn set_agent_end(
+        &self,
+        run: &RunId,
+        task: &TaskId,
+        number: u32,
+        end: &EndReason,
+        output: &str,
+    ) -> Result<Event, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let end_text = serde_json::to_string(end)
+            .map_err(|e| StoreError::Corrupt(format!("end reason: {e}")))?;
+        sqlx::query(
+            "UPDATE attempts SET agent_end = ?, output = ? WHERE run_id = ? AND task_id = ? AND number = ?",
+        )
+        .bind(end_text)
+        .bind(output)
+        .bind(run.as_str())
+        .bind(task.as_str())
+        .bind(i64::from(number))
+        .execute(&mut *tx)
+        .await?;
+        let event = insert_event(
+            &mut tx,
+            run,
+            Some(task),
+            EventBody::AttemptAgentEnded {
+                attempt: number,
+                end: end.clone(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(event)
+    }
+
+    /// Records the commit baton made of what the agent left, and the paths it changed.
+    pub async fn set_attempt_commit(
+        &self,
+        run: &RunId,
+        task: &TaskId,
+        number: u32,
+        commit: &str,
+        changed_paths: &[String],
+    ) -> Result<Event, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let paths = serde_json::to_string(changed_paths)
+            .map_err(|e| StoreError::Corrupt(format!("changed paths: {e}")))?;
+        sqlx::query(
+            "UPDATE attempts SET task_commit = ?, changed_paths = ?
+             WHERE run_id = ? AND task_id = ? AND number = ?",
+        )
+        .bind(commit)
+        .bind(paths)
+        .bind(run.as_str())
+        .bind(task.as_str())
+        .bind(i64::from(number))
+        .execute(&mut *tx)
+        .await?;
+        let event = insert_event(
+            &mut tx,
+            run,
+            Some(task),
+            EventBody::AttemptCommitted {
+                attempt: number,
+                commit: commit.to_string(),
+                changed_paths: changed_paths.to_vec(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(event)
+    }
+
+    /// Ends a running attempt as failed; the task goes back to pending (to retry) or to failed.
+    pub async fn fail_attempt(
+        &self,
+        run: &RunId,
+        task: &TaskId,
+        number: u32,
+        failure: &str,
+        task_to: TaskStatus,
+    ) -> Result<Vec<Event>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let ended = end_attempt(
+            &mut tx,
+            run,
+            task,
+            number,
+            AttemptStatus::Failed,
+            Some(failure),
+        )
+        .await?;
+        let moved = move_task(
+            &mut tx,
+            run,
+            task,
+            TaskStatus::Running,
+            task_to,
+            Some(first_line(failure).to_string()),
+        )
+        .await?;
+        sqlx::query(
+            "UPDATE tasks SET failures = failures + 1, last_failure = ? WHERE run_id = ? AND id = ?",
+        )
+        .bind(failure)
+        .bind(run.as_str())
+            .bind(task.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(vec![ended, moved])
+    }
+
+    /// Ends a running attempt as interrupted (cancel or crash); the task goes back to pending
+    /// and the interruption does not count as a failure.
+    pub async fn interrupt_attempt(
+        &self,
+        run: &RunId,
+        task: &TaskId,
+        number: u32,
+        why: &str,
+    ) -> Result<Vec<Event>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let ended = end_attempt(
+            &mut tx,
+            run,
+            task,
+            number,
+            AttemptStatus::Interrupted,
+            Some(why),
+        )
+        .await?;
+        let moved = move_task(
+            &mut tx,
+            run,
+            task,
+            TaskStatus::Running,
+            TaskStatus::Pending,
+            Some(why.to_string()),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(vec![ended, moved])
+    }
+
+    /// The attempt succeeded: it ends, the task goes running -> queued and a merge item is
+    /// queued for `commit`, all in one transaction. Returns the merge item id and the events.
+    pub async fn enqueue_attempt(
+        &self,
+        run: &RunId,
+        task: &TaskId,
+        number: u32,
+        commit: &str,
+    ) -> Result<(i64, Vec<Event>), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let ended = end_attempt(&mut tx, run, task, number, AttemptStatus::Succeeded, None).await?;
+        let moved = move_task(
+            &mut tx,
+            run,
+            task,
+            TaskStatus::Running,
+            TaskStatus::Queued,
+            None,
+        )
+        .await?;
+        sqlx::query("UPDATE tasks SET task_commit = ? WHERE run_id = ? AND id = ?")
+            .bind(commit)
+            .bind(run.as_str())
+            .bind(task.as_str())
+            .execute(&mut *tx)
+            .await?;
+        let now = now_text();
+        let item: i64 = sqlx::query(
+            "INSERT INTO merge_items (run_id, task_id, attempt, status, task_commit, created_at,
+                updated_at) VALUES (?, ?, ?, 'queued', ?, ?, ?) RETURNING id",
+        )
+        .bind(run.as_str())
+        .bind(task.as_str())
+        .bind(i64::from(number))
+        .bind(commit)
+        .bind(&now)
+        .bind(&now)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("id")?;
+        tx.commit().await?;
+        Ok((item, vec![ended, moved]))
+    }
+
+    /// Records one gate run (in a lane for an attempt, or on a would-be merge for a merge item).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_gate(
+        &self,
+        run: &RunId,
+        task: &TaskId,
+        attempt: Option<u32>,
+        merge_item: Option<i64>,
+        gate: &str,
+        end: &EndReason,
+        duration_ms: u64,
+        output: &str,
+    ) -> Result<Event, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let end_text = serde_json::to_string(end)
+            .map_err(|e| StoreError::Corrupt(format!("end reason: {e}")))?;
+        sqlx::query(
+            "INSERT INTO gate_results (run_id, task_id, attempt, merge_item, gate, passed,
+                end_reason, duration_ms, output, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(run.as_str())
+        .bind(task.as_str())
+        .bind(attempt.map(i64::from))
+        .bind(merge_item)
+        .bind(gate)
+        .bind(i64::from(end.is_success()))
+        .bind(end_text)
+        .bind(i64::try_from(duration_ms).unwrap_or(i64::MAX))
+        .bind(output)
+        .bind(now_text())
+        .execute(&mut *tx)
+        .await?;
+        let event = insert_event(
+            &mut tx,
+            run,
+            Some(task),
+            EventBody::GateFinished {
+                gate: gate.to_string(),
+                passed: end.is_success(),
+                end: end.clone(),
+                duration_ms,
+                merge_item,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(event)
+    }
+
+    /// Every gate result of a run, oldest first.
+    pub async fn gate_results(&self, run: &RunId) -> Result<Vec<GateResultRow>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM gate_results WHERE run_id = ? ORDER BY id")
+            .bind(run.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(GateResultRow::from_row).collect()
+    }
+}
