@@ -206,6 +206,10 @@ impl LanePool {
     }
 
     /// Resets an existing lane to exactly `start` with no untracked files.
+    ///
+    /// Moving HEAD with plumbing (`update-ref`, `symbolic-ref`) and then one `reset --hard`
+    /// touches the work tree once; `checkout --force` followed by `reset --hard` would stat
+    /// every file twice, which is what dominates on large repositories.
     async fn reset_lane(
         &self,
         path: &Path,
@@ -213,13 +217,22 @@ impl LanePool {
         start: &Oid,
     ) -> Result<(), GitError> {
         self.quit_rebase(path).await?;
-        let mut args = vec!["checkout", "--quiet", "--force"];
         match branch {
-            Some(branch) => args.extend(["-B", branch]),
-            None => args.push("--detach"),
+            Some(branch) => {
+                let full = format!("refs/heads/{branch}");
+                self.git
+                    .run_ok(path, &["update-ref", &full, start.as_str()])
+                    .await?;
+                self.git
+                    .run_ok(path, &["symbolic-ref", "HEAD", &full])
+                    .await?;
+            }
+            None => {
+                self.git
+                    .run_ok(path, &["update-ref", "--no-deref", "HEAD", start.as_str()])
+                    .await?;
+            }
         }
-        args.push(start.as_str());
-        self.git.run_ok(path, &args).await?;
         // Also drops staged new files and merge/cherry-pick state.
         self.git
             .run_ok(path, &["reset", "--quiet", "--hard", start.as_str()])
