@@ -12,6 +12,9 @@ use std::time::Duration;
 const BATCH_LINES: usize = 64;
 /// ...or at least this often.
 const BATCH_EVERY: Duration = Duration::from_millis(100);
+/// At most this many output lines of one process become events; the log file keeps them all.
+/// A chatty agent must not grow the database without bound.
+pub(crate) const MAX_OUTPUT_EVENTS: usize = 5_000;
 
 /// The wire form of how a process ended.
 pub(crate) fn end_reason(end: &baton_exec::EndReason) -> EndReason {
@@ -76,6 +79,7 @@ pub(crate) async fn run_supervised(
     }
     started(pid, pgid);
     let mut batch: Vec<(Option<TaskId>, EventBody)> = Vec::new();
+    let mut stored_lines = 0usize;
     let mut ticker = tokio::time::interval(BATCH_EVERY);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -83,6 +87,21 @@ pub(crate) async fn run_supervised(
             event = child.next_event() => {
                 let Some(event) = event else { break };
                 let Lines::AsEvents { attempt } = lines else { continue };
+                if matches!(event, ProcessEvent::Line { .. }) {
+                    stored_lines += 1;
+                    if stored_lines > MAX_OUTPUT_EVENTS {
+                        continue;
+                    }
+                    if stored_lines == MAX_OUTPUT_EVENTS {
+                        batch.push((Some(task.clone()), EventBody::Warning {
+                            message: format!(
+                                "{task}: output past {MAX_OUTPUT_EVENTS} lines is kept only in \
+                                 the log file (`baton logs {} {task}`)",
+                                ctx.id()
+                            ),
+                        }));
+                    }
+                }
                 let body = match event {
                     ProcessEvent::Line { stream, text } => EventBody::AttemptOutput {
                         attempt,

@@ -145,7 +145,13 @@ pub async fn status(run: Option<&str>, json: bool) -> Result<u8, Exit> {
 }
 
 /// `baton logs RUN TASK [--attempt N] [--follow]`.
-pub async fn logs(run: &str, task: &str, attempt: Option<u32>, follow: bool) -> Result<u8, Exit> {
+pub async fn logs(
+    run: &str,
+    task: &str,
+    attempt: Option<u32>,
+    follow: bool,
+    json: bool,
+) -> Result<u8, Exit> {
     let engine = open_engine().await?;
     let run = known_run(&engine, run).await?;
     let task_id = baton_protocol::TaskId::new(task);
@@ -176,14 +182,20 @@ pub async fn logs(run: &str, task: &str, attempt: Option<u32>, follow: bool) -> 
     let path = std::path::PathBuf::from(&chosen.log_path);
     let number = chosen.number;
     let mut offset = 0u64;
+    let mut out = LogWriter {
+        json,
+        pending: Vec::new(),
+        run: run.to_string(),
+        task: task.to_string(),
+        attempt: number,
+    };
     loop {
         if let Ok(mut file) = std::fs::File::open(&path) {
             file.seek(SeekFrom::Start(offset))?;
             let mut buffer = Vec::new();
             file.read_to_end(&mut buffer)?;
             offset += buffer.len() as u64;
-            std::io::stdout().write_all(&buffer)?;
-            std::io::stdout().flush()?;
+            out.write(&buffer)?;
         }
         if !follow {
             break;
@@ -198,13 +210,62 @@ pub async fn logs(run: &str, task: &str, attempt: Option<u32>, follow: bool) -> 
                 file.seek(SeekFrom::Start(offset))?;
                 let mut buffer = Vec::new();
                 file.read_to_end(&mut buffer)?;
-                std::io::stdout().write_all(&buffer)?;
+                out.write(&buffer)?;
             }
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    out.finish()?;
     Ok(exit::OK)
+}
+
+/// Copies log bytes to stdout, or with `--json` one JSON object per complete line.
+struct LogWriter {
+    json: bool,
+    pending: Vec<u8>,
+    run: String,
+    task: String,
+    attempt: u32,
+}
+
+impl LogWriter {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), Exit> {
+        let mut stdout = std::io::stdout().lock();
+        if !self.json {
+            stdout.write_all(bytes)?;
+            stdout.flush()?;
+            return Ok(());
+        }
+        self.pending.extend_from_slice(bytes);
+        while let Some(end) = self.pending.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = self.pending.drain(..=end).collect();
+            let text = String::from_utf8_lossy(&line[..line.len() - 1]).into_owned();
+            self.emit(&mut stdout, text)?;
+        }
+        stdout.flush()?;
+        Ok(())
+    }
+
+    fn emit(&self, out: &mut impl Write, line: String) -> Result<(), Exit> {
+        let value = serde_json::json!({
+            "run": self.run,
+            "task": self.task,
+            "attempt": self.attempt,
+            "line": line,
+        });
+        writeln!(out, "{value}")?;
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<(), Exit> {
+        if self.json && !self.pending.is_empty() {
+            let text = String::from_utf8_lossy(&self.pending).into_owned();
+            self.pending.clear();
+            self.emit(&mut std::io::stdout().lock(), text)?;
+        }
+        Ok(())
+    }
 }
 
 /// `baton events RUN [--since SEQ] [--follow]`: JSONL.

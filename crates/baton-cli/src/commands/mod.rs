@@ -61,7 +61,7 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Exit> {
             task,
             attempt,
             follow,
-        } => inspect::logs(&run, &task, attempt, follow).await,
+        } => inspect::logs(&run, &task, attempt, follow, json).await,
         Command::Events { run, since, follow } => inspect::events(&run, since, follow).await,
         Command::Report { run, format } => {
             let format = if json { ReportFormat::Json } else { format };
