@@ -214,14 +214,14 @@ impl Human {
                     _ => {}
                 }
             }
-            EventBody::MergeItemStatusChanged { to, detail, .. } => {
-                if *to == MergeItemStatus::Conflicted {
-                    self.say(format!(
-                        "{} {task} conflicts: {}",
-                        style::warn("merge:"),
-                        detail.as_deref().unwrap_or("")
-                    ));
-                }
+            EventBody::MergeItemStatusChanged { to, detail, .. }
+                if *to == MergeItemStatus::Conflicted =>
+            {
+                self.say(format!(
+                    "{} {task} conflicts: {}",
+                    style::warn("merge:"),
+                    detail.as_deref().unwrap_or("")
+                ));
             }
             EventBody::Warning { message } => {
                 self.say(format!("{} {message}", style::warn("warning:")))

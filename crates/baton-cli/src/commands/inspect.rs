@@ -61,7 +61,7 @@ pub async fn status(run: Option<&str>, json: bool) -> Result<u8, Exit> {
                 "no runs yet; start one with `baton run --plan plan.yaml` or try `baton demo`"
             );
         } else {
-            println!("{:<26} {:<10} {:>7}  {}", "RUN", "STATUS", "MERGED", "GOAL");
+            println!("{:<26} {:<10} {:>7}  GOAL", "RUN", "STATUS", "MERGED");
             for line in lines {
                 println!(
                     "{:<26} {:<10} {:>7}  {}",
@@ -123,8 +123,8 @@ pub async fn status(run: Option<&str>, json: bool) -> Result<u8, Exit> {
         row.lanes
     );
     println!(
-        "\n{:<20} {:<9} {:>8}  {:<8} {}",
-        "TASK", "STATUS", "ATTEMPTS", "LANE", "NOTE"
+        "\n{:<20} {:<9} {:>8}  {:<8} NOTE",
+        "TASK", "STATUS", "ATTEMPTS", "LANE"
     );
     for line in lines {
         let note = match (&line.merge_commit, &line.last_failure) {

@@ -28,7 +28,7 @@ pub async fn lanes(command: Option<LanesCommand>, json: bool) -> Result<u8, Exit
             } else if lanes.is_empty() {
                 println!("no lanes");
             } else {
-                println!("{:<9} {:<34} {}", "LANE", "HELD BY", "PATH");
+                println!("{:<9} {:<34} PATH", "LANE", "HELD BY");
                 for lane in lanes {
                     let held = match (&lane.run_id, &lane.task_id) {
                         (Some(run), Some(task)) => format!("{run}/{task}"),

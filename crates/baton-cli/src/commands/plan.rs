@@ -121,8 +121,8 @@ fn describe(plan: &Plan, lanes: u32, json: bool) -> Result<(), Exit> {
     }
     println!();
     println!(
-        "{:<20} {:<7} {:>8} {:>10}  {:<20} {}",
-        "TASK", "PRIO", "ESTIMATE", "REMAINING", "DEPS", "CLAIMS"
+        "{:<20} {:<7} {:>8} {:>10}  {:<20} CLAIMS",
+        "TASK", "PRIO", "ESTIMATE", "REMAINING", "DEPS"
     );
     for task in &plan.tasks {
         println!(
