@@ -23,18 +23,24 @@ pub async fn run(repo: &Option<PathBuf>, args: &RunArgs, json: bool) -> Result<u
         into: args.into.clone(),
     };
     let run = engine.create_run(&request).await?;
-    drive_and_report(&engine, &run, mode).await
+    drive_and_report(&engine, &run, mode, true).await
 }
 
 /// `baton resume RUN`.
 pub async fn resume(run: &str, json: bool) -> Result<u8, Exit> {
     let engine = open_engine().await?;
     let run = known_run(&engine, run).await?;
-    drive_and_report(&engine, &run, Mode::pick(json)).await
+    drive_and_report(&engine, &run, Mode::pick(json), true).await
 }
 
 /// Drives a run with live output; Ctrl-C (or SIGTERM) cancels it, leaving it resumable.
-pub async fn drive_and_report(engine: &Engine, run: &RunId, mode: Mode) -> Result<u8, Exit> {
+/// With `print_report`, the Markdown report goes to stdout at the end (not with `--json`).
+pub async fn drive_and_report(
+    engine: &Engine,
+    run: &RunId,
+    mode: Mode,
+    print_report: bool,
+) -> Result<u8, Exit> {
     let cancel = CancellationToken::new();
     let signals = {
         let cancel = cancel.clone();
@@ -69,6 +75,9 @@ pub async fn drive_and_report(engine: &Engine, run: &RunId, mode: Mode) -> Resul
     signals.abort();
     let result = result?;
     if mode != Mode::Json {
+        if print_report {
+            println!("{}", engine.report(&result.run).await?.to_markdown());
+        }
         summarize(engine, &result).await?;
     }
     Ok(match result.status {
@@ -176,7 +185,7 @@ pub async fn demo(dir: Option<PathBuf>, json: bool) -> Result<u8, Exit> {
         into: None,
     };
     let run = engine.create_run(&request).await?;
-    let code = drive_and_report(&engine, &run, Mode::pick(json)).await?;
+    let code = drive_and_report(&engine, &run, Mode::pick(json), false).await?;
     if json {
         print_json(&engine.report(&run).await?)?;
         return Ok(code);
