@@ -68,22 +68,20 @@ pub(crate) async fn run_attempt(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
 
     fail_point("lane.prepare.before");
     let branch = ctx.task_branch(&task);
-    if let Err(error) = ctx.pool.prepare(&lane.name, Some(&branch), &head).await {
+    // Free lanes were left clean by `release_lane`, so the fast path applies; it falls back
+    // to a full prepare for a new lane.
+    if let Err(error) = ctx
+        .pool
+        .prepare_released(&lane.name, Some(&branch), &head)
+        .await
+    {
         let why = format!("baton could not prepare lane {}: {error}", lane.name);
         return fail(&ctx, &task, number, &lane, &why).await;
     }
     fail_point("lane.prepare.after");
 
     let feedback_file = write_feedback(&ctx, &task, number).await?;
-    let attempt = ctx
-        .store
-        .attempts(ctx.id(), Some(&task))
-        .await?
-        .into_iter()
-        .find(|a| a.number == number);
-    let log_file = attempt
-        .map(|a| a.log_path.into())
-        .unwrap_or_else(|| log_dir.join(format!("{task}.{number}.log")));
+    let log_file = baton_store::attempt_log_path(&log_dir, &task, number);
     let request = AgentRequest {
         run: ctx.id().clone(),
         task: task.clone(),

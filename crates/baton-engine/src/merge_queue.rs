@@ -81,6 +81,9 @@ async fn process_item(
             run: ctx.id().clone(),
             what: format!("integration branch {} is missing", ctx.run.integration_ref),
         })?;
+    // Only an item checked before (re-queued after a restart or a lost race) can already be on
+    // the integration branch; a fresh one skips the ancestry check.
+    let checked_before = item.checked_head.is_some();
     let event = ctx
         .store
         .transition_merge_item(
@@ -97,7 +100,7 @@ async fn process_item(
     let task_commit = oid(&item.task_commit, ctx)?;
 
     // Merged already, by an engine that died before it could record it: record it now.
-    if ctx.git.is_ancestor(&task_commit, &head).await? {
+    if checked_before && ctx.git.is_ancestor(&task_commit, &head).await? {
         let merge = find_merge_of(ctx, &head, &task_commit).await?;
         return record_merged(ctx, item, &merge.0, &merge.1).await;
     }

@@ -1,6 +1,7 @@
 //! The `Git` handle: running git commands and the repository-level queries.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use baton_exec::{Captured, CommandSpec, EndReason, run_captured};
@@ -26,12 +27,23 @@ const ENV_REMOVED: &[&str] = &[
 const FALLBACK_IDENTITY: [&str; 4] = ["-c", "user.name=baton", "-c", "user.email=baton@localhost"];
 
 /// A repository, addressed through its main worktree.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Git {
     root: PathBuf,
     timeout: Duration,
     env: Vec<(String, String)>,
+    /// Whether the repository configures `user.email`, asked once per handle: commits are on
+    /// the hot path of every task and merge.
+    has_identity: Arc<OnceLock<bool>>,
 }
+
+impl PartialEq for Git {
+    fn eq(&self, other: &Git) -> bool {
+        self.root == other.root && self.timeout == other.timeout && self.env == other.env
+    }
+}
+
+impl Eq for Git {}
 
 impl Git {
     /// Finds the repository containing `dir` (`rev-parse --show-toplevel`), resolved to its main worktree.
@@ -46,6 +58,7 @@ impl Git {
             root: dir.to_path_buf(),
             timeout: DEFAULT_GIT_TIMEOUT,
             env: Vec::new(),
+            has_identity: Arc::new(OnceLock::new()),
         };
         let args = [
             "rev-parse",
@@ -285,12 +298,19 @@ impl Git {
     /// The `-c user.name=… -c user.email=…` arguments needed to commit in `dir`:
     /// empty when the repository has a `user.email`, baton's identity otherwise.
     pub(crate) async fn identity_args(&self, dir: &Path) -> Result<Vec<&'static str>, GitError> {
-        let out = self.run(dir, &["config", "--get", "user.email"]).await?;
-        if out.success() && !out.stdout_text().trim().is_empty() {
-            Ok(Vec::new())
+        let has = match self.has_identity.get() {
+            Some(has) => *has,
+            None => {
+                let out = self.run(dir, &["config", "--get", "user.email"]).await?;
+                let has = out.success() && !out.stdout_text().trim().is_empty();
+                *self.has_identity.get_or_init(|| has)
+            }
+        };
+        Ok(if has {
+            Vec::new()
         } else {
-            Ok(FALLBACK_IDENTITY.to_vec())
-        }
+            FALLBACK_IDENTITY.to_vec()
+        })
     }
 
     pub(crate) fn failed(&self, dir: &Path, args: &[&str], out: &Captured) -> GitError {

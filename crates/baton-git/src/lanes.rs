@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::worktree::WORKTREE_ADMIN;
 use crate::{Git, GitError, Oid, WorktreeInfo};
 
 /// A lane worktree ready for use.
@@ -82,11 +83,7 @@ impl LanePool {
                 // Registered but unusable: drop the registration (and whatever is left).
                 let path_text = path.to_string_lossy().into_owned();
                 let _ = self
-                    .git
-                    .run(
-                        self.git.root(),
-                        &["worktree", "remove", "--force", "--force", &path_text],
-                    )
+                    .admin(&["worktree", "remove", "--force", "--force", &path_text])
                     .await?;
                 remove_path(&path)?;
                 self.prune().await?;
@@ -109,11 +106,56 @@ impl LanePool {
             None => args.push("--detach"),
         }
         args.extend([path_text.as_str(), start.as_str()]);
-        self.git.run_ok(self.git.root(), &args).await?;
+        let added = self.admin(&args).await?;
+        if !added.success() {
+            return Err(self.git.failed(self.git.root(), &args, &added));
+        }
         Ok(LaneReady {
             path,
             reused: false,
         })
+    }
+
+    /// Moves a lane that [`LanePool::release`] left clean to `start`, on `branch` (created or
+    /// reset) or detached: three small git commands, no enumeration of worktrees, only the
+    /// files that differ are touched. This is the hot path of dispatch. If the lane is not
+    /// there as expected, it falls back to [`LanePool::prepare`].
+    pub async fn prepare_released(
+        &self,
+        name: &str,
+        branch: Option<&str>,
+        start: &Oid,
+    ) -> Result<LaneReady, GitError> {
+        let path = self.checked_path(name)?;
+        if !path.join(".git").is_file() {
+            return self.prepare(name, branch, start).await;
+        }
+        let moved = async {
+            match branch {
+                Some(branch) => {
+                    let full = format!("refs/heads/{branch}");
+                    self.git
+                        .run_ok(&path, &["update-ref", &full, start.as_str()])
+                        .await?;
+                    self.git
+                        .run_ok(&path, &["symbolic-ref", "HEAD", &full])
+                        .await?;
+                }
+                None => {
+                    self.git
+                        .run_ok(&path, &["update-ref", "--no-deref", "HEAD", start.as_str()])
+                        .await?;
+                }
+            }
+            self.git
+                .run_ok(&path, &["reset", "--quiet", "--hard", start.as_str()])
+                .await
+        }
+        .await;
+        match moved {
+            Ok(_) => Ok(LaneReady { path, reused: true }),
+            Err(_) => self.prepare(name, branch, start).await,
+        }
     }
 
     /// Detaches lane `name` (freeing its branch) and cleans it; the worktree is kept for reuse.
@@ -138,11 +180,7 @@ impl LanePool {
             let path_text = path.to_string_lossy().into_owned();
             // A failure here is fine: the directory is deleted and pruned below.
             let _ = self
-                .git
-                .run(
-                    self.git.root(),
-                    &["worktree", "remove", "--force", "--force", &path_text],
-                )
+                .admin(&["worktree", "remove", "--force", "--force", &path_text])
                 .await?;
         }
         remove_path(&path)?;
@@ -260,10 +298,19 @@ impl LanePool {
     }
 
     async fn prune(&self) -> Result<(), GitError> {
-        self.git
-            .run_ok(self.git.root(), &["worktree", "prune"])
-            .await
-            .map(drop)
+        let args = ["worktree", "prune"];
+        let out = self.admin(&args).await?;
+        if out.success() {
+            Ok(())
+        } else {
+            Err(self.git.failed(self.git.root(), &args, &out))
+        }
+    }
+
+    /// Runs a worktree administration command in the main worktree, one at a time.
+    async fn admin(&self, args: &[&str]) -> Result<baton_exec::Captured, GitError> {
+        let _admin = WORKTREE_ADMIN.lock().await;
+        self.git.run(self.git.root(), args).await
     }
 
     async fn registered_path(&self, name: &str) -> Result<PathBuf, GitError> {

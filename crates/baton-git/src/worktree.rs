@@ -24,11 +24,22 @@ pub struct WorktreeInfo {
     pub prunable: bool,
 }
 
+/// Serializes the git commands that create, remove or enumerate worktrees within this process.
+///
+/// git is not safe here: `worktree add` writes the new worktree's admin directory in several
+/// steps, and a concurrent command that enumerates worktrees (another `add`, `list`, `prune`)
+/// can read it half-written and fail with "failed to read .git/worktrees/<name>/commondir".
+/// Seen when three lanes were added at once at the start of a run.
+pub(crate) static WORKTREE_ADMIN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 impl Git {
     /// All worktrees of the repository; the main worktree comes first.
     pub async fn worktrees(&self) -> Result<Vec<WorktreeInfo>, GitError> {
         let args = ["worktree", "list", "--porcelain", "-z"];
-        let out = self.run_ok(self.root(), &args).await?;
+        let out = {
+            let _admin = WORKTREE_ADMIN.lock().await;
+            self.run_ok(self.root(), &args).await?
+        };
         parse_worktrees(&out).ok_or_else(|| unexpected(&args, &String::from_utf8_lossy(&out)))
     }
 }

@@ -169,3 +169,71 @@ async fn a_lane_whose_directory_vanished_is_added_again() {
     assert_eq!(fx.git.head(&again.path).await.unwrap(), start);
     assert_eq!(fx.git.worktrees().await.unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn a_released_lane_moves_to_a_new_start_on_the_fast_path() {
+    let fx = Fixture::new().await;
+    let repo = fx.repo();
+    let first = fx.commit_files(&repo, &[("a.txt", "1")], "first");
+    let pool = pool(&fx);
+    let lane = pool
+        .prepare("lane-1", Some("baton/t1"), &first)
+        .await
+        .unwrap();
+    std::fs::write(lane.path.join("junk.txt"), "junk").unwrap();
+    pool.release("lane-1").await.unwrap();
+
+    let second = fx.commit_files(&repo, &[("a.txt", "2"), ("b.txt", "b")], "second");
+    let again = pool
+        .prepare_released("lane-1", Some("baton/t2"), &second)
+        .await
+        .unwrap();
+    assert!(again.reused);
+    assert_eq!(fx.git.head(&again.path).await.unwrap(), second);
+    assert!(!fx.git.is_dirty(&again.path).await.unwrap());
+    let branch = fx.git(&again.path, &["symbolic-ref", "--short", "HEAD"]);
+    assert_eq!(branch.trim(), "baton/t2");
+    assert_eq!(
+        std::fs::read_to_string(again.path.join("a.txt")).unwrap(),
+        "2"
+    );
+    assert!(again.path.join("b.txt").exists());
+    assert!(!again.path.join("junk.txt").exists());
+
+    // A lane that does not exist yet is added by the fallback.
+    let fresh = pool.prepare_released("lane-2", None, &first).await.unwrap();
+    assert!(!fresh.reused);
+    assert_eq!(fx.git.head(&fresh.path).await.unwrap(), first);
+}
+
+#[tokio::test]
+async fn lanes_added_at_the_same_moment_all_succeed() {
+    let fx = Fixture::new().await;
+    let repo = fx.repo();
+    let first = fx.commit_files(&repo, &[("a.txt", "1")], "first");
+    let pool = pool(&fx);
+    let names: Vec<String> = (1..=6).map(|n| format!("lane-{n}")).collect();
+    let adds = names.into_iter().enumerate().map(|(n, name)| {
+        let pool = pool.clone();
+        let first = first.clone();
+        let branch = format!("baton/t{n}");
+        async move { pool.prepare(&name, Some(&branch), &first).await }
+    });
+    for result in futures_join_all(adds).await {
+        result.unwrap();
+    }
+    assert_eq!(pool.list().await.unwrap().len(), 6);
+}
+
+async fn futures_join_all<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for handle in handles {
+        out.push(handle.await.unwrap());
+    }
+    out
+}

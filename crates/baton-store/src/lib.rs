@@ -18,6 +18,7 @@ pub use error::StoreError;
 pub use rows::{
     AttemptRow, GateResultRow, LaneRow, Lease, MergeItemRow, NewRun, ProcessRow, RunRow, TaskRow,
 };
+pub use tasks::attempt_log_path;
 
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -55,7 +56,19 @@ impl Store {
                 path: path.to_path_buf(),
                 source,
             })?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        // Two processes opening a new database at once (`baton run` and a `baton status` from
+        // another terminal) both apply the first migration and the loser fails ("table runs
+        // already exists"). Its transaction rolled back, so running the migrator again sees the
+        // winner's work as applied and skips it.
+        let migrator = sqlx::migrate!("./migrations");
+        let mut tries = 0;
+        while let Err(error) = migrator.run(&pool).await {
+            tries += 1;
+            if tries >= 20 {
+                return Err(error.into());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         Ok(Store {
             pool,
             path: path.to_path_buf(),

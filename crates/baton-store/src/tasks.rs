@@ -102,6 +102,15 @@ async fn end_attempt(
     .await
 }
 
+/// Where the output of attempt `number` of `task` is logged, under the run's log directory.
+pub fn attempt_log_path(
+    log_dir: &std::path::Path,
+    task: &TaskId,
+    number: u32,
+) -> std::path::PathBuf {
+    log_dir.join(format!("{task}.{number}.log"))
+}
+
 fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or("")
 }
@@ -189,7 +198,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let number = u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(1);
-        let log_path = log_dir.join(format!("{task}.{number}.log"));
+        let log_path = attempt_log_path(log_dir, task, number);
         sqlx::query(
             "INSERT INTO attempts (run_id, task_id, number, status, lane, start_commit, log_path,
                 started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -69,7 +69,8 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Exit> {
         }
         Command::Plan { command } => plan::plan(&cli.repo, command, json).await,
         Command::Lanes { command } => lanes::lanes(command, json).await,
-        Command::Bench(args) => {
+        Command::Bench(mut args) => {
+            args.json |= json;
             crate::bench::run_bench(&args).await?;
             Ok(exit::OK)
         }
