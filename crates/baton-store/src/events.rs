@@ -68,7 +68,7 @@ impl Store {
         task: Option<&TaskId>,
         body: EventBody,
     ) -> Result<Event, StoreError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.writer.acquire().await?;
         insert_event(&mut conn, run, task, body).await
     }
 
@@ -81,7 +81,7 @@ impl Store {
         if items.is_empty() {
             return Ok(Vec::new());
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let mut written = Vec::with_capacity(items.len());
         for (task, body) in items {
             written.push(insert_event(&mut tx, run, task.as_ref(), body).await?);

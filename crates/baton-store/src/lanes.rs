@@ -31,7 +31,7 @@ impl Store {
         task: Option<&TaskId>,
         purpose: &str,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query("INSERT OR IGNORE INTO lanes (repo, name, path) VALUES (?, ?, ?)")
             .bind(repo)
             .bind(name)
@@ -61,7 +61,7 @@ impl Store {
         )
         .bind(repo)
         .bind(name)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -71,7 +71,7 @@ impl Store {
         sqlx::query("DELETE FROM lanes WHERE repo = ? AND name = ?")
             .bind(repo)
             .bind(name)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -95,7 +95,7 @@ impl Store {
         .bind(task.map(|t| t.as_str()))
         .bind(what)
         .bind(now_text())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -105,7 +105,7 @@ impl Store {
         sqlx::query("DELETE FROM processes WHERE run_id = ? AND pgid = ?")
             .bind(run.as_str())
             .bind(i64::from(pgid))
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

@@ -28,7 +28,12 @@ use std::time::Duration;
 /// A handle on baton's database. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
+    /// Readers (WAL lets them run beside the writer).
     pool: SqlitePool,
+    /// The one connection every write goes through. Writers queued here wait their turn in
+    /// order; writers contending inside SQLite would instead sleep in its busy handler's
+    /// back-off (tens of milliseconds), which showed up as dispatch latency.
+    writer: SqlitePool,
     path: PathBuf,
 }
 
@@ -48,29 +53,36 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
+        let open_error = |source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
             .await
-            .map_err(|source| StoreError::Open {
-                path: path.to_path_buf(),
-                source,
-            })?;
+            .map_err(open_error)?;
         // Two processes opening a new database at once (`baton run` and a `baton status` from
         // another terminal) both apply the first migration and the loser fails ("table runs
         // already exists"). Its transaction rolled back, so running the migrator again sees the
         // winner's work as applied and skips it.
         let migrator = sqlx::migrate!("./migrations");
         let mut tries = 0;
-        while let Err(error) = migrator.run(&pool).await {
+        while let Err(error) = migrator.run(&writer).await {
             tries += 1;
             if tries >= 20 {
                 return Err(error.into());
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(open_error)?;
         Ok(Store {
             pool,
+            writer,
             path: path.to_path_buf(),
         })
     }
@@ -83,6 +95,7 @@ impl Store {
     /// Closes the pool, waiting for connections to finish.
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 }
 

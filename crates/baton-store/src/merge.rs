@@ -90,7 +90,7 @@ impl Store {
         to: MergeItemStatus,
         update: MergeItemUpdate,
     ) -> Result<Event, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let event = move_item(&mut tx, item, to, &update).await?;
         tx.commit().await?;
         Ok(event)
@@ -104,7 +104,7 @@ impl Store {
         from_head: &str,
         merge_commit: &str,
     ) -> Result<Vec<Event>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let update = MergeItemUpdate {
             merge_commit: Some(merge_commit.to_string()),
             ..MergeItemUpdate::default()
@@ -150,7 +150,7 @@ impl Store {
         detail: &str,
         task_to: TaskStatus,
     ) -> Result<Vec<Event>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let update = MergeItemUpdate {
             detail: Some(detail.to_string()),
             ..MergeItemUpdate::default()

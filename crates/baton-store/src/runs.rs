@@ -10,7 +10,7 @@ impl Store {
     /// Creates a run and its tasks (all pending) with a `run.created` event, in one transaction.
     pub async fn create_run(&self, run: &NewRun) -> Result<Event, StoreError> {
         let now = now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query(
             "INSERT INTO runs (id, repo, goal, status, plan_origin, plan_source, base_ref,
                 base_commit, integration_ref, lanes, into_branch, into_expected, created_at)
@@ -94,7 +94,7 @@ impl Store {
             RunStatus::Completed | RunStatus::Failed | RunStatus::Cancelled
         )
         .then(now_text);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let done = sqlx::query(
             "UPDATE runs SET status = ?, finished_at = ?, cancel_requested = 0
              WHERE id = ? AND status = ?",
@@ -134,7 +134,7 @@ impl Store {
         expected: Option<&str>,
         lease: &Lease,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let done = sqlx::query(
             "UPDATE runs SET lease_pid = ?, lease_host = ?, lease_token = ?, lease_heartbeat = ?
              WHERE id = ? AND lease_token IS ?",
@@ -176,7 +176,7 @@ impl Store {
                 .bind(now_ms)
                 .bind(id.as_str())
                 .bind(token)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -189,7 +189,7 @@ impl Store {
         )
         .bind(id.as_str())
         .bind(token)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -198,7 +198,7 @@ impl Store {
     pub async fn request_cancel(&self, id: &RunId) -> Result<(), StoreError> {
         let done = sqlx::query("UPDATE runs SET cancel_requested = 1 WHERE id = ?")
             .bind(id.as_str())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         if done.rows_affected() != 1 {
             return Err(StoreError::NoSuchRun(id.to_string()));
@@ -220,7 +220,7 @@ impl Store {
     pub async fn clear_cancel(&self, id: &RunId) -> Result<(), StoreError> {
         sqlx::query("UPDATE runs SET cancel_requested = 0 WHERE id = ?")
             .bind(id.as_str())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

@@ -154,7 +154,7 @@ impl Store {
         reason: Option<String>,
         failures_allowed: Option<u32>,
     ) -> Result<Event, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let event = move_task(&mut tx, run, task, from, to, reason).await?;
         if let Some(allowed) = failures_allowed {
             sqlx::query("UPDATE tasks SET failures_allowed = ? WHERE run_id = ? AND id = ?")
@@ -178,7 +178,7 @@ impl Store {
         start_commit: &str,
         log_dir: &std::path::Path,
     ) -> Result<(u32, Vec<Event>), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let moved = move_task(
             &mut tx,
             run,
@@ -237,7 +237,7 @@ impl Store {
         end: &EndReason,
         output: &str,
     ) -> Result<Event, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let end_text = serde_json::to_string(end)
             .map_err(|e| StoreError::Corrupt(format!("end reason: {e}")))?;
         sqlx::query(
@@ -273,7 +273,7 @@ impl Store {
         commit: &str,
         changed_paths: &[String],
     ) -> Result<Event, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let paths = serde_json::to_string(changed_paths)
             .map_err(|e| StoreError::Corrupt(format!("changed paths: {e}")))?;
         sqlx::query(
@@ -311,7 +311,7 @@ impl Store {
         failure: &str,
         task_to: TaskStatus,
     ) -> Result<Vec<Event>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let ended = end_attempt(
             &mut tx,
             run,
@@ -351,7 +351,7 @@ impl Store {
         number: u32,
         why: &str,
     ) -> Result<Vec<Event>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let ended = end_attempt(
             &mut tx,
             run,
@@ -383,7 +383,7 @@ impl Store {
         number: u32,
         commit: &str,
     ) -> Result<(i64, Vec<Event>), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let ended = end_attempt(&mut tx, run, task, number, AttemptStatus::Succeeded, None).await?;
         let moved = move_task(
             &mut tx,
@@ -431,7 +431,7 @@ impl Store {
         duration_ms: u64,
         output: &str,
     ) -> Result<Event, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let end_text = serde_json::to_string(end)
             .map_err(|e| StoreError::Corrupt(format!("end reason: {e}")))?;
         sqlx::query(
