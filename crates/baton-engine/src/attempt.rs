@@ -51,14 +51,7 @@ pub(crate) async fn run_attempt(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
         });
     };
     let lane = ctx.acquire_lane(Some(&task), "task").await?;
-    let head = ctx
-        .git
-        .resolve_commit(&ctx.run.integration_ref)
-        .await?
-        .ok_or_else(|| EngineError::Inconsistent {
-            run: ctx.id().clone(),
-            what: format!("integration branch {} is missing", ctx.run.integration_ref),
-        })?;
+    let head = ctx.integration_head().await?;
     let log_dir = ctx.home.log_dir(ctx.id().as_str());
     let (number, events) = ctx
         .store
@@ -173,8 +166,19 @@ async fn after_agent(
 
     let outside = spec.claims.outside(&changed);
     if !outside.is_empty() {
+        // The first line is what `baton status` and the report show: it names the paths.
+        const NAMED: usize = 5;
+        let mut named = outside
+            .iter()
+            .take(NAMED)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if outside.len() > NAMED {
+            named.push_str(&format!(" and {} more", outside.len() - NAMED));
+        }
         let why = format!(
-            "the change leaves the task's claims ({}); paths outside them:\n{}",
+            "the change leaves the task's claims ({}): {named}; paths outside them:\n{}",
             spec.claims.as_strings().join(", "),
             outside
                 .iter()

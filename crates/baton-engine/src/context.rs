@@ -46,6 +46,11 @@ pub(crate) struct RunCtx {
     pub plan: Plan,
     pub dag: Dag,
     pub cancel: CancellationToken,
+    /// The integration branch's head as this engine last moved or read it. Only this engine
+    /// moves the ref (by compare-and-swap), so it is exact; it saves a git call on every
+    /// dispatch. It is updated before the merged task is recorded, so a dependent that becomes
+    /// ready always starts from a head that contains its dependency.
+    pub integration_head: std::sync::Mutex<Option<baton_git::Oid>>,
 }
 
 impl RunCtx {
@@ -56,6 +61,37 @@ impl RunCtx {
     /// The branch a task's attempts run on.
     pub fn task_branch(&self, task: &TaskId) -> String {
         format!("baton/{}/tasks/{}", self.run.id, task)
+    }
+
+    /// The integration branch's head (from memory, else from git).
+    pub async fn integration_head(&self) -> Result<baton_git::Oid, crate::EngineError> {
+        if let Some(head) = self.cached_head() {
+            return Ok(head);
+        }
+        let head = self
+            .git
+            .resolve_commit(&self.run.integration_ref)
+            .await?
+            .ok_or_else(|| crate::EngineError::Inconsistent {
+                run: self.run.id.clone(),
+                what: format!("integration branch {} is missing", self.run.integration_ref),
+            })?;
+        self.set_integration_head(Some(head.clone()));
+        Ok(head)
+    }
+
+    fn cached_head(&self) -> Option<baton_git::Oid> {
+        self.integration_head
+            .lock()
+            .map(|head| head.clone())
+            .unwrap_or(None)
+    }
+
+    /// Records where the integration branch now points (None: unknown, ask git next time).
+    pub fn set_integration_head(&self, head: Option<baton_git::Oid>) {
+        if let Ok(mut slot) = self.integration_head.lock() {
+            *slot = head;
+        }
     }
 
     /// Emits events that were just written to the store.

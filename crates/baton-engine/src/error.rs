@@ -4,8 +4,8 @@ use std::path::PathBuf;
 /// What can stop the engine from doing what it was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    /// The plan file could not be read.
-    #[error("cannot read the plan {path}: {source}")]
+    /// The plan file could not be read. (The io error is the `source`; `{:#}` prints it.)
+    #[error("cannot read the plan {path}")]
     ReadPlan {
         path: PathBuf,
         source: std::io::Error,
@@ -38,8 +38,8 @@ pub enum EngineError {
         status: String,
         what: String,
     },
-    /// A file under BATON_HOME could not be written.
-    #[error("cannot write {path}: {source}")]
+    /// A file under BATON_HOME could not be written. (The io error is the `source`.)
+    #[error("cannot write {path}")]
     Io {
         path: PathBuf,
         source: std::io::Error,

@@ -135,6 +135,7 @@ impl Engine {
             plan,
             dag,
             cancel: cancel.clone(),
+            integration_head: std::sync::Mutex::new(None),
         });
         let result = self.drive_owned(&ctx).await;
         let lost = heartbeat.stop().await;

@@ -73,14 +73,7 @@ async fn process_item(
     item: MergeItemRow,
     lane: &mut Option<HeldLane>,
 ) -> Result<(), EngineError> {
-    let head = ctx
-        .git
-        .resolve_commit(&ctx.run.integration_ref)
-        .await?
-        .ok_or_else(|| EngineError::Inconsistent {
-            run: ctx.id().clone(),
-            what: format!("integration branch {} is missing", ctx.run.integration_ref),
-        })?;
+    let head = ctx.integration_head().await?;
     // Only an item checked before (re-queued after a restart or a lost race) can already be on
     // the integration branch; a fresh one skips the ancestry check.
     let checked_before = item.checked_head.is_some();
@@ -206,8 +199,9 @@ async fn process_item(
         .update_ref(&ctx.run.integration_ref, &merge, Some(&head))
         .await
     {
-        Ok(()) => {}
+        Ok(()) => ctx.set_integration_head(Some(merge.clone())),
         Err(GitError::RefMoved { .. }) => {
+            ctx.set_integration_head(None);
             let event = ctx
                 .store
                 .transition_merge_item(

@@ -117,9 +117,11 @@ impl LanePool {
     }
 
     /// Moves a lane that [`LanePool::release`] left clean to `start`, on `branch` (created or
-    /// reset) or detached: three small git commands, no enumeration of worktrees, only the
+    /// reset) or detached, with one `checkout --force`: no enumeration of worktrees, only the
     /// files that differ are touched. This is the hot path of dispatch. If the lane is not
     /// there as expected, it falls back to [`LanePool::prepare`].
+    ///
+    /// The lane must be clean (as `release` leaves it): untracked files would survive.
     pub async fn prepare_released(
         &self,
         name: &str,
@@ -130,31 +132,22 @@ impl LanePool {
         if !path.join(".git").is_file() {
             return self.prepare(name, branch, start).await;
         }
-        let moved = async {
-            match branch {
-                Some(branch) => {
-                    let full = format!("refs/heads/{branch}");
-                    self.git
-                        .run_ok(&path, &["update-ref", &full, start.as_str()])
-                        .await?;
-                    self.git
-                        .run_ok(&path, &["symbolic-ref", "HEAD", &full])
-                        .await?;
-                }
-                None => {
-                    self.git
-                        .run_ok(&path, &["update-ref", "--no-deref", "HEAD", start.as_str()])
-                        .await?;
-                }
-            }
-            self.git
-                .run_ok(&path, &["reset", "--quiet", "--hard", start.as_str()])
-                .await
+        let mut args = vec!["checkout", "--quiet", "--force"];
+        match branch {
+            Some(branch) => args.extend(["-B", branch]),
+            None => args.push("--detach"),
         }
-        .await;
-        match moved {
-            Ok(_) => Ok(LaneReady { path, reused: true }),
-            Err(_) => self.prepare(name, branch, start).await,
+        args.push(start.as_str());
+        // `checkout -B` reads the other worktrees (is the branch checked out elsewhere?), so it
+        // must not overlap a `worktree add`.
+        let moved = {
+            let _admin = WORKTREE_ADMIN.lock().await;
+            self.git.run(&path, &args).await?
+        };
+        if moved.success() {
+            Ok(LaneReady { path, reused: true })
+        } else {
+            self.prepare(name, branch, start).await
         }
     }
 
