@@ -72,7 +72,7 @@ impl Sizes {
             Sizes {
                 schedule: vec![(50, 4), (200, 8)],
                 dispatch_tasks: 200,
-                dispatch_chains: 8,
+                dispatch_chains: 2,
                 lane_files: 20_000,
                 lane_repetitions: 5,
             }

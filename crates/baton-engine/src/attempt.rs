@@ -204,6 +204,10 @@ async fn after_agent(
         return fail(ctx, task, number, lane, &failure.describe()).await;
     }
 
+    // Reset the lane before the task queues, so this git work does not compete with the
+    // merge and the dispatch of dependents that follow; the lane stays held by the attempt in
+    // the database until the task is queued, so a crash here still continues the attempt.
+    let reset = ctx.pool.release(&lane.name).await;
     fail_point("state.enqueue.before");
     let (_item, events) = ctx
         .store
@@ -211,7 +215,10 @@ async fn after_agent(
         .await?;
     ctx.emit(events);
     fail_point("state.enqueue.after");
-    ctx.release_lane(&lane.name).await?;
+    match reset {
+        Ok(()) => ctx.store.free_lane(&ctx.lane_repo, &lane.name).await?,
+        Err(_) => ctx.release_lane(&lane.name).await?,
+    }
     Ok(AttemptEnd::Enqueued)
 }
 
@@ -287,6 +294,9 @@ async fn write_feedback(
     task: &TaskId,
     number: u32,
 ) -> Result<Option<std::path::PathBuf>, EngineError> {
+    if number == 1 {
+        return Ok(None);
+    }
     let row = ctx
         .store
         .tasks(ctx.id())

@@ -57,26 +57,22 @@ pub(crate) async fn run_supervised(
     let spec = spec.env(baton_agents::ENV_RUN_ID, ctx.id().as_str());
     let mut child = baton_exec::spawn(spec, ctx.cancel.child_token())?;
     let (pid, pgid) = (child.pid(), child.pgid());
-    ctx.store
+    let event = match lines {
+        Lines::AsEvents { attempt } => Some(EventBody::AttemptProcess { attempt, pid, pgid }),
+        Lines::LogOnly => None,
+    };
+    let recorded = ctx
+        .store
         .record_process(
             ctx.id(),
             Some(task),
             i32::try_from(pid).unwrap_or(0),
             pgid,
             what,
+            event,
         )
         .await?;
-    if let Lines::AsEvents { attempt } = lines {
-        let event = ctx
-            .store
-            .append_event(
-                ctx.id(),
-                Some(task),
-                EventBody::AttemptProcess { attempt, pid, pgid },
-            )
-            .await?;
-        ctx.emit([event]);
-    }
+    ctx.emit(recorded);
     started(pid, pgid);
     let mut batch: Vec<(Option<TaskId>, EventBody)> = Vec::new();
     let mut stored_lines = 0usize;

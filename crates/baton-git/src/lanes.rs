@@ -155,11 +155,10 @@ impl LanePool {
     pub async fn release(&self, name: &str) -> Result<(), GitError> {
         let path = self.registered_path(name).await?;
         self.quit_rebase(&path).await?;
+        // `checkout --force` to the same commit resets tracked files and the index (staged
+        // new files included) and drops merge state; `clean -ffdx` removes the rest.
         self.git
             .run_ok(&path, &["checkout", "--quiet", "--force", "--detach"])
-            .await?;
-        self.git
-            .run_ok(&path, &["reset", "--quiet", "--hard"])
             .await?;
         self.git.run_ok(&path, &["clean", "-ffdxq"]).await?;
         Ok(())
@@ -272,19 +271,28 @@ impl LanePool {
         Ok(())
     }
 
-    /// Forgets an interrupted rebase in the lane (HEAD and files are reset afterwards).
+    /// Forgets an interrupted rebase in the lane (HEAD and files are reset afterwards). The
+    /// rebase state is looked for on disk, in the lane's git directory, to spare a git process
+    /// on every release.
     async fn quit_rebase(&self, path: &Path) -> Result<(), GitError> {
-        let args = [
-            "rev-parse",
-            "--path-format=absolute",
-            "--git-path",
-            "rebase-merge",
-            "--git-path",
-            "rebase-apply",
-        ];
-        let out = self.git.run_ok(path, &args).await?;
-        let text = String::from_utf8_lossy(&out);
-        if text.lines().any(|line| Path::new(line).exists()) {
+        let in_rebase = match lane_git_dir(path) {
+            Some(dir) => dir.join("rebase-merge").exists() || dir.join("rebase-apply").exists(),
+            None => {
+                let args = [
+                    "rev-parse",
+                    "--path-format=absolute",
+                    "--git-path",
+                    "rebase-merge",
+                    "--git-path",
+                    "rebase-apply",
+                ];
+                let out = self.git.run_ok(path, &args).await?;
+                String::from_utf8_lossy(&out)
+                    .lines()
+                    .any(|line| Path::new(line).exists())
+            }
+        };
+        if in_rebase {
             self.git.run_ok(path, &["rebase", "--quit"]).await?;
         }
         Ok(())
@@ -306,15 +314,24 @@ impl LanePool {
         self.git.run(self.git.root(), args).await
     }
 
+    /// The lane's path if it is a worktree of this repository: its `.git` file points into
+    /// this repository's `worktrees/` (read from disk; no git process).
     async fn registered_path(&self, name: &str) -> Result<PathBuf, GitError> {
         let path = self.checked_path(name)?;
-        let worktrees = self.git.worktrees().await?;
-        match find(&worktrees, &path) {
-            Some(_) if path.is_dir() => Ok(path),
-            _ => Err(GitError::LaneNotFound {
+        let registered = match lane_git_dir(&path) {
+            Some(dir) => dir.join("commondir").is_file(),
+            None => {
+                let worktrees = self.git.worktrees().await?;
+                find(&worktrees, &path).is_some() && path.is_dir()
+            }
+        };
+        if registered {
+            Ok(path)
+        } else {
+            Err(GitError::LaneNotFound {
                 name: name.to_owned(),
                 path,
-            }),
+            })
         }
     }
 
@@ -341,6 +358,18 @@ impl LanePool {
         }
         Some(path.file_name()?.to_string_lossy().into_owned())
     }
+}
+
+/// The git directory of a linked worktree, from its `.git` file (`gitdir: <path>`).
+fn lane_git_dir(worktree: &Path) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(worktree.join(".git")).ok()?;
+    let dir = PathBuf::from(text.strip_prefix("gitdir:")?.trim());
+    let dir = if dir.is_absolute() {
+        dir
+    } else {
+        worktree.join(dir)
+    };
+    dir.is_dir().then_some(dir)
 }
 
 fn find<'a>(worktrees: &'a [WorktreeInfo], path: &Path) -> Option<&'a WorktreeInfo> {

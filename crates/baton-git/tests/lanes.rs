@@ -181,7 +181,12 @@ async fn a_released_lane_moves_to_a_new_start_on_the_fast_path() {
         .await
         .unwrap();
     std::fs::write(lane.path.join("junk.txt"), "junk").unwrap();
+    std::fs::write(lane.path.join("a.txt"), "modified").unwrap();
+    std::fs::write(lane.path.join("staged.txt"), "staged").unwrap();
+    fx.git(&lane.path, &["add", "staged.txt"]);
     pool.release("lane-1").await.unwrap();
+    assert!(!fx.git.is_dirty(&lane.path).await.unwrap());
+    assert!(!lane.path.join("staged.txt").exists());
 
     let second = fx.commit_files(&repo, &[("a.txt", "2"), ("b.txt", "b")], "second");
     let again = pool

@@ -1,6 +1,8 @@
 //! Lanes of each repository's pool and the process groups engines started.
 
+use crate::events::insert_event;
 use crate::{LaneRow, ProcessRow, Store, StoreError, now_text};
+use baton_protocol::{Event, EventBody};
 use baton_protocol::{RunId, TaskId};
 
 impl Store {
@@ -76,7 +78,8 @@ impl Store {
         Ok(())
     }
 
-    /// Remembers a process group started for a run, so a later engine can kill survivors.
+    /// Remembers a process group started for a run, so a later engine can kill survivors;
+    /// with `event`, logs it in the same transaction.
     pub async fn record_process(
         &self,
         run: &RunId,
@@ -84,7 +87,9 @@ impl Store {
         pid: i32,
         pgid: i32,
         what: &str,
-    ) -> Result<(), StoreError> {
+        event: Option<EventBody>,
+    ) -> Result<Option<Event>, StoreError> {
+        let mut tx = self.writer.begin().await?;
         sqlx::query(
             "INSERT OR REPLACE INTO processes (run_id, pgid, pid, task_id, what, started_at)
              VALUES (?, ?, ?, ?, ?, ?)",
@@ -95,9 +100,14 @@ impl Store {
         .bind(task.map(|t| t.as_str()))
         .bind(what)
         .bind(now_text())
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await?;
-        Ok(())
+        let written = match event {
+            Some(body) => Some(insert_event(&mut tx, run, task, body).await?),
+            None => None,
+        };
+        tx.commit().await?;
+        Ok(written)
     }
 
     /// Forgets a process group that has ended.
