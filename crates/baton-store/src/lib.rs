@@ -57,11 +57,7 @@ impl Store {
             path: path.to_path_buf(),
             source,
         };
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options.clone())
-            .await
-            .map_err(open_error)?;
+        let writer = connect(&options, 1).await.map_err(open_error)?;
         // Two processes opening a new database at once (`baton run` and a `baton status` from
         // another terminal) both apply the first migration and the loser fails ("table runs
         // already exists"). Its transaction rolled back, so running the migrator again sees the
@@ -75,11 +71,7 @@ impl Store {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await
-            .map_err(open_error)?;
+        let pool = connect(&options, 4).await.map_err(open_error)?;
         Ok(Store {
             pool,
             writer,
@@ -97,6 +89,32 @@ impl Store {
         self.pool.close().await;
         self.writer.close().await;
     }
+}
+
+/// Connects a pool, retrying while another process holds the database locked.
+///
+/// Opening a connection sets `journal_mode = WAL`, and SQLite answers that pragma with "database
+/// is locked" at once, without its busy handler, while another process is creating or migrating
+/// the same file (seen as `baton status` failing beside a starting `baton run`).
+async fn connect(options: &SqliteConnectOptions, size: u32) -> Result<SqlitePool, sqlx::Error> {
+    let mut tries = 0;
+    loop {
+        let attempt = SqlitePoolOptions::new()
+            .max_connections(size)
+            .connect_with(options.clone())
+            .await;
+        match attempt {
+            Err(sqlx::Error::Database(db)) if is_locked(db.message()) && tries < 100 => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn is_locked(message: &str) -> bool {
+    message.contains("locked") || message.contains("busy")
 }
 
 /// Now, as stored: RFC 3339 in UTC with milliseconds.
