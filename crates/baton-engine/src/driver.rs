@@ -128,9 +128,10 @@ pub(crate) async fn run_loop(
         // after the lane itself is free; handing the slot at once to whatever else is ready
         // would let a lower-priority task take it from them (a list-scheduling anomaly that
         // cost the scheduling bench several percent).
+        // (One whose attempt has queued it but not yet reported back is in `running` already.)
         let queued = status
-            .values()
-            .filter(|s| **s == TaskStatus::Queued)
+            .iter()
+            .filter(|(id, s)| **s == TaskStatus::Queued && !running.contains(*id))
             .count();
         let free = lanes.saturating_sub(running.len() + queued);
         if free > 0 {
