@@ -35,13 +35,6 @@ fn commit_message(ctx: &RunCtx, task: &TaskId, title: &str, attempt: u32) -> Str
     )
 }
 
-fn parse_oid(text: &str, ctx: &RunCtx) -> Result<Oid, EngineError> {
-    text.parse().map_err(|_| EngineError::Inconsistent {
-        run: ctx.id().clone(),
-        what: format!("stored commit {text:?} is not an object id"),
-    })
-}
-
 /// Starts and runs a new attempt of `task`.
 pub(crate) async fn run_attempt(ctx: Arc<RunCtx>, task: TaskId) -> Result<AttemptEnd, EngineError> {
     let Some(spec) = ctx.plan.task(&task).cloned() else {
@@ -129,7 +122,7 @@ pub(crate) async fn continue_attempt(
         name: attempt.lane.clone(),
         path: ctx.pool.lane_path(&attempt.lane),
     };
-    let start = parse_oid(&attempt.start_commit, &ctx)?;
+    let start = ctx.oid(&attempt.start_commit)?;
     after_agent(&ctx, &attempt.task_id, attempt.number, &lane, &start).await
 }
 
@@ -267,14 +260,7 @@ async fn fail(
     lane: &HeldLane,
     why: &str,
 ) -> Result<AttemptEnd, EngineError> {
-    let row = ctx
-        .store
-        .tasks(ctx.id())
-        .await?
-        .into_iter()
-        .find(|t| &t.id == task);
-    let retry = row.is_some_and(|t| t.failures + 1 < t.failures_allowed);
-    let task_to = if retry {
+    let task_to = if ctx.task_row(task).await?.may_retry() {
         TaskStatus::Pending
     } else {
         TaskStatus::Failed
@@ -297,13 +283,7 @@ async fn write_feedback(
     if number == 1 {
         return Ok(None);
     }
-    let row = ctx
-        .store
-        .tasks(ctx.id())
-        .await?
-        .into_iter()
-        .find(|t| &t.id == task);
-    let Some(failure) = row.and_then(|t| t.last_failure) else {
+    let Some(failure) = ctx.task_row(task).await?.last_failure else {
         return Ok(None);
     };
     let path = ctx

@@ -94,6 +94,42 @@ impl RunCtx {
         }
     }
 
+    /// A commit id read back from the store.
+    pub fn oid(&self, text: &str) -> Result<baton_git::Oid, crate::EngineError> {
+        text.parse().map_err(|_| crate::EngineError::Inconsistent {
+            run: self.run.id.clone(),
+            what: format!("stored commit {text:?} is not an object id"),
+        })
+    }
+
+    /// The task's row as the store has it now.
+    pub async fn task_row(
+        &self,
+        task: &TaskId,
+    ) -> Result<baton_store::TaskRow, crate::EngineError> {
+        self.store
+            .tasks(self.id())
+            .await?
+            .into_iter()
+            .find(|t| &t.id == task)
+            .ok_or_else(|| crate::EngineError::Inconsistent {
+                run: self.run.id.clone(),
+                what: format!("task {task} is not in the database"),
+            })
+    }
+
+    /// Moves a merge item, publishes the event and returns the item as now stored.
+    pub async fn move_merge_item(
+        &self,
+        item: &baton_store::MergeItemRow,
+        to: baton_protocol::MergeItemStatus,
+        update: baton_store::MergeItemUpdate,
+    ) -> Result<baton_store::MergeItemRow, crate::EngineError> {
+        let event = self.store.transition_merge_item(item, to, update).await?;
+        self.emit([event]);
+        Ok(self.store.merge_item(item.id).await?)
+    }
+
     /// Emits events that were just written to the store.
     pub fn emit(&self, events: impl IntoIterator<Item = Event>) {
         self.bus.emit(events);

@@ -93,6 +93,7 @@ pub(crate) async fn deliver(ctx: &RunCtx) -> Result<Delivery, EngineError> {
     })
 }
 
-fn short(oid: &str) -> &str {
+/// The first ten characters of an object id, for people.
+pub(crate) fn short(oid: &str) -> &str {
     oid.get(..10).unwrap_or(oid)
 }

@@ -257,8 +257,7 @@ impl Engine {
                 what: "only a pending or running run can be cancelled".into(),
             });
         }
-        if let Some(owner) = run.lease.as_ref().filter(|l| lease::is_live(l)) {
-            let _ = owner;
+        if run.lease.as_ref().is_some_and(lease::is_live) {
             self.store.request_cancel(run_id).await?;
             for _ in 0..400 {
                 let now = self.store.run(run_id).await?;

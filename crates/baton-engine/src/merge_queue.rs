@@ -57,17 +57,6 @@ pub(crate) async fn merge_worker(
     result
 }
 
-fn oid(text: &str, ctx: &RunCtx) -> Result<Oid, EngineError> {
-    text.parse().map_err(|_| EngineError::Inconsistent {
-        run: ctx.id().clone(),
-        what: format!("stored commit {text:?} is not an object id"),
-    })
-}
-
-async fn reload(ctx: &RunCtx, id: i64) -> Result<MergeItemRow, EngineError> {
-    Ok(ctx.store.merge_item(id).await?)
-}
-
 async fn process_item(
     ctx: &RunCtx,
     item: MergeItemRow,
@@ -77,9 +66,8 @@ async fn process_item(
     // Only an item checked before (re-queued after a restart or a lost race) can already be on
     // the integration branch; a fresh one skips the ancestry check.
     let checked_before = item.checked_head.is_some();
-    let event = ctx
-        .store
-        .transition_merge_item(
+    let item = ctx
+        .move_merge_item(
             &item,
             MergeItemStatus::Checking,
             MergeItemUpdate {
@@ -88,9 +76,7 @@ async fn process_item(
             },
         )
         .await?;
-    ctx.emit([event]);
-    let item = reload(ctx, item.id).await?;
-    let task_commit = oid(&item.task_commit, ctx)?;
+    let task_commit = ctx.oid(&item.task_commit)?;
 
     // Merged already, by an engine that died before it could record it: record it now.
     if checked_before && ctx.git.is_ancestor(&task_commit, &head).await? {
@@ -106,7 +92,7 @@ async fn process_item(
                  from the new integration head.",
                 paths.join(", ")
             );
-            let row = task_row(ctx, &item).await?;
+            let row = ctx.task_row(&item.task_id).await?;
             let task_to = if row.conflicts + 1 < MAX_CONFLICTS {
                 TaskStatus::Pending
             } else {
@@ -156,16 +142,12 @@ async fn process_item(
         )
         .await?;
         if ctx.cancel.is_cancelled() {
-            let event = ctx
-                .store
-                .transition_merge_item(&item, MergeItemStatus::Queued, MergeItemUpdate::default())
+            ctx.move_merge_item(&item, MergeItemStatus::Queued, MergeItemUpdate::default())
                 .await?;
-            ctx.emit([event]);
             return Ok(());
         }
         if let Some(failure) = failure {
-            let row = task_row(ctx, &item).await?;
-            let task_to = if row.failures + 1 < row.failures_allowed {
+            let task_to = if ctx.task_row(&item.task_id).await?.may_retry() {
                 TaskStatus::Pending
             } else {
                 TaskStatus::Failed
@@ -180,9 +162,8 @@ async fn process_item(
         }
     }
 
-    let event = ctx
-        .store
-        .transition_merge_item(
+    let item = ctx
+        .move_merge_item(
             &item,
             MergeItemStatus::Merging,
             MergeItemUpdate {
@@ -191,8 +172,6 @@ async fn process_item(
             },
         )
         .await?;
-    ctx.emit([event]);
-    let item = reload(ctx, item.id).await?;
     fail_point("ref.update.before");
     match ctx
         .git
@@ -202,18 +181,15 @@ async fn process_item(
         Ok(()) => ctx.set_integration_head(Some(merge.clone())),
         Err(GitError::RefMoved { .. }) => {
             ctx.set_integration_head(None);
-            let event = ctx
-                .store
-                .transition_merge_item(
-                    &item,
-                    MergeItemStatus::Queued,
-                    MergeItemUpdate {
-                        detail: Some("the integration branch moved; checking again".into()),
-                        ..MergeItemUpdate::default()
-                    },
-                )
-                .await?;
-            ctx.emit([event]);
+            ctx.move_merge_item(
+                &item,
+                MergeItemStatus::Queued,
+                MergeItemUpdate {
+                    detail: Some("the integration branch moved; checking again".into()),
+                    ..MergeItemUpdate::default()
+                },
+            )
+            .await?;
             return Ok(());
         }
         Err(other) => return Err(other.into()),
@@ -226,18 +202,6 @@ async fn process_item(
     ctx.emit(events);
     fail_point("state.merged.after");
     Ok(())
-}
-
-async fn task_row(ctx: &RunCtx, item: &MergeItemRow) -> Result<baton_store::TaskRow, EngineError> {
-    ctx.store
-        .tasks(ctx.id())
-        .await?
-        .into_iter()
-        .find(|t| t.id == item.task_id)
-        .ok_or_else(|| EngineError::Inconsistent {
-            run: ctx.id().clone(),
-            what: format!("merge item {} names unknown task {}", item.id, item.task_id),
-        })
 }
 
 /// The merge commit on the integration branch whose second parent is `task_commit`, and the
@@ -271,9 +235,8 @@ async fn record_merged(
     from: &Oid,
     merge: &Oid,
 ) -> Result<(), EngineError> {
-    let event = ctx
-        .store
-        .transition_merge_item(
+    let item = ctx
+        .move_merge_item(
             &item,
             MergeItemStatus::Merging,
             MergeItemUpdate {
@@ -283,8 +246,6 @@ async fn record_merged(
             },
         )
         .await?;
-    ctx.emit([event]);
-    let item = reload(ctx, item.id).await?;
     let events = ctx
         .store
         .complete_merge(&item, from.as_str(), merge.as_str())

@@ -94,18 +94,15 @@ pub(crate) async fn reconcile(ctx: &RunCtx) -> Result<Vec<AttemptRow>, EngineErr
             item.status,
             MergeItemStatus::Checking | MergeItemStatus::Merging
         ) {
-            let event = ctx
-                .store
-                .transition_merge_item(
-                    &item,
-                    MergeItemStatus::Queued,
-                    MergeItemUpdate {
-                        detail: Some("re-checked after a restart".into()),
-                        ..MergeItemUpdate::default()
-                    },
-                )
-                .await?;
-            ctx.emit([event]);
+            ctx.move_merge_item(
+                &item,
+                MergeItemStatus::Queued,
+                MergeItemUpdate {
+                    detail: Some("re-checked after a restart".into()),
+                    ..MergeItemUpdate::default()
+                },
+            )
+            .await?;
             actions.push(format!(
                 "merge item {} ({}) queued again",
                 item.id, item.task_id

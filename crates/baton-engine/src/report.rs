@@ -1,6 +1,7 @@
 //! The run report: what ran, how long, what changed, which gates passed, how the merge queue
 //! went, and how well the lanes were used. JSON for machines, Markdown for people.
 
+use crate::deliver::short;
 use crate::{Engine, EngineError};
 use baton_core::{format_duration, parse_plan};
 use baton_protocol::{EndReason, RunId};
@@ -243,10 +244,6 @@ impl Engine {
 
 fn ms(value: u64) -> String {
     format_duration(Duration::from_millis(value))
-}
-
-fn short(oid: &str) -> &str {
-    oid.get(..10).unwrap_or(oid)
 }
 
 impl Report {

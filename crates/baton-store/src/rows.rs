@@ -126,6 +126,11 @@ fn count(row: &SqliteRow, column: &str) -> Result<u32, StoreError> {
 }
 
 impl TaskRow {
+    /// Whether one more failure would still leave the task an attempt (retries left).
+    pub fn may_retry(&self) -> bool {
+        self.failures + 1 < self.failures_allowed
+    }
+
     pub(crate) fn from_row(row: &SqliteRow) -> Result<TaskRow, StoreError> {
         let status: String = row.try_get("status")?;
         Ok(TaskRow {

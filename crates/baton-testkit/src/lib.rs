@@ -164,3 +164,29 @@ fn is_plain_relative(rel: &str) -> bool {
             .components()
             .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
 }
+
+/// Runs a future to completion on a small runtime of its own (for synchronous tests).
+#[allow(clippy::expect_used)] // a test that cannot build a runtime cannot run at all
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime for the test")
+        .block_on(future)
+}
+
+/// Polls `check` every 25 ms until it returns `Some`, failing the test after `limit`. For
+/// waiting on another process, which cannot signal the test directly.
+pub fn poll<T>(what: &str, limit: std::time::Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(
+            start.elapsed() < limit,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+}

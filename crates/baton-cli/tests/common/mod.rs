@@ -25,29 +25,8 @@ pub const POLL_LIMIT: Duration = Duration::from_secs(20);
 /// How long a `baton` command may take before the test fails (a hang is a failure too).
 pub const COMMAND_LIMIT: Duration = Duration::from_secs(90);
 
-/// Runs a future to completion on a small runtime of its own.
-pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(future)
-}
-
-/// Polls `check` every 50 ms until it returns `Some`, failing the test after `limit`.
-pub fn poll<T>(what: &str, limit: Duration, mut check: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(value) = check() {
-            return value;
-        }
-        assert!(
-            start.elapsed() < limit,
-            "timed out after {limit:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+#[allow(unused_imports)] // not every test binary that includes this module uses both
+pub use baton_testkit::{block_on, poll};
 
 /// What a finished `baton` command said.
 #[derive(Debug)]

@@ -21,29 +21,8 @@ pub const OK: i32 = 0;
 pub const FAILED: i32 = 1;
 pub const BAD_INPUT: i32 = 2;
 
-/// Runs a future to completion on a small runtime of its own.
-pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(future)
-}
-
-/// Polls `check` every 25 ms until it returns `Some`, failing the test after `limit`.
-pub fn poll<T>(what: &str, limit: Duration, mut check: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(value) = check() {
-            return value;
-        }
-        assert!(
-            start.elapsed() < limit,
-            "timed out after {limit:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(25));
-    }
-}
+#[allow(unused_imports)] // not every test binary that includes this module uses both
+pub use baton_testkit::{block_on, poll};
 
 /// The last 80 lines of a text, for failure messages.
 pub fn tail(text: &str) -> String {
