@@ -33,9 +33,7 @@ pub fn exec_command(request: &AgentRequest) -> CommandSpec {
         .env(ENV_TASK_ID, request.task.as_str())
         .env(ENV_LANE_DIR, request.lane_dir.to_string_lossy())
         .env(ENV_ATTEMPT, request.attempt.to_string())
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE")
+        .without_git_env()
         .deadline(request.timeout)
         .log_file(request.log_file.clone());
     spec = match &request.feedback_file {

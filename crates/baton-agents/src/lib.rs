@@ -16,3 +16,7 @@ pub const ENV_LANE_DIR: &str = "BATON_LANE_DIR";
 pub const ENV_ATTEMPT: &str = "BATON_ATTEMPT";
 /// Environment variable pointing at the previous attempt's failure, on a retry.
 pub const ENV_FEEDBACK_FILE: &str = "BATON_FEEDBACK_FILE";
+/// Environment variable unique to one supervised process (an agent or a gate) and everything it
+/// starts. Whatever still carries it once that process has ended escaped its process group
+/// (`setsid`, a daemon) and is killed.
+pub const ENV_PROCESS_MARKER: &str = "BATON_PROCESS_MARKER";

@@ -58,9 +58,7 @@ pub(crate) async fn run_gates(
         let spec = CommandSpec::shell(gate.command.clone(), dir)
             .env(baton_agents::ENV_TASK_ID, task.as_str())
             .env("BATON_GATE", name.as_str())
-            .env_remove("GIT_DIR")
-            .env_remove("GIT_WORK_TREE")
-            .env_remove("GIT_INDEX_FILE")
+            .without_git_env()
             .deadline(GATE_TIMEOUT)
             .log_file(
                 ctx.home
@@ -68,7 +66,15 @@ pub(crate) async fn run_gates(
                     .join(format!("{label}.log")),
             );
         let started = Instant::now();
-        let outcome = run_supervised(ctx, spec, task, "gate", Lines::LogOnly, |_, _| {}).await?;
+        let outcome = run_supervised(
+            ctx,
+            spec,
+            task,
+            &format!("gate {name}"),
+            Lines::LogOnly,
+            |_, _| {},
+        )
+        .await?;
         let end = end_reason(&outcome.end);
         let output = outcome.output.text();
         let (attempt, item) = match site {

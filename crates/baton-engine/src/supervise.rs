@@ -16,6 +16,9 @@ const BATCH_EVERY: Duration = Duration::from_millis(100);
 /// A chatty agent must not grow the database without bound.
 pub(crate) const MAX_OUTPUT_EVENTS: usize = 5_000;
 
+/// How long a process that escaped its group gets between SIGTERM and SIGKILL.
+const REAP_GRACE: Duration = Duration::from_millis(500);
+
 /// The wire form of how a process ended.
 pub(crate) fn end_reason(end: &baton_exec::EndReason) -> EndReason {
     let ms = |d: &Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
@@ -54,7 +57,20 @@ pub(crate) async fn run_supervised(
     lines: Lines,
     started: impl FnOnce(u32, i32),
 ) -> Result<Outcome, EngineError> {
-    let spec = spec.env(baton_agents::ENV_RUN_ID, ctx.id().as_str());
+    // A marker unique to this process and everything it starts: whatever still carries it when
+    // the process has ended escaped its group and is killed (below).
+    let marker = format!("{}/{task}/{}", ctx.id(), rand::random::<u64>());
+    // git run by the agent or a gate never looks above the lane for a repository (a task that
+    // deleted the lane's `.git` would otherwise reach the repository around the lane pool).
+    let ceiling = spec
+        .cwd
+        .parent()
+        .map(|parent| parent.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let spec = spec
+        .env(baton_agents::ENV_RUN_ID, ctx.id().as_str())
+        .env(baton_agents::ENV_PROCESS_MARKER, &marker)
+        .env("GIT_CEILING_DIRECTORIES", ceiling);
     let mut child = baton_exec::spawn(spec, ctx.cancel.child_token())?;
     let (pid, pgid) = (child.pid(), child.pgid());
     let event = match lines {
@@ -122,6 +138,21 @@ pub(crate) async fn run_supervised(
     }
     flush(ctx, &mut batch).await?;
     let outcome = child.wait().await;
+    let reaped =
+        baton_exec::reap_marked(baton_agents::ENV_PROCESS_MARKER, &marker, REAP_GRACE).await;
+    if !reaped.is_empty() {
+        let attempt = match lines {
+            Lines::AsEvents { attempt } => Some(attempt),
+            Lines::LogOnly => None,
+        };
+        let body = EventBody::ProcessesReaped {
+            attempt,
+            what: what.to_owned(),
+            processes: reaped.iter().map(ToString::to_string).collect(),
+        };
+        let event = ctx.store.append_event(ctx.id(), Some(task), body).await?;
+        ctx.emit([event]);
+    }
     ctx.store.forget_process(ctx.id(), pgid).await?;
     Ok(outcome)
 }

@@ -27,6 +27,8 @@ mod captured;
 mod error;
 mod group;
 mod output;
+mod reap;
+mod scrub;
 mod spec;
 mod supervise;
 
@@ -34,5 +36,7 @@ pub use captured::{Captured, DEFAULT_CAPTURED_DEADLINE, run_captured};
 pub use error::ExecError;
 pub use group::{ProcessInfo, find_processes_with_env, group_alive, kill_group};
 pub use output::{CapturedOutput, MAX_LINE_BYTES};
+pub use reap::{Reaped, reap_marked};
+pub use scrub::GIT_ENV_VARS;
 pub use spec::{CommandSpec, DEFAULT_GRACE, OutputCap, Stream};
 pub use supervise::{EndReason, Outcome, ProcessEvent, Supervised, spawn};

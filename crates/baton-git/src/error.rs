@@ -97,6 +97,19 @@ pub enum GitError {
         /// Where the lane should be.
         path: PathBuf,
     },
+    /// A worktree's `.git` link is missing or does not point into this repository (a task
+    /// deleted or rewrote it); no git command is run there.
+    #[error(
+        "the worktree {} is broken: {why}; baton runs no git command there (a task may have \
+         deleted or rewritten its .git file)",
+        path.display()
+    )]
+    LaneBroken {
+        /// The worktree.
+        path: PathBuf,
+        /// What is wrong with its link, for a person.
+        why: String,
+    },
     /// A file system operation on a lane directory failed.
     #[error("could not {action} {}: {source}", path.display())]
     Io {

@@ -11,18 +11,6 @@ use crate::{GitError, Oid};
 /// Default time limit for one git command.
 pub const DEFAULT_GIT_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// Variables that would point git at another repository or index.
-const ENV_REMOVED: &[&str] = &[
-    "GIT_DIR",
-    "GIT_WORK_TREE",
-    "GIT_INDEX_FILE",
-    "GIT_COMMON_DIR",
-    "GIT_OBJECT_DIRECTORY",
-    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-    "GIT_NAMESPACE",
-    "GIT_PREFIX",
-];
-
 /// Identity used for commits when the repository has no `user.email`.
 const FALLBACK_IDENTITY: [&str; 4] = ["-c", "user.name=baton", "-c", "user.email=baton@localhost"];
 
@@ -30,6 +18,8 @@ const FALLBACK_IDENTITY: [&str; 4] = ["-c", "user.name=baton", "-c", "user.email
 #[derive(Debug, Clone)]
 pub struct Git {
     root: PathBuf,
+    /// The repository's common git directory (`.git` of the main worktree), absolute.
+    common_dir: PathBuf,
     timeout: Duration,
     env: Vec<(String, String)>,
     /// Whether the repository configures `user.email`, asked once per handle: commits are on
@@ -39,7 +29,10 @@ pub struct Git {
 
 impl PartialEq for Git {
     fn eq(&self, other: &Git) -> bool {
-        self.root == other.root && self.timeout == other.timeout && self.env == other.env
+        self.root == other.root
+            && self.common_dir == other.common_dir
+            && self.timeout == other.timeout
+            && self.env == other.env
     }
 }
 
@@ -56,6 +49,7 @@ impl Git {
         }
         let git = Git {
             root: dir.to_path_buf(),
+            common_dir: PathBuf::new(),
             timeout: DEFAULT_GIT_TIMEOUT,
             env: Vec::new(),
             has_identity: Arc::new(OnceLock::new()),
@@ -67,7 +61,7 @@ impl Git {
             "--git-dir",
             "--git-common-dir",
         ];
-        let out = git.run(dir, &args).await?;
+        let out = git.run_unpinned(dir, &args).await?;
         if !out.success() {
             return Err(not_a_repo());
         }
@@ -78,6 +72,7 @@ impl Git {
         };
         let mut git = Git {
             root: PathBuf::from(toplevel),
+            common_dir: crate::pin::normalize(Path::new(common_dir)),
             ..git
         };
         if git_dir != common_dir {
@@ -108,6 +103,12 @@ impl Git {
     /// The main worktree of the repository.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// The repository's common git directory (absolute): objects, refs and the worktrees'
+    /// administrative directories live here.
+    pub fn common_dir(&self) -> &Path {
+        &self.common_dir
     }
 
     /// The time limit for each git command.
@@ -262,18 +263,43 @@ impl Git {
         }
     }
 
-    /// Runs `git args` in `dir`; any exit status is returned, a timeout is an error.
+    /// Runs `git args` in `dir`, pinned to this repository (explicit `GIT_DIR` and
+    /// `GIT_WORK_TREE`; see `pin.rs`): `dir` must be the main worktree or the top of one of
+    /// its linked worktrees whose `.git` link is intact, else [`GitError::LaneBroken`]. Any
+    /// exit status is returned; a timeout is an error.
     pub(crate) async fn run(&self, dir: &Path, args: &[&str]) -> Result<Captured, GitError> {
+        let pinned = crate::pin::pin(dir, &self.root, &self.common_dir)?;
+        let spec = self
+            .spec(dir, args)
+            .env("GIT_DIR", pinned.git_dir.to_string_lossy())
+            .env("GIT_WORK_TREE", pinned.work_tree.to_string_lossy());
+        self.finish(dir, args, spec).await
+    }
+
+    /// Runs `git args` in `dir` letting git discover the repository: only for finding it.
+    async fn run_unpinned(&self, dir: &Path, args: &[&str]) -> Result<Captured, GitError> {
+        let spec = self.spec(dir, args);
+        self.finish(dir, args, spec).await
+    }
+
+    fn spec(&self, dir: &Path, args: &[&str]) -> CommandSpec {
         let mut spec = CommandSpec::new("git", dir)
             .args(args.iter().copied())
+            .without_git_env()
             .env("GIT_TERMINAL_PROMPT", "0")
             .deadline(self.timeout);
-        for key in ENV_REMOVED {
-            spec = spec.env_remove(*key);
-        }
         for (key, value) in &self.env {
             spec = spec.env(key, value);
         }
+        spec
+    }
+
+    async fn finish(
+        &self,
+        dir: &Path,
+        args: &[&str],
+        spec: CommandSpec,
+    ) -> Result<Captured, GitError> {
         let out = run_captured(spec).await?;
         if let EndReason::TimedOut { after } = out.status {
             return Err(GitError::TimedOut {

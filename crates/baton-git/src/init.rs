@@ -7,16 +7,6 @@ use baton_exec::{CommandSpec, EndReason, run_captured};
 use crate::git::command_line;
 use crate::{DEFAULT_GIT_TIMEOUT, Git, GitError};
 
-/// Variables that would make `git init` set up another directory than the one asked for
-/// (the same rule the `Git` handle applies to every other command).
-const ENV_REMOVED: &[&str] = &[
-    "GIT_DIR",
-    "GIT_WORK_TREE",
-    "GIT_INDEX_FILE",
-    "GIT_COMMON_DIR",
-    "GIT_OBJECT_DIRECTORY",
-];
-
 impl Git {
     /// Creates a repository in `dir` (made if missing) whose unborn branch is
     /// `initial_branch` (`git init -b`), and returns it. Running it on an existing
@@ -28,13 +18,11 @@ impl Git {
             source,
         })?;
         let args = ["init", "--quiet", "-b", initial_branch];
-        let mut spec = CommandSpec::new("git", dir)
+        let spec = CommandSpec::new("git", dir)
             .args(args)
+            .without_git_env()
             .env("GIT_TERMINAL_PROMPT", "0")
             .deadline(DEFAULT_GIT_TIMEOUT);
-        for key in ENV_REMOVED {
-            spec = spec.env_remove(*key);
-        }
         let out = run_captured(spec).await?;
         if let EndReason::TimedOut { after } = out.status {
             return Err(GitError::TimedOut {

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::pin::normalize;
 use crate::worktree::WORKTREE_ADMIN;
 use crate::{Git, GitError, Oid, WorktreeInfo};
 
@@ -74,13 +75,15 @@ impl LanePool {
         }
         let registered = find(&worktrees, &path);
         let exists = path.symlink_metadata().is_ok();
+        let intact = crate::pin::linked_git_dir(&path, self.git.common_dir()).is_ok();
         match registered {
-            Some(wt) if exists && path.is_dir() && !wt.prunable => {
+            Some(wt) if exists && path.is_dir() && !wt.prunable && intact => {
                 self.reset_lane(&path, branch, start).await?;
                 return Ok(LaneReady { path, reused: true });
             }
             Some(_) => {
-                // Registered but unusable: drop the registration (and whatever is left).
+                // Registered but unusable (gone, or its `.git` link deleted or rewritten by a
+                // task): drop the registration and whatever is left, then add it again.
                 let path_text = path.to_string_lossy().into_owned();
                 let _ = self
                     .admin(&["worktree", "remove", "--force", "--force", &path_text])
@@ -129,7 +132,7 @@ impl LanePool {
         start: &Oid,
     ) -> Result<LaneReady, GitError> {
         let path = self.checked_path(name)?;
-        if !path.join(".git").is_file() {
+        if crate::pin::linked_git_dir(&path, self.git.common_dir()).is_err() {
             return self.prepare(name, branch, start).await;
         }
         let mut args = vec!["checkout", "--quiet", "--force"];
@@ -275,24 +278,13 @@ impl LanePool {
     /// rebase state is looked for on disk, in the lane's git directory, to spare a git process
     /// on every release.
     async fn quit_rebase(&self, path: &Path) -> Result<(), GitError> {
-        let in_rebase = match lane_git_dir(path) {
-            Some(dir) => dir.join("rebase-merge").exists() || dir.join("rebase-apply").exists(),
-            None => {
-                let args = [
-                    "rev-parse",
-                    "--path-format=absolute",
-                    "--git-path",
-                    "rebase-merge",
-                    "--git-path",
-                    "rebase-apply",
-                ];
-                let out = self.git.run_ok(path, &args).await?;
-                String::from_utf8_lossy(&out)
-                    .lines()
-                    .any(|line| Path::new(line).exists())
+        let dir = crate::pin::linked_git_dir(path, self.git.common_dir()).map_err(|why| {
+            GitError::LaneBroken {
+                path: path.to_path_buf(),
+                why,
             }
-        };
-        if in_rebase {
+        })?;
+        if dir.join("rebase-merge").exists() || dir.join("rebase-apply").exists() {
             self.git.run_ok(path, &["rebase", "--quit"]).await?;
         }
         Ok(())
@@ -314,24 +306,20 @@ impl LanePool {
         self.git.run(self.git.root(), args).await
     }
 
-    /// The lane's path if it is a worktree of this repository: its `.git` file points into
-    /// this repository's `worktrees/` (read from disk; no git process).
+    /// The lane's path if it is an intact worktree of this repository: its `.git` file points
+    /// into this repository's `worktrees/` and back (read from disk; no git process). A lane
+    /// whose link a task deleted or rewrote is [`GitError::LaneBroken`].
     async fn registered_path(&self, name: &str) -> Result<PathBuf, GitError> {
         let path = self.checked_path(name)?;
-        let registered = match lane_git_dir(&path) {
-            Some(dir) => dir.join("commondir").is_file(),
-            None => {
-                let worktrees = self.git.worktrees().await?;
-                find(&worktrees, &path).is_some() && path.is_dir()
-            }
-        };
-        if registered {
-            Ok(path)
-        } else {
-            Err(GitError::LaneNotFound {
+        if !path.is_dir() {
+            return Err(GitError::LaneNotFound {
                 name: name.to_owned(),
                 path,
-            })
+            });
+        }
+        match crate::pin::linked_git_dir(&path, self.git.common_dir()) {
+            Ok(_) => Ok(path),
+            Err(why) => Err(GitError::LaneBroken { path, why }),
         }
     }
 
@@ -360,25 +348,8 @@ impl LanePool {
     }
 }
 
-/// The git directory of a linked worktree, from its `.git` file (`gitdir: <path>`).
-fn lane_git_dir(worktree: &Path) -> Option<PathBuf> {
-    let text = std::fs::read_to_string(worktree.join(".git")).ok()?;
-    let dir = PathBuf::from(text.strip_prefix("gitdir:")?.trim());
-    let dir = if dir.is_absolute() {
-        dir
-    } else {
-        worktree.join(dir)
-    };
-    dir.is_dir().then_some(dir)
-}
-
 fn find<'a>(worktrees: &'a [WorktreeInfo], path: &Path) -> Option<&'a WorktreeInfo> {
     worktrees.iter().find(|wt| same_path(&wt.path, path))
-}
-
-/// The canonical form of a path when it exists, the path itself otherwise.
-fn normalize(path: &Path) -> PathBuf {
-    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 fn same_path(a: &Path, b: &Path) -> bool {

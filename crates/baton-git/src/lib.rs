@@ -1,9 +1,10 @@
 //! baton-git answers "how do we talk to git?".
 //!
 //! Every git call of baton goes through [`Git`]: the git CLI run via
-//! [`baton_exec::run_captured`] with a time limit, a clean environment (`GIT_DIR`,
-//! `GIT_WORK_TREE`, `GIT_INDEX_FILE` removed, `GIT_TERMINAL_PROMPT=0`) and typed
-//! results. [`LanePool`] manages the worktrees agents work in.
+//! [`baton_exec::run_captured`] with a time limit, a clean environment (git's own variables
+//! removed, `GIT_TERMINAL_PROMPT=0`), pinned to the repository (an explicit `GIT_DIR` and
+//! `GIT_WORK_TREE`, so a lane whose `.git` link was deleted can never send a command to a
+//! repository around it) and typed results. [`LanePool`] manages the worktrees agents work in.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), baton_git::GitError> {
@@ -27,6 +28,7 @@ mod history;
 mod init;
 mod lanes;
 mod oid;
+mod pin;
 mod show;
 mod worktree;
 

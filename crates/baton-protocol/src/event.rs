@@ -129,6 +129,18 @@ pub enum EventBody {
     /// The integration branch moved to a gate-passed merge commit.
     #[serde(rename = "integration.advanced")]
     IntegrationAdvanced { item: i64, from: String, to: String },
+    /// Processes that outlived an agent or a gate (they left its process group, e.g. with
+    /// `setsid`) were killed when it ended.
+    #[serde(rename = "process.reaped")]
+    ProcessesReaped {
+        /// The attempt, for an agent or a task gate.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        attempt: Option<u32>,
+        /// What had started them: `agent` or `gate <name>`.
+        what: String,
+        /// Each killed process: pid and command line.
+        processes: Vec<String>,
+    },
     /// Something a person should know about that is not a status change.
     #[serde(rename = "warning")]
     Warning { message: String },
@@ -153,6 +165,7 @@ impl EventBody {
             EventBody::AttemptStatusChanged { .. } => "attempt.status",
             EventBody::MergeItemStatusChanged { .. } => "merge.status",
             EventBody::IntegrationAdvanced { .. } => "integration.advanced",
+            EventBody::ProcessesReaped { .. } => "process.reaped",
             EventBody::Warning { .. } => "warning",
         }
     }
