@@ -65,6 +65,7 @@ pub(crate) async fn run_attempt(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
         return fail(&ctx, &task, number, &lane, &why).await;
     }
     fail_point("lane.prepare.after");
+    let refs_before = ctx.snapshot_refs().await?;
 
     let feedback_file = write_feedback(&ctx, &task, number).await?;
     let log_file = baton_store::attempt_log_path(&log_dir, &task, number);
@@ -90,6 +91,10 @@ pub(crate) async fn run_attempt(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
     )
     .await?;
     let end = end_reason(&outcome.end);
+    // Refs the agent created or moved in the shared repository go before anything else.
+    let refs_restored = ctx
+        .restore_refs(&refs_before, &lane.path, &task, number)
+        .await;
     if end == baton_protocol::EndReason::Cancelled {
         let events = ctx
             .store
@@ -106,6 +111,11 @@ pub(crate) async fn run_attempt(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
         .await?;
     ctx.emit([event]);
     fail_point("agent.exit.after");
+    if let Err(error) = refs_restored {
+        let why =
+            format!("baton could not put the repository's refs back after the agent: {error}");
+        return fail(&ctx, &task, number, &lane, &why).await;
+    }
     if !end.is_success() {
         let why = format!("the agent {end}\n--- agent output (head and tail) ---\n{output}");
         return fail(&ctx, &task, number, &lane, &why).await;
@@ -141,6 +151,9 @@ async fn after_agent(
             what: format!("task {task} is not in the plan"),
         });
     };
+    if let Some(why) = tampered(ctx, task).await? {
+        return fail(ctx, task, number, lane, &why).await;
+    }
     fail_point("agent.commit.before");
     let commit = match commit_leftovers(ctx, task, &spec.title, number, lane, start).await {
         Ok(commit) => commit,
@@ -193,6 +206,9 @@ async fn after_agent(
     if ctx.cancel.is_cancelled() {
         return Ok(AttemptEnd::Suspended);
     }
+    if let Some(why) = tampered(ctx, task).await? {
+        return fail(ctx, task, number, lane, &why).await;
+    }
     if let Some(failure) = failure {
         return fail(ctx, task, number, lane, &failure.describe()).await;
     }
@@ -213,6 +229,13 @@ async fn after_agent(
         Err(_) => ctx.release_lane(&lane.name).await?,
     }
     Ok(AttemptEnd::Enqueued)
+}
+
+/// Checks the integration branch (putting it back if it moved) and returns the failure of this
+/// task's attempt if it was the one that moved it.
+async fn tampered(ctx: &RunCtx, task: &TaskId) -> Result<Option<String>, EngineError> {
+    ctx.guard_integration().await?;
+    Ok(ctx.take_tamper_blame(task))
 }
 
 /// Commits what the agent left, or adopts the commit an earlier engine made of it before it

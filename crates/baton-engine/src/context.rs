@@ -46,11 +46,18 @@ pub(crate) struct RunCtx {
     pub plan: Plan,
     pub dag: Dag,
     pub cancel: CancellationToken,
-    /// The integration branch's head as this engine last moved or read it. Only this engine
-    /// moves the ref (by compare-and-swap), so it is exact; it saves a git call on every
-    /// dispatch. It is updated before the merged task is recorded, so a dependent that becomes
+    /// The integration branch's head as this engine last moved it or recovered it from the
+    /// store. Only this engine moves the ref (by compare-and-swap); any other value found in
+    /// git is tampering. It also saves a git call on every dispatch. It is updated before the merged task is recorded, so a dependent that becomes
     /// ready always starts from a head that contains its dependency.
     pub integration_head: std::sync::Mutex<Option<baton_git::Oid>>,
+    /// Held while the integration branch is moved or checked, so the guard never mistakes the
+    /// merge queue's own move for tampering.
+    pub ref_lock: tokio::sync::Mutex<()>,
+    /// Tasks whose running attempt moved the integration branch, with the failure to give them.
+    pub tamper_blame: std::sync::Mutex<std::collections::BTreeMap<TaskId, String>>,
+    /// Refs an attempt's clean-up deleted: another attempt that saw them must not recreate them.
+    pub cleaned_refs: std::sync::Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl RunCtx {
@@ -63,19 +70,23 @@ impl RunCtx {
         format!("baton/{}/tasks/{}", self.run.id, task)
     }
 
-    /// The integration branch's head (from memory, else from git).
+    /// Deletes a merged task's branch: the integration branch keeps its commits, and a run of
+    /// thousands of tasks must not leave thousands of branches. A failure is only logged (the
+    /// reconciler tries again on the next start).
+    pub async fn delete_task_branch(&self, task: &TaskId) {
+        let refname = format!("refs/heads/{}", self.task_branch(task));
+        if let Err(error) = self.git.delete_ref(&refname).await {
+            tracing::warn!("could not delete {refname}: {error}");
+        }
+    }
+
+    /// The integration branch's head as baton left it (from memory, else from the store). Never
+    /// read from the ref itself: a task may have moved it (see `guard.rs`).
     pub async fn integration_head(&self) -> Result<baton_git::Oid, crate::EngineError> {
         if let Some(head) = self.cached_head() {
             return Ok(head);
         }
-        let head = self
-            .git
-            .resolve_commit(&self.run.integration_ref)
-            .await?
-            .ok_or_else(|| crate::EngineError::Inconsistent {
-                run: self.run.id.clone(),
-                what: format!("integration branch {} is missing", self.run.integration_ref),
-            })?;
+        let head = self.expected_head_from_store().await?;
         self.set_integration_head(Some(head.clone()));
         Ok(head)
     }
@@ -87,7 +98,7 @@ impl RunCtx {
             .unwrap_or(None)
     }
 
-    /// Records where the integration branch now points (None: unknown, ask git next time).
+    /// Records where baton moved the integration branch (None: recover it from the store).
     pub fn set_integration_head(&self, head: Option<baton_git::Oid>) {
         if let Ok(mut slot) = self.integration_head.lock() {
             *slot = head;

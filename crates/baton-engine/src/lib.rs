@@ -16,6 +16,7 @@ mod driver;
 mod error;
 pub mod failpoint;
 mod gates;
+mod guard;
 mod home;
 mod intake;
 mod lanes;
@@ -136,6 +137,9 @@ impl Engine {
             dag,
             cancel: cancel.clone(),
             integration_head: std::sync::Mutex::new(None),
+            ref_lock: tokio::sync::Mutex::new(()),
+            tamper_blame: std::sync::Mutex::new(Default::default()),
+            cleaned_refs: std::sync::Mutex::new(Default::default()),
         });
         let result = self.drive_owned(&ctx).await;
         let lost = heartbeat.stop().await;
@@ -185,6 +189,8 @@ impl Engine {
         }
         let tasks = self.store.tasks(ctx.id()).await?;
         let all_merged = tasks.iter().all(|t| t.status == TaskStatus::Merged);
+        // The result delivered is baton's: put the branch back if anything moved it.
+        ctx.guard_integration().await?;
         let (to, delivery, reason) = if all_merged {
             let delivery = deliver::deliver(ctx).await?;
             (RunStatus::Completed, Some(delivery), None)

@@ -62,6 +62,7 @@ async fn process_item(
     item: MergeItemRow,
     lane: &mut Option<HeldLane>,
 ) -> Result<(), EngineError> {
+    ctx.guard_integration().await?;
     let head = ctx.integration_head().await?;
     // Only an item checked before (re-queued after a restart or a lost race) can already be on
     // the integration branch; a fresh one skips the ancestry check.
@@ -77,6 +78,11 @@ async fn process_item(
         )
         .await?;
     let task_commit = ctx.oid(&item.task_commit)?;
+
+    // Its attempt moved the integration branch after it had passed its own checks.
+    if let Some(why) = ctx.take_tamper_blame(&item.task_id) {
+        return reject(ctx, &item, MergeItemStatus::Failed, &why).await;
+    }
 
     // Merged already, by an engine that died before it could record it: record it now.
     if checked_before && ctx.git.is_ancestor(&task_commit, &head).await? {
@@ -146,19 +152,11 @@ async fn process_item(
                 .await?;
             return Ok(());
         }
+        // A merge gate is a command too: it must not have moved the integration branch.
+        ctx.guard_integration().await?;
         if let Some(failure) = failure {
-            let task_to = if ctx.task_row(&item.task_id).await?.may_retry() {
-                TaskStatus::Pending
-            } else {
-                TaskStatus::Failed
-            };
             let detail = format!("on the would-be merge, {}", failure.describe());
-            let events = ctx
-                .store
-                .reject_merge(&item, MergeItemStatus::Failed, &detail, task_to)
-                .await?;
-            ctx.emit(events);
-            return Ok(());
+            return reject(ctx, &item, MergeItemStatus::Failed, &detail).await;
         }
     }
 
@@ -173,19 +171,31 @@ async fn process_item(
         )
         .await?;
     fail_point("ref.update.before");
-    match ctx
-        .git
-        .update_ref(&ctx.run.integration_ref, &merge, Some(&head))
-        .await
-    {
-        Ok(()) => ctx.set_integration_head(Some(merge.clone())),
+    let moved = {
+        let _moving = ctx.ref_lock.lock().await;
+        let moved = ctx
+            .git
+            .update_ref(&ctx.run.integration_ref, &merge, Some(&head))
+            .await;
+        if moved.is_ok() {
+            ctx.set_integration_head(Some(merge.clone()));
+        }
+        moved
+    };
+    match moved {
+        Ok(()) => {}
         Err(GitError::RefMoved { .. }) => {
-            ctx.set_integration_head(None);
+            // Only this engine moves the ref: something else did. Put it back, check again.
+            ctx.guard_integration().await?;
             ctx.move_merge_item(
                 &item,
                 MergeItemStatus::Queued,
                 MergeItemUpdate {
-                    detail: Some("the integration branch moved; checking again".into()),
+                    detail: Some(
+                        "the integration branch had been moved by something other than baton; \
+                         it was put back and the item is checked again"
+                            .into(),
+                    ),
                     ..MergeItemUpdate::default()
                 },
             )
@@ -201,6 +211,24 @@ async fn process_item(
         .await?;
     ctx.emit(events);
     fail_point("state.merged.after");
+    ctx.delete_task_branch(&item.task_id).await;
+    Ok(())
+}
+
+/// Sends the item's task back (to run again while it has retries, else failed) with `detail`.
+async fn reject(
+    ctx: &RunCtx,
+    item: &MergeItemRow,
+    to: MergeItemStatus,
+    detail: &str,
+) -> Result<(), EngineError> {
+    let task_to = if ctx.task_row(&item.task_id).await?.may_retry() {
+        TaskStatus::Pending
+    } else {
+        TaskStatus::Failed
+    };
+    let events = ctx.store.reject_merge(item, to, detail, task_to).await?;
+    ctx.emit(events);
     Ok(())
 }
 
@@ -251,5 +279,6 @@ async fn record_merged(
         .complete_merge(&item, from.as_str(), merge.as_str())
         .await?;
     ctx.emit(events);
+    ctx.delete_task_branch(&item.task_id).await;
     Ok(())
 }

@@ -49,42 +49,57 @@ pub(crate) async fn reconcile(ctx: &RunCtx) -> Result<Vec<AttemptRow>, EngineErr
     let mut actions = kill_survivors(&ctx.store, ctx.id()).await?;
 
     // The integration branch: created with the run; recreate it if the run died before that.
-    if ctx
-        .git
-        .resolve_commit(&ctx.run.integration_ref)
+    let found = ctx.git.ref_value(&ctx.run.integration_ref).await?;
+    let expected = ctx.expected_head_from_store().await?;
+    let merged_any = ctx
+        .store
+        .tasks(ctx.id())
         .await?
-        .is_none()
-    {
-        let merged = ctx
-            .store
-            .tasks(ctx.id())
-            .await?
-            .iter()
-            .any(|t| t.status == TaskStatus::Merged);
-        if merged {
-            return Err(EngineError::Inconsistent {
-                run: ctx.id().clone(),
-                what: format!(
-                    "the integration branch {} was deleted although tasks were merged into it",
-                    ctx.run.integration_ref
-                ),
-            });
-        }
-        let base = ctx
-            .run
-            .base_commit
-            .parse()
-            .map_err(|_| EngineError::Inconsistent {
-                run: ctx.id().clone(),
-                what: "stored base commit is not an object id".into(),
-            })?;
+        .iter()
+        .any(|t| t.status == TaskStatus::Merged);
+    if found.is_none() && !merged_any {
         ctx.git
-            .update_ref(&ctx.run.integration_ref, &base, None)
+            .update_ref(&ctx.run.integration_ref, &expected, None)
             .await?;
         actions.push(format!(
             "created {} at the base commit",
             ctx.run.integration_ref
         ));
+    }
+    // A previous engine may have moved it to a merge it had not yet recorded: that merge commit
+    // is baton's (the queue recognises it by ancestry). Any other value is tampering, done
+    // while no engine watched: the guard puts it back.
+    let mut head = expected;
+    for item in ctx.store.merge_items(ctx.id()).await? {
+        if item.status == MergeItemStatus::Merging
+            && let Some(commit) = &item.merge_commit
+            && found.as_ref().map(|f| f.as_str()) == Some(commit.as_str())
+        {
+            head = ctx.oid(commit)?;
+        }
+    }
+    ctx.set_integration_head(Some(head));
+    if ctx.guard_integration().await? {
+        actions.push(format!(
+            "{} had been moved by something other than baton; put back",
+            ctx.run.integration_ref
+        ));
+    }
+
+    // Branches of merged tasks (a previous engine may have died before deleting them).
+    let prefix = format!("refs/heads/baton/{}/tasks/", ctx.id());
+    let merged: Vec<String> = ctx
+        .store
+        .tasks(ctx.id())
+        .await?
+        .into_iter()
+        .filter(|t| t.status == TaskStatus::Merged)
+        .map(|t| format!("{prefix}{}", t.id))
+        .collect();
+    for (refname, _) in ctx.git.refs_under(&prefix).await? {
+        if merged.contains(&refname) {
+            ctx.git.delete_ref(&refname).await?;
+        }
     }
 
     // Merge items caught mid-way go back to the queue; the queue sees by ancestry whether the

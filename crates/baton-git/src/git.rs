@@ -226,6 +226,18 @@ impl Git {
             .map(drop)
     }
 
+    /// Drops the newest entry of `refname`'s reflog and moves the ref to the entry below it
+    /// (`git stash drop` for any ref; the ref is deleted when no entry is left).
+    pub async fn drop_newest_reflog_entry(&self, refname: &str) -> Result<(), GitError> {
+        let entry = format!("{refname}@{{0}}");
+        self.run_ok(
+            &self.root,
+            &["reflog", "delete", "--updateref", "--rewrite", &entry],
+        )
+        .await
+        .map(drop)
+    }
+
     /// All refs under `prefix` (whole path components, e.g. `refs/baton/`) with their values.
     pub async fn refs_under(&self, prefix: &str) -> Result<Vec<(String, Oid)>, GitError> {
         let args = [

@@ -154,6 +154,28 @@ impl LanePool {
         }
     }
 
+    /// Puts the HEAD of the lane at `path` back on `branch`, at the commit HEAD has now: an
+    /// agent that switched to another branch or detached HEAD keeps its commits, on the task's
+    /// branch, and the branch it made can be deleted.
+    pub async fn reattach(&self, path: &Path, branch: &str) -> Result<(), GitError> {
+        let full = format!("refs/heads/{branch}");
+        let current = self
+            .git
+            .run(path, &["symbolic-ref", "--quiet", "HEAD"])
+            .await?;
+        if current.success() && current.stdout_text().trim() == full {
+            return Ok(());
+        }
+        let head = self.git.head(path).await?;
+        self.git
+            .run_ok(path, &["update-ref", "-m", "baton", &full, head.as_str()])
+            .await?;
+        self.git
+            .run_ok(path, &["symbolic-ref", "HEAD", &full])
+            .await?;
+        Ok(())
+    }
+
     /// Detaches lane `name` (freeing its branch) and cleans it; the worktree is kept for reuse.
     pub async fn release(&self, name: &str) -> Result<(), GitError> {
         let path = self.registered_path(name).await?;

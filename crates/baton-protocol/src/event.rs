@@ -129,6 +129,27 @@ pub enum EventBody {
     /// The integration branch moved to a gate-passed merge commit.
     #[serde(rename = "integration.advanced")]
     IntegrationAdvanced { item: i64, from: String, to: String },
+    /// The integration branch was not where baton left it (a task or a gate moved or deleted
+    /// it); baton put it back and never builds on the injected commit.
+    #[serde(rename = "integration.tampered")]
+    IntegrationTampered {
+        /// Where baton had left it.
+        expected: String,
+        /// Where it was found (`None`: deleted).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        found: Option<String>,
+        /// The task whose attempt did it, when that can be known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        culprit: Option<TaskId>,
+    },
+    /// Refs a task's attempt created or moved in the repository (branches, tags, stashes) were
+    /// removed or put back when it ended, so they do not leak into the user's repository.
+    #[serde(rename = "attempt.refs_restored")]
+    AttemptRefsRestored {
+        attempt: u32,
+        /// One line per ref: what was done to it.
+        refs: Vec<String>,
+    },
     /// Processes that outlived an agent or a gate (they left its process group, e.g. with
     /// `setsid`) were killed when it ended.
     #[serde(rename = "process.reaped")]
@@ -166,6 +187,8 @@ impl EventBody {
             EventBody::MergeItemStatusChanged { .. } => "merge.status",
             EventBody::IntegrationAdvanced { .. } => "integration.advanced",
             EventBody::ProcessesReaped { .. } => "process.reaped",
+            EventBody::IntegrationTampered { .. } => "integration.tampered",
+            EventBody::AttemptRefsRestored { .. } => "attempt.refs_restored",
             EventBody::Warning { .. } => "warning",
         }
     }
