@@ -188,7 +188,7 @@ impl RunCtx {
                 continue;
             }
             let old = before.0.get(name);
-            if old == Some(value) || !self.from_lane(name, value, &lane_head).await {
+            if old == Some(value) || !self.came_from_lane(name, value, &lane_head).await {
                 continue;
             }
             match old {
@@ -205,7 +205,8 @@ impl RunCtx {
                         let now = self.git.ref_value(name).await?;
                         match now {
                             Some(now)
-                                if &now != old && self.from_lane(name, &now, &lane_head).await =>
+                                if &now != old
+                                    && self.came_from_lane(name, &now, &lane_head).await =>
                             {
                                 self.git.drop_newest_reflog_entry(name).await?;
                                 dropped += 1;
@@ -261,7 +262,7 @@ impl RunCtx {
 
     /// Whether a ref's value comes from the lane: its commit (a stash's base commit) is in the
     /// lane's history.
-    async fn from_lane(&self, name: &str, value: &Oid, lane_head: &Oid) -> bool {
+    async fn came_from_lane(&self, name: &str, value: &Oid, lane_head: &Oid) -> bool {
         let commit = if name == "refs/stash" {
             match self.git.resolve_commit(&format!("{value}^1")).await {
                 Ok(Some(parent)) => parent,
