@@ -115,7 +115,7 @@ mod tests {
     #[test]
     fn a_linked_worktree_pointing_both_ways_is_pinned_to_its_admin_dir() {
         let (_tmp, common, lane) = fake_repo();
-        let pinned = pin(&lane, &common.parent().unwrap().to_path_buf(), &common).unwrap();
+        let pinned = pin(&lane, common.parent().unwrap(), &common).unwrap();
         assert_eq!(pinned.git_dir, normalize(&common.join("worktrees/lane-1")));
         assert_eq!(pinned.work_tree, lane);
     }
