@@ -317,13 +317,18 @@ impl Engine {
             };
             let key = repo_key(git.root());
             let pool = LanePool::new(git, self.home.lanes_dir(&key));
+            // Under the repository's worktree lock, a lane is removed only after the database
+            // said, in the same compare-and-set that forgets it, that no run holds it; a run
+            // that takes it meanwhile waits for the lock and then finds it gone and adds it.
+            let lock = pool.lock().await?;
             for lane in lanes
                 .iter()
                 .filter(|l| l.repo == repo && l.run_id.is_none())
             {
-                pool.remove(&lane.name).await?;
-                self.store.delete_lane(&repo, &lane.name).await?;
-                removed.push(lane.path.clone());
+                if self.store.delete_free_lane(&repo, &lane.name).await? {
+                    pool.remove_locked(&lock, &lane.name).await?;
+                    removed.push(lane.path.clone());
+                }
             }
             let keep: Vec<String> = self
                 .store
@@ -332,7 +337,7 @@ impl Engine {
                 .into_iter()
                 .map(|l| l.name)
                 .collect();
-            for path in pool.prune_foreign(&keep).await? {
+            for path in pool.prune_foreign_locked(&lock, &keep).await? {
                 removed.push(path.display().to_string());
             }
         }

@@ -175,7 +175,9 @@ pub(crate) async fn reconcile(ctx: &RunCtx) -> Result<Vec<AttemptRow>, EngineErr
         actions.push(format!("lane {} reset and returned to the pool", lane.name));
     }
 
-    // Worktrees and directories under the pool that the database does not know.
+    // Worktrees and directories under the pool that the database does not know (read under the
+    // worktree lock: a run records a lane before it adds it, under the same lock).
+    let lock = ctx.pool.lock().await?;
     let known: Vec<String> = ctx
         .store
         .lanes(&ctx.lane_repo)
@@ -183,9 +185,10 @@ pub(crate) async fn reconcile(ctx: &RunCtx) -> Result<Vec<AttemptRow>, EngineErr
         .into_iter()
         .map(|l| l.name)
         .collect();
-    for removed in ctx.pool.prune_foreign(&known).await? {
+    for removed in ctx.pool.prune_foreign_locked(&lock, &known).await? {
         actions.push(format!("removed untracked lane {}", removed.display()));
     }
+    drop(lock);
 
     if !actions.is_empty() {
         let event = ctx

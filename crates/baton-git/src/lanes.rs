@@ -3,8 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::pin::normalize;
-use crate::worktree::WORKTREE_ADMIN;
-use crate::{Git, GitError, Oid, WorktreeInfo};
+use crate::{Git, GitError, Oid, WorktreeInfo, WorktreeLock};
 
 /// A lane worktree ready for use.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,8 +59,19 @@ impl LanePool {
         branch: Option<&str>,
         start: &Oid,
     ) -> Result<LaneReady, GitError> {
+        let lock = self.git.lock_worktrees().await?;
+        self.prepare_locked(&lock, name, branch, start).await
+    }
+
+    async fn prepare_locked(
+        &self,
+        lock: &WorktreeLock,
+        name: &str,
+        branch: Option<&str>,
+        start: &Oid,
+    ) -> Result<LaneReady, GitError> {
         let path = self.checked_path(name)?;
-        let worktrees = self.git.worktrees().await?;
+        let worktrees = self.git.worktrees_locked(lock).await?;
         if let Some(branch) = branch
             && let Some(other) = worktrees
                 .iter()
@@ -86,14 +96,17 @@ impl LanePool {
                 // task): drop the registration and whatever is left, then add it again.
                 let path_text = path.to_string_lossy().into_owned();
                 let _ = self
-                    .admin(&["worktree", "remove", "--force", "--force", &path_text])
+                    .admin(
+                        lock,
+                        &["worktree", "remove", "--force", "--force", &path_text],
+                    )
                     .await?;
                 remove_path(&path)?;
-                self.prune().await?;
+                self.prune(lock).await?;
             }
             None if exists => {
                 remove_path(&path)?;
-                self.prune().await?;
+                self.prune(lock).await?;
             }
             None => {}
         }
@@ -109,7 +122,7 @@ impl LanePool {
             None => args.push("--detach"),
         }
         args.extend([path_text.as_str(), start.as_str()]);
-        let added = self.admin(&args).await?;
+        let added = self.admin(lock, &args).await?;
         if !added.success() {
             return Err(self.git.failed(self.git.root(), &args, &added));
         }
@@ -132,9 +145,6 @@ impl LanePool {
         start: &Oid,
     ) -> Result<LaneReady, GitError> {
         let path = self.checked_path(name)?;
-        if crate::pin::linked_git_dir(&path, self.git.common_dir()).is_err() {
-            return self.prepare(name, branch, start).await;
-        }
         let mut args = vec!["checkout", "--quiet", "--force"];
         match branch {
             Some(branch) => args.extend(["-B", branch]),
@@ -142,16 +152,16 @@ impl LanePool {
         }
         args.push(start.as_str());
         // `checkout -B` reads the other worktrees (is the branch checked out elsewhere?), so it
-        // must not overlap a `worktree add`.
-        let moved = {
-            let _admin = WORKTREE_ADMIN.lock().await;
-            self.git.run(&path, &args).await?
-        };
-        if moved.success() {
-            Ok(LaneReady { path, reused: true })
-        } else {
-            self.prepare(name, branch, start).await
+        // must not overlap a `worktree add`; and the lane is checked under the lock, so a prune
+        // in another process cannot remove it in between.
+        let lock = self.git.lock_worktrees().await?;
+        if crate::pin::linked_git_dir(&path, self.git.common_dir()).is_ok() {
+            let moved = self.git.run(&path, &args).await?;
+            if moved.success() {
+                return Ok(LaneReady { path, reused: true });
+            }
         }
+        self.prepare_locked(&lock, name, branch, start).await
     }
 
     /// Puts the HEAD of the lane at `path` back on `branch`, at the commit HEAD has now: an
@@ -191,17 +201,33 @@ impl LanePool {
 
     /// Removes lane `name`: its worktree registration and its directory.
     pub async fn remove(&self, name: &str) -> Result<(), GitError> {
+        let lock = self.git.lock_worktrees().await?;
+        self.remove_locked(&lock, name).await
+    }
+
+    /// [`LanePool::remove`] under a lock the caller holds (after checking, under that lock,
+    /// that no run holds the lane).
+    pub async fn remove_locked(&self, lock: &WorktreeLock, name: &str) -> Result<(), GitError> {
         let path = self.checked_path(name)?;
-        let worktrees = self.git.worktrees().await?;
+        let worktrees = self.git.worktrees_locked(lock).await?;
         if find(&worktrees, &path).is_some() {
             let path_text = path.to_string_lossy().into_owned();
             // A failure here is fine: the directory is deleted and pruned below.
             let _ = self
-                .admin(&["worktree", "remove", "--force", "--force", &path_text])
+                .admin(
+                    lock,
+                    &["worktree", "remove", "--force", "--force", &path_text],
+                )
                 .await?;
         }
         remove_path(&path)?;
-        self.prune().await
+        self.prune(lock).await
+    }
+
+    /// The repository's [`WorktreeLock`], for a caller that must check its own records and
+    /// change the pool as one step (see [`LanePool::remove_locked`]).
+    pub async fn lock(&self) -> Result<WorktreeLock, GitError> {
+        self.git.lock_worktrees().await
     }
 
     /// Names of the registered worktrees that live directly under the pool directory.
@@ -215,10 +241,23 @@ impl LanePool {
         Ok(names)
     }
 
+    /// [`LanePool::prune_foreign_locked`] under a lock of its own.
+    pub async fn prune_foreign(&self, keep: &[String]) -> Result<Vec<PathBuf>, GitError> {
+        let lock = self.git.lock_worktrees().await?;
+        self.prune_foreign_locked(&lock, keep).await
+    }
+
     /// Removes lanes whose name is not in `keep` and directories under the pool that are not
     /// worktrees, then prunes stale registrations. Returns the removed paths.
-    pub async fn prune_foreign(&self, keep: &[String]) -> Result<Vec<PathBuf>, GitError> {
-        let worktrees = self.git.worktrees().await?;
+    ///
+    /// `keep` must be read under `lock`: a run records a new lane before it adds it, under the
+    /// same lock.
+    pub async fn prune_foreign_locked(
+        &self,
+        lock: &WorktreeLock,
+        keep: &[String],
+    ) -> Result<Vec<PathBuf>, GitError> {
+        let worktrees = self.git.worktrees_locked(lock).await?;
         let main = normalize(self.git.root());
         let mut removed = Vec::new();
         for wt in &worktrees {
@@ -228,13 +267,13 @@ impl LanePool {
             if keep.contains(&name) || normalize(&wt.path) == main {
                 continue;
             }
-            self.remove(&name).await?;
+            self.remove_locked(lock, &name).await?;
             removed.push(wt.path.clone());
         }
         let entries = match std::fs::read_dir(&self.dir) {
             Ok(entries) => entries,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                self.prune().await?;
+                self.prune(lock).await?;
                 return Ok(removed);
             }
             Err(source) => {
@@ -256,7 +295,7 @@ impl LanePool {
                 removed.push(path);
             }
         }
-        self.prune().await?;
+        self.prune(lock).await?;
         Ok(removed)
     }
 
@@ -312,9 +351,9 @@ impl LanePool {
         Ok(())
     }
 
-    async fn prune(&self) -> Result<(), GitError> {
+    async fn prune(&self, lock: &WorktreeLock) -> Result<(), GitError> {
         let args = ["worktree", "prune"];
-        let out = self.admin(&args).await?;
+        let out = self.admin(lock, &args).await?;
         if out.success() {
             Ok(())
         } else {
@@ -322,9 +361,12 @@ impl LanePool {
         }
     }
 
-    /// Runs a worktree administration command in the main worktree, one at a time.
-    async fn admin(&self, args: &[&str]) -> Result<baton_exec::Captured, GitError> {
-        let _admin = WORKTREE_ADMIN.lock().await;
+    /// Runs a worktree administration command in the main worktree, under the lock.
+    async fn admin(
+        &self,
+        _lock: &WorktreeLock,
+        args: &[&str],
+    ) -> Result<baton_exec::Captured, GitError> {
         self.git.run(self.git.root(), args).await
     }
 

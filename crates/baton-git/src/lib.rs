@@ -37,4 +37,4 @@ pub use git::{DEFAULT_GIT_TIMEOUT, Git};
 pub use history::{CommitInfo, MergeCheck};
 pub use lanes::{LanePool, LaneReady};
 pub use oid::Oid;
-pub use worktree::WorktreeInfo;
+pub use worktree::{WorktreeInfo, WorktreeLock};

@@ -24,22 +24,69 @@ pub struct WorktreeInfo {
     pub prunable: bool,
 }
 
-/// Serializes the git commands that create, remove or enumerate worktrees within this process.
+/// Serializes, within this process, the git commands that create, remove or enumerate
+/// worktrees (the file lock of [`WorktreeLock`] does the same across processes).
 ///
 /// git is not safe here: `worktree add` writes the new worktree's admin directory in several
 /// steps, and a concurrent command that enumerates worktrees (another `add`, `list`, `prune`)
 /// can read it half-written and fail with "failed to read .git/worktrees/<name>/commondir".
 /// Seen when three lanes were added at once at the start of a run.
-pub(crate) static WORKTREE_ADMIN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+static WORKTREE_ADMIN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The name of the lock file in the repository's common git directory.
+const LOCK_FILE: &str = "baton-worktrees.lock";
+
+/// Exclusive right to create, remove, enumerate or check out worktrees of one repository, held
+/// until dropped: a process-wide mutex plus an advisory lock on a file in the repository's git
+/// directory, so that several baton processes (three runs started at once, `baton lanes prune`
+/// beside a run) never interleave worktree administration. Operations that take
+/// `&WorktreeLock` run under it without locking again.
+#[derive(Debug)]
+pub struct WorktreeLock {
+    _local: tokio::sync::MutexGuard<'static, ()>,
+    /// The lock is released when the file is closed.
+    _file: std::fs::File,
+}
 
 impl Git {
+    /// Takes the repository's [`WorktreeLock`], waiting for other holders.
+    pub async fn lock_worktrees(&self) -> Result<WorktreeLock, GitError> {
+        let local = WORKTREE_ADMIN.lock().await;
+        let path = self.common_dir().join(LOCK_FILE);
+        let io_error = |action: &'static str, source| GitError::Io {
+            action,
+            path: path.clone(),
+            source,
+        };
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|source| io_error("open", source))?;
+        let file = tokio::task::spawn_blocking(move || file.lock().map(|()| file))
+            .await
+            .map_err(|join| io_error("lock", std::io::Error::other(join.to_string())))?
+            .map_err(|source| io_error("lock", source))?;
+        Ok(WorktreeLock {
+            _local: local,
+            _file: file,
+        })
+    }
+
     /// All worktrees of the repository; the main worktree comes first.
     pub async fn worktrees(&self) -> Result<Vec<WorktreeInfo>, GitError> {
+        let lock = self.lock_worktrees().await?;
+        self.worktrees_locked(&lock).await
+    }
+
+    /// [`Git::worktrees`] under a lock the caller holds.
+    pub async fn worktrees_locked(
+        &self,
+        _lock: &WorktreeLock,
+    ) -> Result<Vec<WorktreeInfo>, GitError> {
         let args = ["worktree", "list", "--porcelain", "-z"];
-        let out = {
-            let _admin = WORKTREE_ADMIN.lock().await;
-            self.run_ok(self.root(), &args).await?
-        };
+        let out = self.run_ok(self.root(), &args).await?;
         parse_worktrees(&out).ok_or_else(|| unexpected(&args, &String::from_utf8_lossy(&out)))
     }
 }

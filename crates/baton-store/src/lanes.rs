@@ -68,6 +68,18 @@ impl Store {
         Ok(())
     }
 
+    /// Forgets a lane only if no run holds it, as one compare-and-set: true if it was free and
+    /// is now gone (its worktree may then be removed; a run taking a lane of that name after
+    /// this records it anew).
+    pub async fn delete_free_lane(&self, repo: &str, name: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM lanes WHERE repo = ? AND name = ? AND run_id IS NULL")
+            .bind(repo)
+            .bind(name)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Forgets a lane (after its worktree was removed).
     pub async fn delete_lane(&self, repo: &str, name: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM lanes WHERE repo = ? AND name = ?")
