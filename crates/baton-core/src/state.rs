@@ -46,7 +46,7 @@ pub fn attempt_transition(
 ) -> Result<AttemptStatus, InvalidTransition> {
     use AttemptStatus::*;
     match (from, to) {
-        (Running, Succeeded | Failed | Interrupted) => Ok(to),
+        (Running, Succeeded | Failed | Interrupted | Stopped) => Ok(to),
         _ => Err(invalid("attempt", from.as_str(), to.as_str())),
     }
 }
@@ -131,6 +131,7 @@ mod tests {
         (AttemptStatus::Running, AttemptStatus::Succeeded),
         (AttemptStatus::Running, AttemptStatus::Failed),
         (AttemptStatus::Running, AttemptStatus::Interrupted),
+        (AttemptStatus::Running, AttemptStatus::Stopped),
     ];
 
     const MERGE_ALLOWED: &[(MergeItemStatus, MergeItemStatus)] = &[

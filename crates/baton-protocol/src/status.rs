@@ -83,6 +83,8 @@ text_enum!(
         Failed => "failed",
         /// The engine stopped (cancel or crash) before the attempt ended.
         Interrupted => "interrupted",
+        /// A person stopped this attempt (`baton stop RUN TASK`); it counts as a failure.
+        Stopped => "stopped",
     }
 );
 

@@ -302,6 +302,48 @@ impl Store {
         Ok(event)
     }
 
+    /// Asks the engine that owns the run to stop a running attempt. False if the attempt is
+    /// not running (any more).
+    pub async fn request_stop(
+        &self,
+        run: &RunId,
+        task: &TaskId,
+        number: u32,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE attempts SET stop_requested = 1
+             WHERE run_id = ? AND task_id = ? AND number = ? AND status = ?",
+        )
+        .bind(run.as_str())
+        .bind(task.as_str())
+        .bind(i64::from(number))
+        .bind(AttemptStatus::Running.as_str())
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The running attempts of a run that a person asked to stop: (task, attempt number).
+    pub async fn stop_requests(&self, run: &RunId) -> Result<Vec<(TaskId, u32)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT task_id, number FROM attempts
+             WHERE run_id = ? AND status = ? AND stop_requested = 1",
+        )
+        .bind(run.as_str())
+        .bind(AttemptStatus::Running.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let task: String = row.try_get("task_id")?;
+                let number: i64 = row.try_get("number")?;
+                let number = u32::try_from(number)
+                    .map_err(|_| StoreError::Corrupt(format!("attempt number {number}")))?;
+                Ok((TaskId::new(task), number))
+            })
+            .collect()
+    }
+
     /// Ends a running attempt as failed; the task goes back to pending (to retry) or to failed.
     pub async fn fail_attempt(
         &self,
@@ -311,16 +353,35 @@ impl Store {
         failure: &str,
         task_to: TaskStatus,
     ) -> Result<Vec<Event>, StoreError> {
+        self.end_attempt_as_failure(run, task, number, AttemptStatus::Failed, failure, task_to)
+            .await
+    }
+
+    /// Ends a running attempt that a person stopped (`baton stop`): like a failure, it counts
+    /// against the task's retries, and the task goes to `task_to`.
+    pub async fn stop_attempt(
+        &self,
+        run: &RunId,
+        task: &TaskId,
+        number: u32,
+        why: &str,
+        task_to: TaskStatus,
+    ) -> Result<Vec<Event>, StoreError> {
+        self.end_attempt_as_failure(run, task, number, AttemptStatus::Stopped, why, task_to)
+            .await
+    }
+
+    async fn end_attempt_as_failure(
+        &self,
+        run: &RunId,
+        task: &TaskId,
+        number: u32,
+        status: AttemptStatus,
+        failure: &str,
+        task_to: TaskStatus,
+    ) -> Result<Vec<Event>, StoreError> {
         let mut tx = self.writer.begin().await?;
-        let ended = end_attempt(
-            &mut tx,
-            run,
-            task,
-            number,
-            AttemptStatus::Failed,
-            Some(failure),
-        )
-        .await?;
+        let ended = end_attempt(&mut tx, run, task, number, status, Some(failure)).await?;
         let moved = move_task(
             &mut tx,
             run,
