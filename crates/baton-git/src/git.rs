@@ -30,6 +30,8 @@ const FALLBACK_IDENTITY: [&str; 4] = ["-c", "user.name=baton", "-c", "user.email
 #[derive(Debug, Clone)]
 pub struct Git {
     root: PathBuf,
+    /// The common git directory (`.git` of the main worktree), shared by every worktree.
+    common_dir: PathBuf,
     timeout: Duration,
     env: Vec<(String, String)>,
     /// Whether the repository configures `user.email`, asked once per handle: commits are on
@@ -56,6 +58,7 @@ impl Git {
         }
         let git = Git {
             root: dir.to_path_buf(),
+            common_dir: PathBuf::new(),
             timeout: DEFAULT_GIT_TIMEOUT,
             env: Vec::new(),
             has_identity: Arc::new(OnceLock::new()),
@@ -78,6 +81,7 @@ impl Git {
         };
         let mut git = Git {
             root: PathBuf::from(toplevel),
+            common_dir: PathBuf::from(common_dir),
             ..git
         };
         if git_dir != common_dir {
@@ -108,6 +112,12 @@ impl Git {
     /// The main worktree of the repository.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// The common git directory (objects, refs, worktree admin dirs), absolute: agents that
+    /// commit in a lane write there.
+    pub fn common_dir(&self) -> &Path {
+        &self.common_dir
     }
 
     /// The time limit for each git command.
