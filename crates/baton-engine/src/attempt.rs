@@ -68,6 +68,10 @@ pub(crate) async fn run_attempt(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
 
     let feedback_file = write_feedback(&ctx, &task, number).await?;
     let log_file = baton_store::attempt_log_path(&log_dir, &task, number);
+    let cell = ctx
+        .sandbox
+        .cell(&lane.path, &format!("{task}.{number}"))
+        .await?;
     let request = AgentRequest {
         run: ctx.id().clone(),
         task: task.clone(),
@@ -78,6 +82,7 @@ pub(crate) async fn run_attempt(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
         timeout: spec.timeout,
         silence: spec.silence,
         log_file,
+        confinement: cell.confinement(),
     };
     fail_point("agent.start.before");
     let outcome = run_supervised(
@@ -89,6 +94,7 @@ pub(crate) async fn run_attempt(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
         |_, _| fail_point("agent.start.after"),
     )
     .await?;
+    cell.leave().await;
     let end = end_reason(&outcome.end);
     if end == baton_protocol::EndReason::Cancelled {
         let events = ctx
@@ -107,7 +113,9 @@ pub(crate) async fn run_attempt(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
     ctx.emit([event]);
     fail_point("agent.exit.after");
     if !end.is_success() {
-        let why = format!("the agent {end}\n--- agent output (head and tail) ---\n{output}");
+        let refused = cell.refusal_note(&output);
+        let why =
+            format!("the agent {end}{refused}\n--- agent output (head and tail) ---\n{output}");
         return fail(&ctx, &task, number, &lane, &why).await;
     }
     after_agent(&ctx, &task, number, &lane, &head).await

@@ -45,6 +45,8 @@ pub(crate) struct RunCtx {
     pub run: RunRow,
     pub plan: Plan,
     pub dag: Dag,
+    /// Where the run's agents and gates may write.
+    pub sandbox: crate::sandbox::Sandbox,
     pub cancel: CancellationToken,
     /// The integration branch's head as this engine last moved or read it. Only this engine
     /// moves the ref (by compare-and-swap), so it is exact; it saves a git call on every

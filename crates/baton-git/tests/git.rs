@@ -43,7 +43,13 @@ async fn the_common_git_dir_is_the_main_worktrees_dot_git_even_from_a_linked_wor
     let linked = fx.tmp.path().join("linked-common");
     fx.git(
         &fx.repo(),
-        &["worktree", "add", "-q", "--detach", linked.to_str().unwrap()],
+        &[
+            "worktree",
+            "add",
+            "-q",
+            "--detach",
+            linked.to_str().unwrap(),
+        ],
     );
     let dot_git = fx.repo().join(".git").canonicalize().unwrap();
     let from_main = Git::discover(&fx.repo()).await.unwrap();
