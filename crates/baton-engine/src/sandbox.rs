@@ -109,8 +109,9 @@ impl Cell {
         }
     }
 
-    /// A line naming the write the sandbox refused, when the process failed and its output
-    /// shows one (empty otherwise), to put in the failure reason.
+    /// A clause naming the write the sandbox refused, when the output of a failed process
+    /// shows one (empty otherwise). It goes on the first line of the failure reason, the line
+    /// `baton status` shows.
     pub fn refusal_note(&self, output: &str) -> String {
         if self.confinement.is_none() || !landlock_support().confines() {
             return String::new();
@@ -122,7 +123,7 @@ impl Cell {
             })
             .map(|line| {
                 format!(
-                    "\nthe sandbox refused a write outside the lane: {}",
+                    "; the sandbox refused a write outside the lane: {}",
                     line.trim()
                 )
             })
