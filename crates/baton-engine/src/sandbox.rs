@@ -132,12 +132,11 @@ impl Cell {
 
     /// Removes the private temporary directory, once the process is gone.
     pub async fn leave(&self) {
-        if let Some(tmp) = &self.tmp {
-            if let Err(error) = tokio::fs::remove_dir_all(tmp).await
-                && error.kind() != std::io::ErrorKind::NotFound
-            {
-                tracing::warn!("cannot remove {}: {error}", tmp.display());
-            }
+        if let Some(tmp) = &self.tmp
+            && let Err(error) = tokio::fs::remove_dir_all(tmp).await
+            && error.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!("cannot remove {}: {error}", tmp.display());
         }
     }
 }
