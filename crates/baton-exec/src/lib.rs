@@ -36,6 +36,6 @@ pub use captured::{Captured, DEFAULT_CAPTURED_DEADLINE, run_captured};
 pub use confine::{Confinement, DEVICE_PATHS, LandlockSupport, landlock_support};
 pub use error::ExecError;
 pub use group::{ProcessInfo, find_processes_with_env, group_alive, kill_group};
-pub use output::{CapturedOutput, MAX_LINE_BYTES};
+pub use output::{CapturedOutput, MAX_LINE_BYTES, cut_marker};
 pub use spec::{CommandSpec, DEFAULT_GRACE, OutputCap, Stream};
 pub use supervise::{EndReason, Outcome, ProcessEvent, Supervised, spawn};
