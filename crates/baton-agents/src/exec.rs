@@ -1,7 +1,7 @@
 //! The `exec` agent: the task's `run` command, through `sh -c`, in the task's lane.
 
 use crate::{ENV_ATTEMPT, ENV_FEEDBACK_FILE, ENV_LANE_DIR, ENV_RUN_ID, ENV_TASK_ID};
-use baton_exec::CommandSpec;
+use baton_exec::{CommandSpec, Confinement};
 use baton_protocol::{RunId, TaskId};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -24,6 +24,8 @@ pub struct AgentRequest {
     pub silence: Option<Duration>,
     /// Where every output line is appended.
     pub log_file: PathBuf,
+    /// Where the agent may write; `None`: unconfined.
+    pub confinement: Option<Confinement>,
 }
 
 /// The supervised command of an `exec` agent attempt.
@@ -42,6 +44,9 @@ pub fn exec_command(request: &AgentRequest) -> CommandSpec {
     };
     if let Some(silence) = request.silence {
         spec = spec.silence(silence);
+    }
+    if let Some(confinement) = &request.confinement {
+        spec = spec.confine(confinement.clone());
     }
     spec
 }
@@ -70,6 +75,7 @@ mod tests {
             timeout: Duration::from_secs(10),
             silence: None,
             log_file: lane.path().join("log.txt"),
+            confinement: None,
         };
         let mut child = spawn(exec_command(&request), CancellationToken::new()).unwrap();
         let mut lines = Vec::new();

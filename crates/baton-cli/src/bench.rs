@@ -1,8 +1,10 @@
 //! `baton bench`: measures, on this machine, how well baton schedules (seeded random DAGs run
 //! through the real engine), how fast it dispatches a task once its dependency is integrated,
-//! and how much faster a pooled lane is ready than a fresh worktree. It prints figures and the
+//! how much faster a pooled lane is ready than a fresh worktree, and what confining a process
+//! costs. It prints figures and the
 //! bars they are meant to meet; it never fails on a timing.
 
+mod confine;
 mod engine_runs;
 mod lanes;
 
@@ -45,6 +47,8 @@ pub enum BenchKind {
     Dispatch,
     /// Pooled lane reset against a fresh worktree.
     Lanes,
+    /// Spawn-to-exit time of a confined process against an unconfined one.
+    Confine,
 }
 
 /// The sizes of one bench run.
@@ -56,6 +60,7 @@ struct Sizes {
     dispatch_chains: usize,
     lane_files: usize,
     lane_repetitions: usize,
+    confine_runs: usize,
 }
 
 impl Sizes {
@@ -67,6 +72,7 @@ impl Sizes {
                 dispatch_chains: 4,
                 lane_files: 2_000,
                 lane_repetitions: 5,
+                confine_runs: 50,
             }
         } else {
             Sizes {
@@ -75,6 +81,7 @@ impl Sizes {
                 dispatch_chains: 2,
                 lane_files: 20_000,
                 lane_repetitions: 5,
+                confine_runs: 200,
             }
         }
     }
@@ -91,6 +98,7 @@ struct BenchFigures {
     schedule_mean_ratio: Option<f64>,
     dispatch: Option<DispatchFigures>,
     lanes: Option<LaneFigures>,
+    confine: Option<confine::ConfineFigures>,
     bars: Bars,
 }
 
@@ -171,6 +179,13 @@ async fn measure(args: &BenchArgs, root: &Path) -> anyhow::Result<BenchFigures> 
         None
     };
 
+    let confine = if wants(BenchKind::Confine) {
+        let dir = subdir(root, "confine")?;
+        Some(confine::confine(&dir, sizes.confine_runs).await?)
+    } else {
+        None
+    };
+
     let schedule_mean_ratio = (!schedule.is_empty())
         .then(|| schedule.iter().map(|s| s.ideal_ratio).sum::<f64>() / schedule.len() as f64);
     let bars = Bars {
@@ -189,6 +204,7 @@ async fn measure(args: &BenchArgs, root: &Path) -> anyhow::Result<BenchFigures> 
         schedule_mean_ratio,
         dispatch,
         lanes,
+        confine,
         bars,
     })
 }
@@ -306,6 +322,13 @@ fn render(f: &BenchFigures) -> String {
             l.fresh_remove_ms,
             l.speedup,
             verdict(f.bars.lanes_met)
+        ));
+    }
+    if let Some(c) = &f.confine {
+        out.push_str(&format!(
+            "\nConfinement cost ({}), spawn-to-exit of `true`, mean of {}\n  unconfined {:.2} ms, \
+             confined {:.2} ms: {:.2}x\n",
+            c.landlock, c.runs, c.unconfined_mean_ms, c.confined_mean_ms, c.ratio
         ));
     }
     out

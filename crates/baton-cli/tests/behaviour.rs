@@ -254,7 +254,7 @@ tasks:
 #[test]
 fn tasks_whose_exclusive_claims_overlap_never_run_at_the_same_time() {
     let baton = Baton::new();
-    let lock = baton.scratch("overlap").join("lock");
+    let lock = baton.writable_scratch("overlap").join("lock");
     let script = format!(
         "mkdir {lock} || exit 9\n      mkdir -p notes && echo $BATON_TASK_ID > notes/$BATON_TASK_ID.txt\n      sleep 0.3\n      rmdir {lock}\n",
         lock = sh_path(&lock)
@@ -301,7 +301,7 @@ tasks:
 #[test]
 fn a_dependent_task_sees_its_dependencies_work_in_its_own_lane() {
     let baton = Baton::new();
-    let pwd = baton.scratch("deps").join("b-pwd");
+    let pwd = baton.writable_scratch("deps").join("b-pwd");
     let (run, id) = baton.run_plan(
         &format!(
             r#"version: 1
@@ -343,7 +343,7 @@ tasks:
 fn a_merge_conflict_runs_the_task_again_from_the_new_head_until_it_merges() {
     let baton = Baton::new();
     baton.commit_file("line.txt", "value=0\n", "add line.txt");
-    let sync = baton.scratch("conflict");
+    let sync = baton.writable_scratch("conflict");
     let script = format!(
         r#"touch {sync}/$BATON_TASK_ID.$BATON_ATTEMPT
       if [ "$BATON_ATTEMPT" = 1 ]; then
@@ -469,7 +469,7 @@ tasks:
 #[test]
 fn a_failing_task_gate_retries_with_feedback_and_then_completes() {
     let baton = Baton::new();
-    let seen = baton.scratch("feedback");
+    let seen = baton.writable_scratch("feedback");
     let (run, id) = baton.run_plan(
         &format!(
             r#"version: 1

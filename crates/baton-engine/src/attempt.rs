@@ -69,6 +69,10 @@ pub(crate) async fn run_attempt(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
 
     let feedback_file = write_feedback(&ctx, &task, number).await?;
     let log_file = baton_store::attempt_log_path(&log_dir, &task, number);
+    let cell = ctx
+        .sandbox
+        .cell(&lane.path, &format!("{task}.{number}"))
+        .await?;
     let request = AgentRequest {
         run: ctx.id().clone(),
         task: task.clone(),
@@ -79,6 +83,7 @@ pub(crate) async fn run_attempt(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
         timeout: spec.timeout,
         silence: spec.silence,
         log_file,
+        confinement: cell.confinement(),
     };
     fail_point("agent.start.before");
     let outcome = run_supervised(
@@ -90,6 +95,7 @@ pub(crate) async fn run_attempt(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
         |_, _| fail_point("agent.start.after"),
     )
     .await?;
+    cell.leave().await;
     let end = end_reason(&outcome.end);
     // Refs the agent created or moved in the shared repository go before anything else.
     let refs_restored = ctx
@@ -117,7 +123,9 @@ pub(crate) async fn run_attempt(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
         return fail(&ctx, &task, number, &lane, &why).await;
     }
     if !end.is_success() {
-        let why = format!("the agent {end}\n--- agent output (head and tail) ---\n{output}");
+        let refused = cell.refusal_note(&output);
+        let why =
+            format!("the agent {end}{refused}\n--- agent output (head and tail) ---\n{output}");
         return fail(&ctx, &task, number, &lane, &why).await;
     }
     after_agent(&ctx, &task, number, &lane, &head).await

@@ -45,6 +45,8 @@ pub(crate) struct RunCtx {
     pub run: RunRow,
     pub plan: Plan,
     pub dag: Dag,
+    /// Where the run's agents and gates may write.
+    pub sandbox: crate::sandbox::Sandbox,
     pub cancel: CancellationToken,
     /// The integration branch's head as this engine last moved it or recovered it from the
     /// store. Only this engine moves the ref (by compare-and-swap); any other value found in

@@ -13,6 +13,9 @@ pub enum EngineError {
     /// The plan is invalid; the text lists every problem with file:line:col.
     #[error("{0}")]
     InvalidPlan(String),
+    /// `baton.toml` is invalid; the text names the file, line and column.
+    #[error("{0}")]
+    Config(String),
     /// The directory is not usable as the run's repository.
     #[error("{0}")]
     Repository(String),

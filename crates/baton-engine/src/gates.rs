@@ -55,6 +55,7 @@ pub(crate) async fn run_gates(
             GateSite::Attempt(n) => format!("{task}.{n}.gate-{name}"),
             GateSite::MergeItem(item) => format!("merge-{item}.{task}.gate-{name}"),
         };
+        let cell = ctx.sandbox.cell(dir, &label).await?;
         let spec = CommandSpec::shell(gate.command.clone(), dir)
             .env(baton_agents::ENV_TASK_ID, task.as_str())
             .env("BATON_GATE", name.as_str())
@@ -65,6 +66,7 @@ pub(crate) async fn run_gates(
                     .log_dir(ctx.id().as_str())
                     .join(format!("{label}.log")),
             );
+        let spec = cell.apply(spec);
         let started = Instant::now();
         let outcome = run_supervised(
             ctx,
@@ -75,6 +77,7 @@ pub(crate) async fn run_gates(
             |_, _| {},
         )
         .await?;
+        cell.leave().await;
         let end = end_reason(&outcome.end);
         let output = outcome.output.text();
         let (attempt, item) = match site {

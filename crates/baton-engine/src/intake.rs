@@ -53,6 +53,7 @@ pub async fn validate_plan(
     }
     baton_git::Git::check_version().await?;
     let git = Git::discover(repo_dir).await?;
+    crate::Config::load(git.root())?;
     let base = match &plan.base {
         Some(base) => base.clone(),
         None => git.current_branch().await?.ok_or_else(|| {

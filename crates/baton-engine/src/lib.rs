@@ -10,6 +10,7 @@
 //! read its state and events, and watch live events on the [`Bus`].
 
 mod attempt;
+pub mod config;
 mod context;
 mod deliver;
 mod driver;
@@ -24,8 +25,10 @@ mod lease;
 mod merge_queue;
 mod reconcile;
 mod report;
+mod sandbox;
 mod supervise;
 
+pub use config::{Config, SandboxConfig};
 pub use context::Bus;
 pub use deliver::Delivery;
 pub use error::EngineError;
@@ -39,6 +42,7 @@ use baton_protocol::{RunId, RunStatus, TaskStatus};
 use baton_store::{LaneRow, Store};
 use context::RunCtx;
 use driver::{LoopEnd, run_loop};
+use sandbox::Sandbox;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -114,6 +118,7 @@ impl Engine {
         let plan = parse_plan(&run.plan_source, &run.plan_origin)
             .map_err(|e| EngineError::InvalidPlan(e.to_string()))?;
         let git = Git::discover(&PathBuf::from(&run.repo)).await?;
+        let config = Config::load(git.root())?;
         let lease = lease::acquire(&self.store, &run).await?;
         let heartbeat = lease::keep(
             self.store.clone(),
@@ -125,6 +130,7 @@ impl Engine {
         let lane_repo = git.root().to_string_lossy().into_owned();
         let pool = LanePool::new(git.clone(), self.home.lanes_dir(&repo_key(git.root())));
         let dag = plan.dag();
+        let sandbox = Sandbox::new(config.sandbox, &git, &self.home, &run.id);
         let ctx = Arc::new(RunCtx {
             store: self.store.clone(),
             bus: self.bus.clone(),
@@ -135,6 +141,7 @@ impl Engine {
             run,
             plan,
             dag,
+            sandbox,
             cancel: cancel.clone(),
             integration_head: std::sync::Mutex::new(None),
             ref_lock: tokio::sync::Mutex::new(()),
@@ -168,6 +175,14 @@ impl Engine {
                 self.reopen_failed(ctx).await?;
             }
             RunStatus::Running | RunStatus::Completed => {}
+        }
+        if let Some(message) = ctx.sandbox.warning() {
+            let warning = baton_protocol::EventBody::Warning { message };
+            let events = self
+                .store
+                .append_events(ctx.id(), vec![(None, warning)])
+                .await?;
+            ctx.emit(events);
         }
         let end = run_loop(Arc::clone(ctx), continuing).await?;
         if end == LoopEnd::Cancelled {

@@ -50,10 +50,7 @@ impl Captured {
 /// [`EndReason::TimedOut`]. Stragglers left in the group after the leader exits are killed.
 pub async fn run_captured(spec: CommandSpec) -> Result<Captured, ExecError> {
     spec.check_cwd()?;
-    let mut child = spec
-        .command()
-        .spawn()
-        .map_err(|source| spec.spawn_error(source))?;
+    let mut child = spec.start()?;
     let pgid = child.id().map(|pid| pid as i32);
     let stdout = Arc::new(Mutex::new(Vec::new()));
     let stderr = Arc::new(Mutex::new(Vec::new()));

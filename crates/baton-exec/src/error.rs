@@ -51,4 +51,32 @@ pub enum ExecError {
         /// The underlying OS error.
         source: std::io::Error,
     },
+    /// A writable path of the command's confinement exists but cannot be opened.
+    #[error("cannot confine `{program}`: writable path {} cannot be opened: {source}", path.display())]
+    ConfinePath {
+        /// The program that was to be confined.
+        program: String,
+        /// The writable path.
+        path: PathBuf,
+        /// The underlying OS error.
+        source: std::io::Error,
+    },
+    /// The kernel refused to build the Landlock ruleset.
+    #[error("cannot confine `{program}`: the Landlock ruleset could not be built: {source}")]
+    ConfineRuleset {
+        /// The program that was to be confined.
+        program: String,
+        /// What Landlock reported.
+        source: landlock::RulesetError,
+    },
+    /// The kernel refused the rule that makes a path writable.
+    #[error("cannot confine `{program}`: the kernel refused to make {} writable: {source}", path.display())]
+    ConfineRule {
+        /// The program that was to be confined.
+        program: String,
+        /// The writable path.
+        path: PathBuf,
+        /// What Landlock reported.
+        source: landlock::RulesetError,
+    },
 }

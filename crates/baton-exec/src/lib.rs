@@ -3,6 +3,7 @@
 //! Every child process of baton runs through this crate: it lives in its own process
 //! group, its output is read line by line, it is killed (TERM, then KILL, whole group)
 //! on deadline, silence, cancellation or drop, and nothing of its group survives.
+//! A [`Confinement`] limits where it may write (Landlock, where the kernel has it).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), baton_exec::ExecError> {
@@ -24,6 +25,7 @@
 //! ```
 
 mod captured;
+mod confine;
 mod error;
 mod group;
 mod output;
@@ -33,9 +35,10 @@ mod spec;
 mod supervise;
 
 pub use captured::{Captured, DEFAULT_CAPTURED_DEADLINE, run_captured};
+pub use confine::{Confinement, DEVICE_PATHS, LandlockSupport, landlock_support};
 pub use error::ExecError;
 pub use group::{ProcessInfo, find_processes_with_env, group_alive, kill_group};
-pub use output::{CapturedOutput, MAX_LINE_BYTES};
+pub use output::{CapturedOutput, MAX_LINE_BYTES, cut_marker};
 pub use reap::{Reaped, reap_marked};
 pub use scrub::GIT_ENV_VARS;
 pub use spec::{CommandSpec, DEFAULT_GRACE, OutputCap, Stream};

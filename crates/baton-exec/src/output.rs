@@ -7,7 +7,8 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::Stream;
 
-/// Longest line kept; the rest of a longer line is dropped.
+/// Longest line kept; the rest of a longer line is dropped, and the line ends with a marker
+/// saying how many bytes were not shown (see [`cut_marker`]).
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
 
 /// The output lines kept in memory: the first lines, the last lines, and how many were dropped between.
@@ -90,13 +91,20 @@ pub(crate) enum Raw {
     Eof,
 }
 
-/// Reads `reader` line by line (lossy UTF-8, lines capped at [`MAX_LINE_BYTES`]) into `tx`.
+/// The text appended to a line cut at [`MAX_LINE_BYTES`], so that no line is cut silently.
+pub fn cut_marker(dropped: usize) -> String {
+    format!("… [line cut: {dropped} bytes not shown]")
+}
+
+/// Reads `reader` line by line (lossy UTF-8, lines capped at [`MAX_LINE_BYTES`] and marked
+/// when cut) into `tx`.
 pub(crate) async fn pump_lines<R>(reader: R, stream: Stream, tx: UnboundedSender<Raw>)
 where
     R: AsyncRead + Unpin,
 {
     let mut reader = BufReader::with_capacity(MAX_LINE_BYTES, reader);
     let mut line: Vec<u8> = Vec::new();
+    let mut dropped = 0usize;
     loop {
         let (consumed, complete) = match reader.fill_buf().await {
             Ok([]) | Err(_) => break,
@@ -106,27 +114,37 @@ where
                     None => (buf, buf.len(), false),
                 };
                 let room = MAX_LINE_BYTES.saturating_sub(line.len());
-                line.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                let kept = chunk.len().min(room);
+                line.extend_from_slice(&chunk[..kept]);
+                dropped += chunk.len() - kept;
                 (consumed, complete)
             }
         };
         reader.consume(consumed);
-        if complete && tx.send(Raw::Line(stream, to_text(&mut line))).is_err() {
+        if complete
+            && tx
+                .send(Raw::Line(stream, to_text(&mut line, &mut dropped)))
+                .is_err()
+        {
             return;
         }
     }
     if !line.is_empty() {
-        let _ = tx.send(Raw::Line(stream, to_text(&mut line)));
+        let _ = tx.send(Raw::Line(stream, to_text(&mut line, &mut dropped)));
     }
     let _ = tx.send(Raw::Eof);
 }
 
-fn to_text(line: &mut Vec<u8>) -> String {
-    if line.last() == Some(&b'\r') {
+fn to_text(line: &mut Vec<u8>, dropped: &mut usize) -> String {
+    if *dropped == 0 && line.last() == Some(&b'\r') {
         line.pop();
     }
-    let text = String::from_utf8_lossy(line).into_owned();
+    let mut text = String::from_utf8_lossy(line).into_owned();
+    if *dropped > 0 {
+        text.push_str(&cut_marker(*dropped));
+    }
     line.clear();
+    *dropped = 0;
     text
 }
 
@@ -170,8 +188,37 @@ mod tests {
             lines.push(text);
         }
         assert_eq!(lines.len(), 3);
-        assert_eq!(lines[0].len(), MAX_LINE_BYTES);
+        assert_eq!(
+            lines[0],
+            format!("{}{}", "x".repeat(MAX_LINE_BYTES), cut_marker(10))
+        );
         assert_eq!(lines[1], "ok\u{fffd}");
         assert_eq!(lines[2], "last");
+    }
+}
+
+#[cfg(test)]
+mod cut_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_line_cut_across_many_reads_counts_every_dropped_byte_and_the_next_line_is_whole() {
+        let mut input = vec![b'y'; 5 * MAX_LINE_BYTES + 3];
+        input.extend_from_slice(b"\r\nnext\n");
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        pump_lines(input.as_slice(), Stream::Stderr, tx).await;
+        let mut lines = Vec::new();
+        while let Some(Raw::Line(_, text)) = rx.recv().await {
+            lines.push(text);
+        }
+        // The carriage return is among the dropped bytes.
+        let dropped = 4 * MAX_LINE_BYTES + 4;
+        assert_eq!(
+            lines,
+            [
+                format!("{}{}", "y".repeat(MAX_LINE_BYTES), cut_marker(dropped)),
+                "next".to_owned()
+            ]
+        );
     }
 }

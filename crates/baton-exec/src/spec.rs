@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::Confinement;
+
 /// Default time between SIGTERM and SIGKILL when a process group is killed.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(2);
 
@@ -56,6 +58,8 @@ pub struct CommandSpec {
     pub log_file: Option<PathBuf>,
     /// How many head and tail lines are kept in memory.
     pub capture: OutputCap,
+    /// Where the process (and everything it starts) may write; `None`: anywhere.
+    pub confinement: Option<Confinement>,
 }
 
 impl CommandSpec {
@@ -72,6 +76,7 @@ impl CommandSpec {
             grace: DEFAULT_GRACE,
             log_file: None,
             capture: OutputCap::default(),
+            confinement: None,
         }
     }
 
@@ -138,6 +143,18 @@ impl CommandSpec {
         self
     }
 
+    /// Confines the process: it may write only where `confinement` allows (enforced by
+    /// Landlock where the kernel has it, see [`crate::landlock_support`]). Sets `TMPDIR` to
+    /// the confinement's temporary directory, if it has one.
+    pub fn confine(mut self, confinement: Confinement) -> Self {
+        if let Some(dir) = confinement.temp_dir_path() {
+            let dir = dir.to_string_lossy().into_owned();
+            self = self.env("TMPDIR", dir);
+        }
+        self.confinement = Some(confinement);
+        self
+    }
+
     /// The command line as a human-readable string, for messages.
     pub fn display(&self) -> String {
         let mut text = self.program.clone();
@@ -152,6 +169,20 @@ impl CommandSpec {
             }
         }
         text
+    }
+
+    /// Starts the command (confined, if it has a confinement); see [`Self::command`].
+    pub(crate) fn start(&self) -> Result<tokio::process::Child, crate::ExecError> {
+        let ruleset = match &self.confinement {
+            Some(confinement) => confinement.ruleset(&self.program)?,
+            None => None,
+        };
+        let mut cmd = self.command();
+        if let Some(ruleset) = &ruleset {
+            crate::confine::restrict_in_child(&mut cmd, ruleset);
+        }
+        // The ruleset's descriptor is dropped (closed) only after the child has exec'd.
+        cmd.spawn().map_err(|source| self.spawn_error(source))
     }
 
     /// Builds the tokio command: own process group, stdin from /dev/null, stdout/stderr piped.

@@ -137,10 +137,7 @@ pub fn spawn(spec: CommandSpec, cancel: CancellationToken) -> Result<Supervised,
         })?),
         None => None,
     };
-    let mut child = spec
-        .command()
-        .spawn()
-        .map_err(|source| spec.spawn_error(source))?;
+    let mut child = spec.start()?;
     let Some(pid) = child.id() else {
         return Err(spec.spawn_error(std::io::Error::other("process vanished at start")));
     };

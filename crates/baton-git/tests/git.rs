@@ -38,6 +38,27 @@ async fn discovering_from_a_subdirectory_or_a_linked_worktree_finds_the_main_wor
 }
 
 #[tokio::test]
+async fn the_common_git_dir_is_the_main_worktrees_dot_git_even_from_a_linked_worktree() {
+    let fx = Fixture::new().await;
+    let linked = fx.tmp.path().join("linked-common");
+    fx.git(
+        &fx.repo(),
+        &[
+            "worktree",
+            "add",
+            "-q",
+            "--detach",
+            linked.to_str().unwrap(),
+        ],
+    );
+    let dot_git = fx.repo().join(".git").canonicalize().unwrap();
+    let from_main = Git::discover(&fx.repo()).await.unwrap();
+    let from_linked = Git::discover(&linked).await.unwrap();
+    assert_eq!(from_main.common_dir().canonicalize().unwrap(), dot_git);
+    assert_eq!(from_linked.common_dir().canonicalize().unwrap(), dot_git);
+}
+
+#[tokio::test]
 async fn the_installed_git_is_new_enough() {
     let (major, minor) = Git::check_version().await.unwrap();
     assert!((major, minor) >= (2, 38));

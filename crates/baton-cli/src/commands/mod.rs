@@ -18,6 +18,7 @@ pub fn exit_code_of(error: &EngineError) -> u8 {
         EngineError::InvalidPlan(_)
         | EngineError::ReadPlan { .. }
         | EngineError::Repository(_)
+        | EngineError::Config(_)
         | EngineError::WrongState { .. }
         | EngineError::Owned { .. }
         | EngineError::Git(baton_git::GitError::NotARepository { .. })

@@ -147,6 +147,32 @@ impl Baton {
         dir
     }
 
+    /// A scratch directory that tasks may write to although agents and gates are confined to
+    /// their lanes: it is added to `[sandbox] writable` of a `baton.toml` in the main worktree
+    /// (untracked and git-ignored, so commits and lanes do not see it).
+    pub fn writable_scratch(&self, name: &str) -> PathBuf {
+        let dir = self.scratch(name);
+        let config = self.path().join("baton.toml");
+        let mut dirs: Vec<String> = match std::fs::read_to_string(&config) {
+            Ok(text) => text
+                .lines()
+                .filter_map(|l| l.strip_prefix("  "))
+                .map(|l| l.trim_end_matches(',').to_string())
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        dirs.push(format!("{:?}", dir.to_str().unwrap()));
+        let body: String = dirs.iter().map(|d| format!("  {d},\n")).collect();
+        std::fs::write(&config, format!("[sandbox]\nwritable = [\n{body}]\n")).unwrap();
+        let exclude = self.path().join(".git/info/exclude");
+        let ignored = std::fs::read_to_string(&exclude).unwrap_or_default();
+        if !ignored.lines().any(|l| l == "/baton.toml") {
+            std::fs::create_dir_all(exclude.parent().unwrap()).unwrap();
+            std::fs::write(&exclude, format!("{ignored}/baton.toml\n")).unwrap();
+        }
+        dir
+    }
+
     /// Writes `content` to `rel` in the main worktree and commits everything.
     pub fn commit_file(&self, rel: &str, content: &str, message: &str) -> String {
         self.repo.write(rel, content).unwrap();
