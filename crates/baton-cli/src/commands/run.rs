@@ -14,15 +14,17 @@ pub async fn run(repo: &Option<PathBuf>, args: &RunArgs, json: bool) -> Result<u
     if args.dry_run {
         return super::plan::show_plan(repo, &args.plan, args.lanes, json).await;
     }
-    let engine = open_engine().await?;
-    let mode = Mode::pick(json);
     let request = RunRequest {
         repo_dir: repo_dir(repo),
         plan_path: args.plan.clone(),
         lanes: args.lanes,
         into: args.into.clone(),
     };
-    let run = engine.create_run(&request).await?;
+    // Everything that can be refused is checked before $BATON_HOME is touched.
+    let checked = request.check().await?;
+    let engine = open_engine().await?;
+    let mode = Mode::pick(json);
+    let run = engine.create_checked_run(&checked).await?;
     drive_and_report(&engine, &run, mode, true).await
 }
 
