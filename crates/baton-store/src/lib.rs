@@ -15,6 +15,7 @@ mod runs;
 mod tasks;
 
 pub use error::StoreError;
+pub use events::{REASON_MAX_BYTES, REASON_MAX_LINES, readable_reason};
 pub use rows::{
     AttemptRow, GateResultRow, LaneRow, Lease, MergeItemRow, NewRun, ProcessRow, RunRow, TaskRow,
 };

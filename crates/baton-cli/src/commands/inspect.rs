@@ -3,6 +3,7 @@
 use super::{known_run, open_engine, print_json};
 use crate::cli::ReportFormat;
 use crate::{Exit, exit, style};
+use baton_engine::Report;
 use baton_protocol::{AttemptStatus, RunStatus};
 use serde::Serialize;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -95,8 +96,7 @@ pub async fn status(run: Option<&str>, json: bool) -> Result<u8, Exit> {
             last_failure: task
                 .last_failure
                 .as_deref()
-                .and_then(|f| f.lines().next())
-                .map(str::to_string),
+                .map(|f| Report::readable_reason(f, &run, task.id.as_str())),
         });
     }
     if json {
@@ -132,14 +132,23 @@ pub async fn status(run: Option<&str>, json: bool) -> Result<u8, Exit> {
             (None, Some(failure)) => failure.clone(),
             _ => String::new(),
         };
+        // The first line of a note in its column, the rest of it below the row, indented.
+        let mut note_lines = note.lines();
         println!(
             "{:<20} {:<9} {:>8}  {:<8} {}",
             line.id,
             style::status(&line.status),
             line.attempts,
             line.lane.unwrap_or_else(|| "-".into()),
-            note
+            note_lines.next().unwrap_or("")
         );
+        for rest in note_lines {
+            if rest.is_empty() {
+                println!();
+            } else {
+                println!("    {rest}");
+            }
+        }
     }
     Ok(exit::OK)
 }
