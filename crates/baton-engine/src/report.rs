@@ -51,7 +51,7 @@ pub struct AttemptReport {
     pub status: String,
     pub duration_ms: u64,
     pub agent_end: Option<EndReason>,
-    /// What went wrong, whole up to [`REASON_MAX_LINES`] lines or [`REASON_MAX_BYTES`] bytes,
+    /// What went wrong, whole up to [`baton_store::REASON_MAX_LINES`] lines or [`baton_store::REASON_MAX_BYTES`] bytes,
     /// then a line saying how much more there is and where to read it.
     pub failure: Option<String>,
 }
@@ -260,14 +260,9 @@ impl Engine {
     }
 }
 
-/// The most lines of a failure reason shown where a person reads it.
-pub const REASON_MAX_LINES: usize = baton_store::REASON_MAX_LINES;
-/// The most bytes of a failure reason shown where a person reads it.
-pub const REASON_MAX_BYTES: usize = baton_store::REASON_MAX_BYTES;
-
 impl Report {
     /// `reason` (a failure, a merge note) as a person should read it: whole, without trailing
-    /// blank lines, up to [`REASON_MAX_LINES`] lines and [`REASON_MAX_BYTES`] bytes; when cut,
+    /// blank lines, up to [`baton_store::REASON_MAX_LINES`] lines and [`baton_store::REASON_MAX_BYTES`] bytes; when cut,
     /// a last line says how many lines are left out and that `baton logs RUN TASK` has them
     /// (`baton events RUN` when `task` is empty: a reason of the run itself). Events carry
     /// their reasons in this form already.

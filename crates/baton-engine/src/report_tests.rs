@@ -1,5 +1,6 @@
 //! The Markdown report, pinned with snapshots, and the bounds of a reason.
 use super::*;
+use baton_store::{REASON_MAX_BYTES, REASON_MAX_LINES};
 
 fn run() -> RunId {
     RunId::new("20260101-000000-abcd")
