@@ -4,7 +4,7 @@
 use crate::deliver::short;
 use crate::{Engine, EngineError};
 use baton_core::{format_duration, parse_plan};
-use baton_protocol::{EndReason, RunId};
+use baton_protocol::{EndReason, RunId, RunStatus};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -119,6 +119,18 @@ fn span_ms(from: &str, to: Option<&str>) -> u64 {
 }
 
 impl Engine {
+    /// True once nothing more will happen to the run unless someone resumes it: it is
+    /// completed, failed or cancelled, and no live engine owns it (an owner that died without
+    /// releasing its lease counts as gone). Followers (`--follow`) stop there.
+    pub async fn is_settled(&self, run_id: &RunId) -> Result<bool, EngineError> {
+        let run = self.store.run(run_id).await?;
+        let ended = matches!(
+            run.status,
+            RunStatus::Completed | RunStatus::Failed | RunStatus::Cancelled
+        );
+        Ok(ended && !run.lease.as_ref().is_some_and(crate::lease::is_live))
+    }
+
     /// Builds the report of a run from the store.
     pub async fn report(&self, run_id: &RunId) -> Result<Report, EngineError> {
         let run = self.store.run(run_id).await?;

@@ -4,7 +4,7 @@ use super::{known_run, open_engine, print_json};
 use crate::cli::ReportFormat;
 use crate::{Exit, exit, style};
 use baton_engine::Report;
-use baton_protocol::{AttemptStatus, RunStatus};
+use baton_protocol::AttemptStatus;
 use serde::Serialize;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::time::Duration;
@@ -209,11 +209,13 @@ pub async fn logs(
         if !follow {
             break;
         }
+        // The attempt may stay `running` in the store when its engine died; the run being
+        // settled (ended, no live owner) ends the follow as well.
         let now = engine.store().attempts(&run, Some(&task_id)).await?;
         let running = now
             .iter()
             .any(|a| a.number == number && a.status == AttemptStatus::Running);
-        if !running {
+        if !running || engine.is_settled(&run).await? {
             // One last read picks up what was written before it ended.
             if let Ok(mut file) = std::fs::File::open(&path) {
                 file.seek(SeekFrom::Start(offset))?;
@@ -298,9 +300,8 @@ pub async fn events(run: &str, since: i64, follow: bool) -> Result<u8, Exit> {
         if !follow {
             break;
         }
-        let row = engine.store().run(&run).await?;
-        let active = matches!(row.status, RunStatus::Running | RunStatus::Pending);
-        if !active && row.lease.is_none() {
+        // A dead owner never clears its lease, so "no live owner" is what counts.
+        if engine.is_settled(&run).await? {
             // Drain what was written before it stopped.
             let rest = engine.store().events(&run, after, u32::MAX).await?;
             let mut out = std::io::stdout().lock();
