@@ -70,3 +70,29 @@ fn a_pre_commit_hooks_own_message_reaches_every_place_a_person_reads() {
         .to_string();
     assert!(failure.contains(HOOK_SAYS), "report json: {failure}");
 }
+
+#[test]
+fn a_silence_warning_under_a_second_is_said_in_milliseconds() {
+    let baton = Baton::new();
+    let (run, _) = baton.run_plan(
+        r#"version: 1
+goal: "a task that goes quiet"
+tasks:
+  - id: quiet
+    run: "sleep 5"
+    silence: 1s
+"#,
+        &[],
+    );
+    run.expect_code(FAILED);
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("has printed nothing for"))
+        .unwrap_or_else(|| panic!("no silence warning:\n{}", run.stderr));
+    let said = warning.rsplit("for ").next().unwrap();
+    assert!(
+        said.ends_with("ms") && said != "0ms",
+        "the warning at half of 1s should say how many milliseconds: {warning}"
+    );
+}
