@@ -250,7 +250,7 @@ fn with_reason(head: String, reason: Option<&str>, run: &RunId, task: &str) -> S
 fn short_duration(ms: u64) -> String {
     match ms {
         0..1000 => format!("{ms}ms"),
-        1000..10_000 if ms % 1000 != 0 => format!("{}.{}s", ms / 1000, ms % 1000 / 100),
+        1000..10_000 if !ms.is_multiple_of(1000) => format!("{}.{}s", ms / 1000, ms % 1000 / 100),
         _ => baton_core::format_duration(Duration::from_millis(ms)),
     }
 }
