@@ -51,8 +51,8 @@ pub struct AttemptReport {
     pub status: String,
     pub duration_ms: u64,
     pub agent_end: Option<EndReason>,
-    /// What went wrong, whole up to [`baton_store::REASON_MAX_LINES`] lines or [`baton_store::REASON_MAX_BYTES`] bytes,
-    /// then a line saying how much more there is and where to read it.
+    /// What went wrong, whole up to 40 lines or 4 KiB, then a line saying how much more there
+    /// is and where to read it (see [`Report::readable_reason`]).
     pub failure: Option<String>,
 }
 
@@ -274,8 +274,8 @@ impl Engine {
 
 impl Report {
     /// `reason` (a failure, a merge note) as a person should read it: whole, without trailing
-    /// blank lines, up to [`baton_store::REASON_MAX_LINES`] lines and [`baton_store::REASON_MAX_BYTES`] bytes; when cut,
-    /// a last line says how many lines are left out and that `baton logs RUN TASK` has them
+    /// blank lines, up to [`baton_store::REASON_MAX_LINES`] lines and
+    /// [`baton_store::REASON_MAX_BYTES`] bytes; when cut, a last line says how many lines are left out and that `baton logs RUN TASK` has them
     /// (`baton events RUN` when `task` is empty: a reason of the run itself). Events carry
     /// their reasons in this form already.
     pub fn readable_reason(reason: &str, run: &RunId, task: &str) -> String {
