@@ -275,9 +275,9 @@ impl Engine {
 impl Report {
     /// `reason` (a failure, a merge note) as a person should read it: whole, without trailing
     /// blank lines, up to [`baton_store::REASON_MAX_LINES`] lines and
-    /// [`baton_store::REASON_MAX_BYTES`] bytes; when cut, a last line says how many lines are left out and that `baton logs RUN TASK` has them
-    /// (`baton events RUN` when `task` is empty: a reason of the run itself). Events carry
-    /// their reasons in this form already.
+    /// [`baton_store::REASON_MAX_BYTES`] bytes; when cut, a last line says how many lines are
+    /// left out and that `baton logs RUN TASK` has them (`baton events RUN` when `task` is
+    /// empty: a reason of the run itself). Events carry their reasons in this form already.
     pub fn readable_reason(reason: &str, run: &RunId, task: &str) -> String {
         baton_store::readable_reason(reason, run, task)
     }
