@@ -8,8 +8,9 @@ use std::path::PathBuf;
 /// gated merge queue, so the integration branch only ever holds commits whose gates passed.
 ///
 /// State lives in $BATON_HOME (default ~/.local/share/baton): the SQLite database baton.db, the
-/// lane pools and the logs. Exit codes: 0 completed, 1 run failed, 2 bad input or usage,
-/// 3 cancelled.
+/// lane pools and the logs. Exit codes: 0 completed, 1 run failed, 2 bad input or usage (or a
+/// BATON_HOME or baton.db baton cannot use), 3 cancelled (baton cancel, Ctrl-C, SIGTERM, or the
+/// terminal closed).
 #[derive(Debug, Parser)]
 #[command(name = "baton", version, propagate_version = true)]
 pub struct Cli {

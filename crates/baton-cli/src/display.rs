@@ -2,8 +2,8 @@
 //! `--json`. It only reads events; it never touches the engine's state.
 
 use crate::style;
-use baton_engine::Engine;
-use baton_protocol::{Event, EventBody, MergeItemStatus, RunId, TaskStatus};
+use baton_engine::{Engine, Report};
+use baton_protocol::{EndReason, Event, EventBody, MergeItemStatus, RunId, TaskStatus};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
 use std::io::IsTerminal;
@@ -140,15 +140,8 @@ impl Human {
                 event.run
             )),
             EventBody::RunStatusChanged { to, reason, .. } => {
-                let why = reason
-                    .as_deref()
-                    .map(|r| format!(": {r}"))
-                    .unwrap_or_default();
-                self.say(format!(
-                    "run {} {}{why}",
-                    event.run,
-                    style::status(to.as_str())
-                ));
+                let head = format!("run {} {}", event.run, style::status(to.as_str()));
+                self.say(with_reason(head, reason.as_deref(), &event.run, ""));
             }
             EventBody::RunReconciled { actions } => {
                 for action in actions {
@@ -167,14 +160,15 @@ impl Human {
                 }
             }
             EventBody::AttemptSilence { silent_ms, .. } => self.say(format!(
-                "{} {task} has printed nothing for {}s",
+                "{} {task} has printed nothing for {}",
                 style::warn("warning:"),
-                silent_ms / 1000
+                short_duration(*silent_ms)
             )),
             EventBody::GateFinished {
                 gate,
                 passed,
                 merge_item,
+                end,
                 ..
             } => {
                 let place = if merge_item.is_some() {
@@ -182,7 +176,12 @@ impl Human {
                 } else {
                     "gate"
                 };
-                if !passed {
+                if *end == EndReason::Cancelled {
+                    self.say(format!(
+                        "{} {task}: {place} {gate} interrupted",
+                        style::warn("!")
+                    ));
+                } else if !passed {
                     self.say(format!("{} {task}: {place} {gate} failed", style::bad("✗")));
                 } else if self.mode == Mode::Plain {
                     self.say(format!("{task}: {place} {gate} passed"));
@@ -192,10 +191,7 @@ impl Human {
                 if *to != TaskStatus::Running {
                     self.end_task_bar(&task);
                 }
-                let why = reason
-                    .as_deref()
-                    .map(|r| format!(" ({r})"))
-                    .unwrap_or_default();
+                let why = |head: String| with_reason(head, reason.as_deref(), &event.run, &task);
                 match to {
                     TaskStatus::Merged => {
                         self.merged += 1;
@@ -203,10 +199,10 @@ impl Human {
                         self.say(format!("{} {task} merged", style::good("✓")));
                     }
                     TaskStatus::Failed | TaskStatus::Blocked => {
-                        self.say(format!("{} {task} {}{why}", style::bad("✗"), to));
+                        self.say(why(format!("{} {task} {}", style::bad("✗"), to)));
                     }
                     TaskStatus::Pending if reason.is_some() => {
-                        self.say(format!("{} {task} runs again{why}", style::warn("↻")));
+                        self.say(why(format!("{} {task} runs again", style::warn("↻"))));
                     }
                     TaskStatus::Queued if self.mode == Mode::Plain => {
                         self.say(format!("{task}: queued for merge"));
@@ -217,17 +213,45 @@ impl Human {
             EventBody::MergeItemStatusChanged { to, detail, .. }
                 if *to == MergeItemStatus::Conflicted =>
             {
-                self.say(format!(
-                    "{} {task} conflicts: {}",
-                    style::warn("merge:"),
-                    detail.as_deref().unwrap_or("")
-                ));
+                let head = format!("{} {task} conflicts", style::warn("merge:"));
+                self.say(with_reason(head, detail.as_deref(), &event.run, &task));
             }
             EventBody::Warning { message } => {
                 self.say(format!("{} {message}", style::warn("warning:")))
             }
             _ => {}
         }
+    }
+}
+
+/// `head: reason`, the reason whole (bounded as in the report, with a pointer to `baton logs`
+/// when cut): its first line beside the head, the others below, indented.
+fn with_reason(head: String, reason: Option<&str>, run: &RunId, task: &str) -> String {
+    let Some(reason) = reason.filter(|r| !r.trim().is_empty()) else {
+        return head;
+    };
+    let text = Report::readable_reason(reason, run, task);
+    let mut out = head;
+    for (index, line) in text.lines().enumerate() {
+        if index == 0 {
+            out.push_str(": ");
+        } else if line.is_empty() {
+            out.push('\n');
+        } else {
+            out.push_str("\n    ");
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+/// A short duration as a person reads it: `500ms`, `1.5s`, then whole seconds and minutes
+/// (whole seconds alone would print a half-second silence warning as "0s").
+fn short_duration(ms: u64) -> String {
+    match ms {
+        0..1000 => format!("{ms}ms"),
+        1000..10_000 if !ms.is_multiple_of(1000) => format!("{}.{}s", ms / 1000, ms % 1000 / 100),
+        _ => baton_core::format_duration(Duration::from_millis(ms)),
     }
 }
 
@@ -280,3 +304,7 @@ async fn show_human(engine: &Engine, run: &RunId, mode: Mode, stop: Cancellation
     }
     human.overall.finish_and_clear();
 }
+
+#[cfg(test)]
+#[path = "display_tests.rs"]
+mod tests;

@@ -65,8 +65,26 @@ fn main() -> ExitCode {
     match runtime.block_on(commands::dispatch(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(exit) => {
-            eprintln!("{} {:#}", style::error_label(), exit.error);
+            eprintln!("{} {}", style::error_label(), render(&exit.error));
             ExitCode::from(exit.code)
         }
     }
+}
+
+/// The error and its causes on one line, each said once: many errors include their cause in
+/// their own message (sqlx's do, and so do ours that name a path and the fix), and printing
+/// the whole chain repeated the same text up to three times.
+fn render(error: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }

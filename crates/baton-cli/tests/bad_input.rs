@@ -20,9 +20,17 @@ fn assert_refused(baton: &Baton, plan: &Path, extra: &[&str], wanted: &[&str]) {
     let plan = plan.to_string_lossy().into_owned();
     let mut run = vec!["run", "--plan", plan.as_str()];
     run.extend_from_slice(extra);
+    let home_existed = baton.home.exists();
     for args in [vec!["plan", "validate", plan.as_str()], run] {
         let finished = baton.baton(&args);
         finished.expect_code(BAD_INPUT);
+        assert_eq!(
+            baton.home.exists(),
+            home_existed,
+            "`{}` must not create BATON_HOME ({})",
+            finished.what,
+            baton.home.display()
+        );
         for text in wanted {
             assert!(
                 finished.stderr.contains(text),
@@ -317,4 +325,129 @@ fn an_unknown_subcommand_or_flag_is_a_usage_error() {
     flag.expect_code(BAD_INPUT);
     assert!(flag.stderr.contains("--no-such-flag"), "{}", flag.stderr);
     assert_nothing_written(&baton);
+}
+
+#[test]
+fn a_refused_plan_leaves_no_baton_home_behind() {
+    let baton = Baton::new();
+    let plan = baton.plan(
+        "plan.yaml",
+        "version: 1\ngoal: g\ntasks:\n  - id: A\n    run: x\n",
+    );
+    let plan = plan.to_string_lossy().into_owned();
+    baton
+        .baton(&["run", "--plan", &plan])
+        .expect_code(BAD_INPUT);
+    assert!(
+        !baton.home.exists(),
+        "a refused `baton run` created {}",
+        baton.home.display()
+    );
+}
+
+/// `baton status` and `baton run` with this home both exit 2, naming `path` and saying each of
+/// `wanted` exactly once.
+fn assert_home_refused(baton: &Baton, path: &Path, wanted: &[&str]) {
+    let plan = baton.plan("plan.yaml", VALID);
+    let plan = plan.to_string_lossy().into_owned();
+    for args in [vec!["status"], vec!["run", "--plan", plan.as_str()]] {
+        let finished = baton.baton(&args);
+        finished.expect_code(BAD_INPUT);
+        let said = &finished.stderr;
+        assert!(
+            said.contains(&path.display().to_string()),
+            "`{}` should name {}; it said:\n{said}",
+            finished.what,
+            path.display()
+        );
+        for text in wanted {
+            assert_eq!(
+                said.matches(text).count(),
+                1,
+                "`{}` should say {text:?} once; it said:\n{said}",
+                finished.what
+            );
+        }
+    }
+}
+
+#[test]
+fn a_baton_home_that_is_a_file_is_refused_naming_it() {
+    let mut baton = Baton::new();
+    baton.home = baton.scratch("home").join("not-a-dir");
+    std::fs::write(&baton.home, "a file\n").unwrap();
+    assert_home_refused(
+        &baton,
+        &baton.home,
+        &[
+            "it exists and is not a directory",
+            "set BATON_HOME to a directory you can write",
+        ],
+    );
+}
+
+#[test]
+fn a_baton_home_that_cannot_be_created_is_refused_naming_it() {
+    // Tests may run as root, which ignores permission bits: a parent that is a file makes the
+    // home impossible to create for anyone.
+    let mut baton = Baton::new();
+    let file = baton.scratch("home").join("a-file");
+    std::fs::write(&file, "a file\n").unwrap();
+    baton.home = file.join("baton-home");
+    assert_home_refused(
+        &baton,
+        &baton.home,
+        &[
+            "Not a directory",
+            "set BATON_HOME to a directory you can write",
+        ],
+    );
+}
+
+#[test]
+fn a_corrupt_database_is_refused_with_the_file_to_move_aside() {
+    let baton = Baton::new();
+    std::fs::create_dir_all(&baton.home).unwrap();
+    let db = baton.home.join("baton.db");
+    let garbage: Vec<u8> = (0..8192u32).map(|i| (i * 7919 % 251) as u8).collect();
+    std::fs::write(&db, &garbage).unwrap();
+    assert_home_refused(
+        &baton,
+        &db,
+        &[
+            "file is not a database",
+            &format!("mv {} {}.broken", db.display(), db.display()),
+        ],
+    );
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        garbage,
+        "the file must be kept"
+    );
+}
+
+#[test]
+fn a_database_path_that_is_a_directory_is_refused() {
+    let baton = Baton::new();
+    let db = baton.home.join("baton.db");
+    std::fs::create_dir_all(&db).unwrap();
+    assert_home_refused(
+        &baton,
+        &db,
+        &["unable to open database file", "regular file"],
+    );
+}
+
+#[test]
+fn a_claim_that_can_never_match_is_refused_with_the_claim_to_write() {
+    assert_plan_refused(
+        r#"version: 1
+goal: "dot claims"
+tasks:
+  - id: a
+    run: "true"
+    claims: ["./src/**"]
+"#,
+        &["plan.yaml:6:14:", "write \"src/**\""],
+    );
 }

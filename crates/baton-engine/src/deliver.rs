@@ -1,5 +1,10 @@
 //! Delivery of a completed run: `--into BRANCH` moves BRANCH to the integration head only if
 //! BRANCH has not moved since the run began; otherwise baton says how to merge by hand.
+//!
+//! A BRANCH checked out in a worktree moves with its files, by `git merge --ff-only`, which
+//! keeps local changes it does not touch (an untracked `plan.yaml`, an edit to another file)
+//! and refuses, changing nothing, when the fast-forward would overwrite one. Only such a
+//! change keeps BRANCH where it is.
 
 use crate::EngineError;
 use crate::context::RunCtx;
@@ -58,6 +63,14 @@ pub(crate) async fn deliver(ctx: &RunCtx) -> Result<Delivery, EngineError> {
         return Ok(refuse(format!("branch {branch} no longer exists")));
     };
     let expected = ctx.run.into_expected.clone().unwrap_or_default();
+    if current == head {
+        // Already there: a previous engine moved it and died before writing that down.
+        return Ok(Delivery::Moved {
+            branch,
+            from: expected,
+            to: head.to_string(),
+        });
+    }
     if current.as_str() != expected {
         return Ok(refuse(format!(
             "{branch} moved since the run began ({} -> {})",
@@ -76,13 +89,19 @@ pub(crate) async fn deliver(ctx: &RunCtx) -> Result<Delivery, EngineError> {
     });
     match checked_out {
         Some(worktree) => {
-            if ctx.git.is_dirty(&worktree.path).await? {
-                return Ok(refuse(format!(
-                    "{branch} is checked out in {} with uncommitted changes",
-                    worktree.path.display()
-                )));
+            let dirty = ctx.git.is_dirty(&worktree.path).await?;
+            match ctx.git.fast_forward(&worktree.path, &head).await {
+                Ok(()) => {}
+                Err(baton_git::GitError::Failed { stderr, .. }) if dirty => {
+                    return Ok(refuse(format!(
+                        "{branch} is checked out in {} with local changes the fast-forward \
+                         would overwrite (commit, stash or move them, then merge): {}",
+                        worktree.path.display(),
+                        stderr.trim()
+                    )));
+                }
+                Err(error) => return Err(error.into()),
             }
-            ctx.git.fast_forward(&worktree.path, &head).await?;
         }
         None => ctx.git.update_ref(&full, &head, Some(&current)).await?,
     }

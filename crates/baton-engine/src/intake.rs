@@ -87,18 +87,29 @@ pub(crate) fn new_run_id() -> RunId {
     RunId::new(format!("{now}-{suffix:04x}"))
 }
 
-impl Engine {
-    /// Validates the request and creates a pending run with its integration branch at the
-    /// base commit.
-    pub async fn create_run(&self, request: &RunRequest) -> Result<RunId, EngineError> {
-        let checked = validate_plan(&request.repo_dir, &request.plan_path).await?;
-        let lanes = request.lanes.unwrap_or(checked.plan.lanes);
+/// A request whose plan, repository, lanes and `--into` branch were all checked; made by
+/// [`RunRequest::check`] before anything is opened or written, so a refused request leaves no
+/// trace (not even `$BATON_HOME`).
+#[derive(Debug, Clone)]
+pub struct CheckedRequest {
+    checked: ValidatedPlan,
+    lanes: u32,
+    into: Option<String>,
+    into_expected: Option<String>,
+}
+
+impl RunRequest {
+    /// Checks everything about the request that needs no database: the plan, the repository,
+    /// the base branch, `--lanes` and `--into`.
+    pub async fn check(&self) -> Result<CheckedRequest, EngineError> {
+        let checked = validate_plan(&self.repo_dir, &self.plan_path).await?;
+        let lanes = self.lanes.unwrap_or(checked.plan.lanes);
         if lanes < 1 {
             return Err(EngineError::InvalidPlan(
                 "--lanes must be at least 1".to_string(),
             ));
         }
-        let into_expected = match &request.into {
+        let into_expected = match &self.into {
             Some(branch) => Some(
                 checked
                     .git
@@ -114,6 +125,27 @@ impl Engine {
             ),
             None => None,
         };
+        Ok(CheckedRequest {
+            checked,
+            lanes,
+            into: self.into.clone(),
+            into_expected,
+        })
+    }
+}
+
+impl Engine {
+    /// Validates the request and creates a pending run with its integration branch at the
+    /// base commit.
+    pub async fn create_run(&self, request: &RunRequest) -> Result<RunId, EngineError> {
+        let checked = request.check().await?;
+        self.create_checked_run(&checked).await
+    }
+
+    /// Creates a pending run from a request checked by [`RunRequest::check`], with its
+    /// integration branch at the base commit.
+    pub async fn create_checked_run(&self, request: &CheckedRequest) -> Result<RunId, EngineError> {
+        let checked = &request.checked;
         let id = new_run_id();
         let integration_ref = format!("refs/heads/baton/{id}/integration");
         let new = NewRun {
@@ -125,9 +157,9 @@ impl Engine {
             base_ref: checked.base.clone(),
             base_commit: checked.base_commit.to_string(),
             integration_ref: integration_ref.clone(),
-            lanes,
+            lanes: request.lanes,
             into_branch: request.into.clone(),
-            into_expected,
+            into_expected: request.into_expected.clone(),
             tasks: checked
                 .plan
                 .tasks

@@ -4,7 +4,7 @@
 use crate::deliver::short;
 use crate::{Engine, EngineError};
 use baton_core::{format_duration, parse_plan};
-use baton_protocol::{EndReason, RunId};
+use baton_protocol::{EndReason, RunId, RunStatus};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -51,7 +51,8 @@ pub struct AttemptReport {
     pub status: String,
     pub duration_ms: u64,
     pub agent_end: Option<EndReason>,
-    /// The first line of what went wrong.
+    /// What went wrong, whole up to 40 lines or 4 KiB, then a line saying how much more there
+    /// is and where to read it (see [`Report::readable_reason`]).
     pub failure: Option<String>,
 }
 
@@ -62,7 +63,21 @@ pub struct GateReport {
     pub attempt: Option<u32>,
     pub merge_item: Option<i64>,
     pub passed: bool,
+    /// How its process ended (`cancelled` when a cancel interrupted it: it neither passed nor
+    /// failed). `None` for a record baton cannot read.
+    pub end: Option<EndReason>,
     pub duration_ms: u64,
+}
+
+impl GateReport {
+    /// `ok`, `interrupted` (a cancel stopped it) or `FAILED`.
+    pub fn verdict(&self) -> &'static str {
+        match (&self.end, self.passed) {
+            (_, true) => "ok",
+            (Some(EndReason::Cancelled), false) => "interrupted",
+            (_, false) => "FAILED",
+        }
+    }
 }
 
 /// One merge queue item.
@@ -104,6 +119,18 @@ fn span_ms(from: &str, to: Option<&str>) -> u64 {
 }
 
 impl Engine {
+    /// True once nothing more will happen to the run unless someone resumes it: it is
+    /// completed, failed or cancelled, and no live engine owns it (an owner that died without
+    /// releasing its lease counts as gone). Followers (`--follow`) stop there.
+    pub async fn is_settled(&self, run_id: &RunId) -> Result<bool, EngineError> {
+        let run = self.store.run(run_id).await?;
+        let ended = matches!(
+            run.status,
+            RunStatus::Completed | RunStatus::Failed | RunStatus::Cancelled
+        );
+        Ok(ended && !run.lease.as_ref().is_some_and(crate::lease::is_live))
+    }
+
     /// Builds the report of a run from the store.
     pub async fn report(&self, run_id: &RunId) -> Result<Report, EngineError> {
         let run = self.store.run(run_id).await?;
@@ -139,8 +166,7 @@ impl Engine {
                     failure: a
                         .failure
                         .as_deref()
-                        .and_then(|f| f.lines().next())
-                        .map(str::to_string),
+                        .map(|f| Report::readable_reason(f, run_id, task.id.as_str())),
                 })
                 .collect();
             let duration_ms = attempt_reports.iter().map(|a| a.duration_ms).sum();
@@ -166,6 +192,7 @@ impl Engine {
                         attempt: g.attempt,
                         merge_item: g.merge_item,
                         passed: g.passed,
+                        end: serde_json::from_str(&g.end_reason).ok(),
                         duration_ms: g.duration_ms,
                     })
                     .collect(),
@@ -226,7 +253,10 @@ impl Engine {
                     attempt: i.attempt,
                     status: i.status.to_string(),
                     merge_commit: i.merge_commit,
-                    detail: i.detail,
+                    detail: i
+                        .detail
+                        .as_deref()
+                        .map(|d| Report::readable_reason(d, run_id, i.task_id.as_str())),
                     queued_at: i.created_at,
                     updated_at: i.updated_at,
                 })
@@ -239,6 +269,17 @@ impl Engine {
                 ratio,
             },
         })
+    }
+}
+
+impl Report {
+    /// `reason` (a failure, a merge note) as a person should read it: whole, without trailing
+    /// blank lines, up to [`baton_store::REASON_MAX_LINES`] lines and
+    /// [`baton_store::REASON_MAX_BYTES`] bytes; when cut, a last line says how many lines are
+    /// left out and that `baton logs RUN TASK` has them (`baton events RUN` when `task` is
+    /// empty: a reason of the run itself). Events carry their reasons in this form already.
+    pub fn readable_reason(reason: &str, run: &RunId, task: &str) -> String {
+        baton_store::readable_reason(reason, run, task)
     }
 }
 
@@ -295,12 +336,7 @@ impl Report {
                         (None, Some(i)) => format!("merge {i}"),
                         _ => String::new(),
                     };
-                    format!(
-                        "{} {} {}",
-                        g.gate,
-                        site,
-                        if g.passed { "ok" } else { "FAILED" }
-                    )
+                    format!("{} {} {}", g.gate, site, g.verdict())
                 })
                 .collect();
             line(format!(
@@ -325,7 +361,7 @@ impl Report {
                 t.attempts.iter().filter_map(move |a| {
                     a.failure
                         .as_ref()
-                        .map(|f| format!("- {} attempt {}: {}", t.id, a.number, f))
+                        .map(|f| list_item(&format!("{} attempt {}", t.id, a.number), f))
                 })
             })
             .collect();
@@ -356,6 +392,45 @@ impl Report {
                     .unwrap_or("")
             ));
         }
+        // A table cell holds one line: longer notes follow the table, whole.
+        let notes: Vec<String> = self
+            .merge_queue
+            .iter()
+            .filter_map(|item| {
+                let detail = item.detail.as_deref()?;
+                detail
+                    .contains('\n')
+                    .then(|| list_item(&format!("item {} ({})", item.item, item.task), detail))
+            })
+            .collect();
+        if !notes.is_empty() {
+            line(String::new());
+            for note in notes {
+                line(note);
+            }
+        }
         out
     }
 }
+
+/// A Markdown list item: `- label: first line`, and the other lines of `text` (if any) in a
+/// fenced block under it, so that output with Markdown syntax in it stays as it was printed.
+fn list_item(label: &str, text: &str) -> String {
+    let mut lines = text.lines();
+    let first = lines.next().unwrap_or("");
+    let rest: Vec<&str> = lines.collect();
+    let mut out = format!("- {label}: {first}");
+    if !rest.is_empty() {
+        out.push_str("\n\n  ```text");
+        for line in rest {
+            out.push_str("\n  ");
+            out.push_str(line);
+        }
+        out.push_str("\n  ```");
+    }
+    out
+}
+
+#[cfg(test)]
+#[path = "report_tests.rs"]
+mod tests;

@@ -4,6 +4,51 @@ use crate::{Store, StoreError, now_text};
 use baton_protocol::{EVENT_VERSION, Event, EventBody, RunId, TaskId};
 use sqlx::{Row, SqliteConnection};
 
+/// The most lines of a failure reason shown where a person reads it.
+pub const REASON_MAX_LINES: usize = 40;
+/// The most bytes of a failure reason shown where a person reads it.
+pub const REASON_MAX_BYTES: usize = 4096;
+
+/// `reason` (a failure, a merge note) as a person should read it: whole, without trailing
+/// blank lines, up to [`REASON_MAX_LINES`] lines and [`REASON_MAX_BYTES`] bytes; when cut,
+/// a last line says how many lines are left out and that `baton logs RUN TASK` has them
+/// (`baton events RUN` when `task` is empty: a reason of the run itself).
+pub fn readable_reason(reason: &str, run: &RunId, task: &str) -> String {
+    let lines: Vec<&str> = reason.trim_end().lines().map(str::trim_end).collect();
+    let mut out = String::new();
+    let mut shown = 0;
+    for line in &lines {
+        if shown == REASON_MAX_LINES || out.len() + line.len() + 1 > REASON_MAX_BYTES {
+            break;
+        }
+        out.push_str(line);
+        out.push('\n');
+        shown += 1;
+    }
+    if shown == 0 && !lines.is_empty() {
+        // One line longer than the limit: keep its head.
+        let mut end = REASON_MAX_BYTES.min(lines[0].len());
+        while !lines[0].is_char_boundary(end) {
+            end -= 1;
+        }
+        out.push_str(&lines[0][..end]);
+        out.push_str(" …\n");
+        shown = 1;
+    }
+    let left = lines.len() - shown;
+    if left > 0 {
+        let noun = if left == 1 { "line" } else { "lines" };
+        let see = if task.is_empty() {
+            format!("baton events {run}")
+        } else {
+            format!("baton logs {run} {task}")
+        };
+        out.push_str(&format!("… {left} more {noun} (see `{see}`)\n"));
+    }
+    out.truncate(out.trim_end().len());
+    out
+}
+
 /// Appends one event inside the caller's transaction and returns it with its sequence number.
 pub(crate) async fn insert_event(
     conn: &mut SqliteConnection,

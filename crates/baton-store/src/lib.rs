@@ -15,6 +15,7 @@ mod runs;
 mod tasks;
 
 pub use error::StoreError;
+pub use events::{REASON_MAX_BYTES, REASON_MAX_LINES, readable_reason};
 pub use rows::{
     AttemptRow, GateResultRow, LaneRow, Lease, MergeItemRow, NewRun, ProcessRow, RunRow, TaskRow,
 };
@@ -41,9 +42,15 @@ impl Store {
     /// Opens (creating if needed) the SQLite database at `path` and brings its schema up to date.
     pub async fn open(path: &Path) -> Result<Store, StoreError> {
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir {
+            std::fs::create_dir_all(parent).map_err(|error| StoreError::CreateDir {
                 path: parent.to_path_buf(),
-                source,
+                // "File exists" would not say which file is in the way.
+                error: match error.kind() {
+                    std::io::ErrorKind::AlreadyExists => {
+                        std::io::Error::other("it exists and is not a directory")
+                    }
+                    _ => error,
+                },
             })?;
         }
         let options = SqliteConnectOptions::new()
@@ -53,10 +60,7 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        let open_error = |source| StoreError::Open {
-            path: path.to_path_buf(),
-            source,
-        };
+        let open_error = |error: sqlx::Error| error::open_error(path, &error);
         let writer = connect(&options, 1).await.map_err(open_error)?;
         // Two processes opening a new database at once (`baton run` and a `baton status` from
         // another terminal) both apply the first migration and the loser fails ("table runs
@@ -67,7 +71,13 @@ impl Store {
         while let Err(error) = migrator.run(&writer).await {
             tries += 1;
             if tries >= 20 {
-                return Err(error.into());
+                // A file that is not a database (or is read-only) fails here when opening it
+                // did not touch it: say so the same way as a failed open.
+                return Err(match error {
+                    sqlx::migrate::MigrateError::Execute(error)
+                    | sqlx::migrate::MigrateError::ExecuteMigration(error, _) => open_error(error),
+                    other => other.into(),
+                });
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

@@ -162,7 +162,11 @@ impl Store {
             &item.task_id,
             TaskStatus::Queued,
             task_to,
-            Some(detail.lines().next().unwrap_or("").to_string()),
+            Some(crate::readable_reason(
+                detail,
+                &item.run_id,
+                item.task_id.as_str(),
+            )),
         )
         .await?;
         let counter = if to == MergeItemStatus::Conflicted {

@@ -96,7 +96,7 @@ async fn end_attempt(
             attempt: number,
             from,
             to,
-            reason: failure.map(|f| first_line(f).to_string()),
+            reason: failure.map(|f| crate::readable_reason(f, run, task.as_str())),
         },
     )
     .await
@@ -109,10 +109,6 @@ pub fn attempt_log_path(
     number: u32,
 ) -> std::path::PathBuf {
     log_dir.join(format!("{task}.{number}.log"))
-}
-
-fn first_line(text: &str) -> &str {
-    text.lines().next().unwrap_or("")
 }
 
 impl Store {
@@ -388,7 +384,7 @@ impl Store {
             task,
             TaskStatus::Running,
             task_to,
-            Some(first_line(failure).to_string()),
+            Some(crate::readable_reason(failure, run, task.as_str())),
         )
         .await?;
         sqlx::query(

@@ -3,7 +3,8 @@
 use super::{known_run, open_engine, print_json};
 use crate::cli::ReportFormat;
 use crate::{Exit, exit, style};
-use baton_protocol::{AttemptStatus, RunStatus};
+use baton_engine::Report;
+use baton_protocol::AttemptStatus;
 use serde::Serialize;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::time::Duration;
@@ -95,8 +96,7 @@ pub async fn status(run: Option<&str>, json: bool) -> Result<u8, Exit> {
             last_failure: task
                 .last_failure
                 .as_deref()
-                .and_then(|f| f.lines().next())
-                .map(str::to_string),
+                .map(|f| Report::readable_reason(f, &run, task.id.as_str())),
         });
     }
     if json {
@@ -132,14 +132,23 @@ pub async fn status(run: Option<&str>, json: bool) -> Result<u8, Exit> {
             (None, Some(failure)) => failure.clone(),
             _ => String::new(),
         };
+        // The first line of a note in its column, the rest of it below the row, indented.
+        let mut note_lines = note.lines();
         println!(
             "{:<20} {:<9} {:>8}  {:<8} {}",
             line.id,
             style::status(&line.status),
             line.attempts,
             line.lane.unwrap_or_else(|| "-".into()),
-            note
+            note_lines.next().unwrap_or("")
         );
+        for rest in note_lines {
+            if rest.is_empty() {
+                println!();
+            } else {
+                println!("    {rest}");
+            }
+        }
     }
     Ok(exit::OK)
 }
@@ -200,11 +209,13 @@ pub async fn logs(
         if !follow {
             break;
         }
+        // The attempt may stay `running` in the store when its engine died; the run being
+        // settled (ended, no live owner) ends the follow as well.
         let now = engine.store().attempts(&run, Some(&task_id)).await?;
         let running = now
             .iter()
             .any(|a| a.number == number && a.status == AttemptStatus::Running);
-        if !running {
+        if !running || engine.is_settled(&run).await? {
             // One last read picks up what was written before it ended.
             if let Ok(mut file) = std::fs::File::open(&path) {
                 file.seek(SeekFrom::Start(offset))?;
@@ -289,9 +300,8 @@ pub async fn events(run: &str, since: i64, follow: bool) -> Result<u8, Exit> {
         if !follow {
             break;
         }
-        let row = engine.store().run(&run).await?;
-        let active = matches!(row.status, RunStatus::Running | RunStatus::Pending);
-        if !active && row.lease.is_none() {
+        // A dead owner never clears its lease, so "no live owner" is what counts.
+        if engine.is_settled(&run).await? {
             // Drain what was written before it stopped.
             let rest = engine.store().events(&run, after, u32::MAX).await?;
             let mut out = std::io::stdout().lock();

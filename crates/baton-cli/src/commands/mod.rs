@@ -22,7 +22,9 @@ pub fn exit_code_of(error: &EngineError) -> u8 {
         | EngineError::WrongState { .. }
         | EngineError::Owned { .. }
         | EngineError::Git(baton_git::GitError::NotARepository { .. })
-        | EngineError::Store(StoreError::NoSuchRun(_)) => exit::BAD_INPUT,
+        | EngineError::Store(
+            StoreError::NoSuchRun(_) | StoreError::CreateDir { .. } | StoreError::Open { .. },
+        ) => exit::BAD_INPUT,
         _ => exit::FAILED,
     }
 }

@@ -6,7 +6,10 @@ use crate::display::{self, Mode};
 use crate::{Exit, exit, style};
 use baton_engine::{CancelOutcome, Delivery, Engine, RunRequest, RunResult};
 use baton_protocol::{RunId, RunStatus};
+use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tokio_util::sync::CancellationToken;
 
 /// `baton run --plan FILE`.
@@ -14,15 +17,17 @@ pub async fn run(repo: &Option<PathBuf>, args: &RunArgs, json: bool) -> Result<u
     if args.dry_run {
         return super::plan::show_plan(repo, &args.plan, args.lanes, json).await;
     }
-    let engine = open_engine().await?;
-    let mode = Mode::pick(json);
     let request = RunRequest {
         repo_dir: repo_dir(repo),
         plan_path: args.plan.clone(),
         lanes: args.lanes,
         into: args.into.clone(),
     };
-    let run = engine.create_run(&request).await?;
+    // Everything that can be refused is checked before $BATON_HOME is touched.
+    let checked = request.check().await?;
+    let engine = open_engine().await?;
+    let mode = Mode::pick(json);
+    let run = engine.create_checked_run(&checked).await?;
     drive_and_report(&engine, &run, mode, true).await
 }
 
@@ -33,7 +38,32 @@ pub async fn resume(run: &str, json: bool) -> Result<u8, Exit> {
     drive_and_report(&engine, &run, Mode::pick(json), true).await
 }
 
-/// Drives a run with live output; Ctrl-C (or SIGTERM) cancels it, leaving it resumable.
+/// Waits for Ctrl-C, SIGTERM or SIGHUP (the terminal was closed), then cancels the drive: the
+/// engine stops its processes and leaves the run resumable. A hangup is recorded in `hung_up`.
+async fn stop_on_signals(cancel: CancellationToken, hung_up: Arc<AtomicBool>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    async fn next(kind: SignalKind) {
+        match signal(kind) {
+            Ok(mut stream) => {
+                stream.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    }
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = next(SignalKind::terminate()) => {}
+        _ = next(SignalKind::hangup()) => hung_up.store(true, Ordering::SeqCst),
+    }
+    cancel.cancel();
+    // The terminal may be gone: a failed write must not stop anything.
+    let _ = writeln!(
+        std::io::stderr(),
+        "baton: stopping (the run stays resumable)..."
+    );
+}
+
+/// Drives a run with live output; Ctrl-C, SIGTERM or SIGHUP cancels it, leaving it resumable.
 /// With `print_report`, the Markdown report goes to stdout at the end (not with `--json`).
 pub async fn drive_and_report(
     engine: &Engine,
@@ -42,24 +72,8 @@ pub async fn drive_and_report(
     print_report: bool,
 ) -> Result<u8, Exit> {
     let cancel = CancellationToken::new();
-    let signals = {
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            let mut term =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = async {
-                    match term.as_mut() {
-                        Some(term) => { term.recv().await; }
-                        None => std::future::pending::<()>().await,
-                    }
-                } => {}
-            }
-            eprintln!("baton: stopping (the run stays resumable)...");
-            cancel.cancel();
-        })
-    };
+    let hung_up = Arc::new(AtomicBool::new(false));
+    let signals = tokio::spawn(stop_on_signals(cancel.clone(), hung_up.clone()));
     let stop_display = CancellationToken::new();
     let shown = tokio::spawn(display::show(
         engine.clone(),
@@ -74,7 +88,8 @@ pub async fn drive_and_report(
     let _ = shown.await;
     signals.abort();
     let result = result?;
-    if mode != Mode::Json {
+    // After a hangup nobody reads the terminal, and writing to it fails.
+    if mode != Mode::Json && !hung_up.load(Ordering::SeqCst) {
         if print_report {
             println!("{}", engine.report(&result.run).await?.to_markdown());
         }

@@ -2,6 +2,18 @@
 use crate::claims::ClaimError;
 use crate::duration::DurationError;
 
+/// Why a claim can never match a path git reports as changed (git reports normalised,
+/// repository-relative paths, never `.`, `..` or the `.git` directory).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum UnmatchableWhy {
+    #[error("git never reports a path with a \"./\" segment; write \"{fixed}\"")]
+    DotSegment { fixed: String },
+    #[error("it has a \"..\" segment; claims are paths inside the repository, such as \"src/**\"")]
+    ParentSegment,
+    #[error("it names the git directory; baton never lets a task change the git directory")]
+    GitDir,
+}
+
 /// A value that parses as YAML but makes no valid plan.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum Problem {
@@ -21,10 +33,19 @@ pub(crate) enum Problem {
     NoTasks,
     #[error("gate \"{gate}\" has an empty command; write the shell command it runs")]
     EmptyGateCommand { gate: String },
+    #[error(
+        "a gate has an empty name; name it with a word such as \"test\" (tasks refer to it by name)"
+    )]
+    EmptyGateName,
     #[error("merge_gates names \"{gate}\", which is not declared under gates:{hint}")]
     UnknownMergeGate { gate: String, hint: String },
     #[error("task id \"{id}\" may only contain a-z, 0-9, '_' and '-'; try \"{suggestion}\"")]
     BadId { id: String, suggestion: String },
+    #[error(
+        "task id \"{id}\" must start with a letter or a digit (ids appear in commands and \
+         branch names); try \"{suggestion}\""
+    )]
+    BadIdStart { id: String, suggestion: String },
     #[error(
         "task id \"{id}\" is already used by the task at line {first_line}; rename one of them"
     )]
@@ -42,6 +63,12 @@ pub(crate) enum Problem {
     MissingRun { task: String },
     #[error("task \"{task}\": {error}")]
     BadClaim { task: String, error: ClaimError },
+    #[error("task \"{task}\": claim \"{claim}\" can never match a changed path: {why}")]
+    UnmatchableClaim {
+        task: String,
+        claim: String,
+        why: UnmatchableWhy,
+    },
     #[error("task \"{task}\" depends on \"{dep}\", which no task defines{hint}")]
     UnknownDep {
         task: String,

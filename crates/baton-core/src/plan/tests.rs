@@ -451,3 +451,77 @@ fn a_second_document_is_malformed_yaml() {
         "{message}"
     );
 }
+
+#[test]
+fn a_claim_starting_with_dot_slash_is_rejected_with_the_claim_to_write() {
+    let (line, message) = only_error(&with_tasks(
+        "  - id: a\n    run: x\n    claims: [\"./src/**\"]\n",
+    ));
+    assert_eq!(line, 6);
+    assert_eq!(
+        message,
+        "task \"a\": claim \"./src/**\" can never match a changed path: git never reports a path \
+         with a \"./\" segment; write \"src/**\""
+    );
+}
+
+#[test]
+fn a_claim_leaving_the_repository_is_rejected() {
+    for claim in ["../x", "**/../**", "shared:src/../x"] {
+        let (line, message) = only_error(&with_tasks(&format!(
+            "  - id: a\n    run: x\n    claims: [\"{claim}\"]\n"
+        )));
+        assert_eq!(line, 6, "{claim}");
+        assert!(
+            message.contains(&format!("claim \"{claim}\" can never match"))
+                && message.contains("claims are paths inside the repository"),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn a_claim_on_the_git_directory_is_rejected() {
+    let (_, message) = only_error(&with_tasks(
+        "  - id: a\n    run: x\n    claims: [\".git/**\"]\n",
+    ));
+    assert!(
+        message.contains("baton never lets a task change the git directory"),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_absolute_claim_is_rejected_with_the_relative_claim_to_write() {
+    let (line, message) = only_error(&with_tasks(
+        "  - id: a\n    run: x\n    claims: [\"/etc/**\"]\n",
+    ));
+    assert_eq!(line, 6);
+    assert!(message.contains("write \"etc/**\""), "{message}");
+}
+
+#[test]
+fn a_gate_with_an_empty_name_is_rejected() {
+    for name in ["\"\"", "\" \""] {
+        let (line, message) = only_error(&format!(
+            "version: 1\ngoal: g\ngates:\n  {name}: \"true\"\ntasks:\n  - id: a\n    run: x\n"
+        ));
+        assert_eq!(line, 4, "{name}");
+        assert!(message.starts_with("a gate has an empty name"), "{message}");
+    }
+}
+
+#[test]
+fn a_task_id_that_reads_as_an_option_is_rejected() {
+    for (id, suggestion) in [("-", "task-1"), ("--help", "help"), ("_a", "a")] {
+        let (line, message) = only_error(&with_tasks(&format!("  - id: \"{id}\"\n    run: x\n")));
+        assert_eq!(line, 4, "{id}");
+        assert_eq!(
+            message,
+            format!(
+                "task id \"{id}\" must start with a letter or a digit (ids appear in commands \
+                 and branch names); try \"{suggestion}\""
+            )
+        );
+    }
+}

@@ -1,6 +1,6 @@
 //! From schema types to a validated [`Plan`]: defaults, references, ranges and the DAG check.
 use super::diagnostic::{Pos, Report};
-use super::problem::Problem;
+use super::problem::{Problem, UnmatchableWhy};
 use super::spans::{PlanSpans, TaskSpans, item_pos, pos_of};
 use super::suggest::hint;
 use super::{AgentKind, DEFAULT_LANES, DEFAULT_TIMEOUT, Gate, Plan, TaskSpec};
@@ -73,6 +73,14 @@ pub(crate) fn validate(file: &PlanFile, spans: &PlanSpans, report: &mut Report) 
 fn validate_gates(file: &PlanFile, spans: &PlanSpans, report: &mut Report) -> Vec<Gate> {
     let gates_pos = pos_of(spans.gates.as_ref(), Pos::START);
     for gate in &file.gates {
+        if gate.name.trim().is_empty() {
+            let at = spans
+                .gates
+                .as_ref()
+                .and_then(|map| map.value.as_ref())
+                .and_then(|map| map.get(&gate.name));
+            report.at(pos_of(at, gates_pos), Problem::EmptyGateName);
+        }
         if gate.command.trim().is_empty() {
             let at = spans
                 .gates
@@ -128,6 +136,14 @@ fn validate_ids(
                     suggestion: suggest_id(&task.id),
                 },
             );
+        } else if !starts_well(&task.id) {
+            report.at(
+                id_pos,
+                Problem::BadIdStart {
+                    id: task.id.clone(),
+                    suggestion: suggest_id(&task.id),
+                },
+            );
         }
         if let Some(&first) = ids.get(&task.id) {
             let first_line = pos_of(
@@ -157,7 +173,14 @@ pub(crate) fn is_valid_id(id: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
 }
 
-/// A valid id close to `id`: lower case, other characters turned into `-`.
+/// True when `id` starts with a letter or a digit: `-x` or `--help` would read as an option
+/// on baton's command line and in git's.
+fn starts_well(id: &str) -> bool {
+    id.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+}
+
+/// A valid id close to `id`: lower case, other characters turned into `-`, starting with a
+/// letter or a digit.
 fn suggest_id(id: &str) -> String {
     let mapped: String = id
         .trim()
@@ -167,12 +190,40 @@ fn suggest_id(id: &str) -> String {
             _ => '-',
         })
         .collect();
-    let trimmed = mapped.trim_matches('-');
+    let trimmed = mapped.trim_start_matches(['-', '_']).trim_end_matches('-');
     if trimmed.is_empty() {
         "task-1".to_owned()
     } else {
         trimmed.to_owned()
     }
+}
+
+/// Why a claim glob can never match a path git reports as changed, if it cannot: git reports
+/// normalised repository-relative paths, so a `.` or `..` segment never matches, and nothing
+/// under `.git` is ever a change of the tree. `claim` is the text as written (for the fix).
+fn unmatchable(pattern: &str, claim: &str) -> Option<UnmatchableWhy> {
+    let segments: Vec<&str> = pattern.split('/').collect();
+    if segments.contains(&"..") {
+        return Some(UnmatchableWhy::ParentSegment);
+    }
+    if segments.contains(&".git") {
+        return Some(UnmatchableWhy::GitDir);
+    }
+    if segments.contains(&".") {
+        let kept: Vec<&str> = segments
+            .iter()
+            .copied()
+            .filter(|s| *s != "." && !s.is_empty())
+            .collect();
+        let prefix = claim.strip_suffix(pattern).unwrap_or_default();
+        let fixed = if kept.is_empty() {
+            format!("{prefix}**")
+        } else {
+            format!("{prefix}{}", kept.join("/"))
+        };
+        return Some(UnmatchableWhy::DotSegment { fixed });
+    }
+    None
 }
 
 /// Checks one task's own fields and references.
@@ -196,16 +247,27 @@ impl TaskChecker<'_> {
         }
         let mut claims_valid = true;
         for (index, text) in task.claims.iter().enumerate() {
-            if let Err(error) = Claim::parse(text) {
-                claims_valid = false;
-                let pos = item_pos(&self.at.claims, index, self.task_pos);
-                self.report.at(
-                    pos,
-                    Problem::BadClaim {
+            let pos = item_pos(&self.at.claims, index, self.task_pos);
+            match Claim::parse(text) {
+                Err(error) => {
+                    claims_valid = false;
+                    let problem = Problem::BadClaim {
                         task: name.clone(),
                         error,
-                    },
-                );
+                    };
+                    self.report.at(pos, problem);
+                }
+                Ok(claim) => {
+                    if let Some(why) = unmatchable(claim.glob().pattern(), text) {
+                        claims_valid = false;
+                        let problem = Problem::UnmatchableClaim {
+                            task: name.clone(),
+                            claim: text.clone(),
+                            why,
+                        };
+                        self.report.at(pos, problem);
+                    }
+                }
             }
         }
         let claims = claims_valid
@@ -455,5 +517,41 @@ mod tests {
         assert!(!is_valid_id("a b"));
         assert!(!is_valid_id(""));
         assert_eq!(suggest_id("Move Lexer!"), "move-lexer");
+        assert!(!starts_well("-"));
+        assert!(!starts_well("_a"));
+        assert!(starts_well("2a"));
+        assert_eq!(suggest_id("--help"), "help");
+        assert_eq!(suggest_id("_a"), "a");
+    }
+
+    #[test]
+    fn claims_with_dot_dotdot_or_git_segments_can_never_match() {
+        let fix = |fixed: &str| {
+            Some(UnmatchableWhy::DotSegment {
+                fixed: fixed.into(),
+            })
+        };
+        assert_eq!(unmatchable("./src/**", "./src/**"), fix("src/**"));
+        assert_eq!(
+            unmatchable("./src/**", "shared:./src/**"),
+            fix("shared:src/**")
+        );
+        assert_eq!(unmatchable("src/./a", "src/./a"), fix("src/a"));
+        assert_eq!(unmatchable(".", "."), fix("**"));
+        assert_eq!(
+            unmatchable("../x", "../x"),
+            Some(UnmatchableWhy::ParentSegment)
+        );
+        assert_eq!(
+            unmatchable("**/../**", "**/../**"),
+            Some(UnmatchableWhy::ParentSegment)
+        );
+        assert_eq!(
+            unmatchable(".git/**", ".git/**"),
+            Some(UnmatchableWhy::GitDir)
+        );
+        assert_eq!(unmatchable("src/**", "src/**"), None);
+        assert_eq!(unmatchable(".github/**", ".github/**"), None);
+        assert_eq!(unmatchable("..a/b", "..a/b"), None);
     }
 }

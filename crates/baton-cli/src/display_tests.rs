@@ -1,0 +1,49 @@
+//! The human lines of the live display, pinned with snapshots.
+use super::*;
+
+/// What `git commit` says when a pre-commit hook refuses, as baton records it.
+const HOOK_FAILURE: &str = "cannot commit the agent's work: `git commit --no-verify=false -m baton: a` exited with code 1\n\
+--- stderr ---\n\
+trailing whitespace.....................................................Failed\n\
+- hook id: trailing-whitespace\n\
+- exit code: 1\n\
+\n\
+a.txt:1: trailing whitespace\n";
+
+#[test]
+fn a_multi_line_failure_is_shown_whole_under_its_task() {
+    let run = RunId::new("20260101-000000-abcd");
+    let shown = with_reason("✗ a failed".into(), Some(HOOK_FAILURE), &run, "a");
+    insta::assert_snapshot!(shown);
+}
+
+#[test]
+fn a_very_long_failure_is_cut_with_a_pointer_to_the_logs() {
+    let run = RunId::new("20260101-000000-abcd");
+    let long: String = (1..=100).map(|n| format!("error line {n}\n")).collect();
+    let shown = with_reason("✗ a failed".into(), Some(&long), &run, "a");
+    assert_eq!(shown.lines().count(), 41, "{shown}");
+    let last: Vec<&str> = shown.lines().skip(38).collect();
+    insta::assert_snapshot!(last.join("\n"));
+}
+
+#[test]
+fn a_missing_or_blank_reason_adds_nothing() {
+    let run = RunId::new("r");
+    assert_eq!(with_reason("✓ a".into(), None, &run, "a"), "✓ a");
+    assert_eq!(with_reason("✓ a".into(), Some("  \n"), &run, "a"), "✓ a");
+}
+
+#[test]
+fn short_durations_keep_their_milliseconds() {
+    let shown: Vec<String> = [0, 500, 999, 1000, 1500, 2000, 9999, 10_000, 61_000]
+        .into_iter()
+        .map(short_duration)
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "0ms", "500ms", "999ms", "1s", "1.5s", "2s", "9.9s", "10s", "1m01s"
+        ]
+    );
+}
