@@ -65,6 +65,13 @@ pub enum Command {
         /// The run id.
         run: String,
     },
+    /// Stop one task's running attempt (not the run); the task then follows its retry rules.
+    Stop {
+        /// The run id.
+        run: String,
+        /// The task whose attempt to stop.
+        task: String,
+    },
     /// Continue a run after a crash, a cancel or a failure.
     Resume {
         /// The run id.

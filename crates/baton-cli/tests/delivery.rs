@@ -88,6 +88,14 @@ fn a_branch_already_at_the_result_counts_as_delivered() {
     // The merge gate moves main (with its files) to the would-be merge, which becomes the
     // integration head: as if an engine had delivered, then died before recording it.
     let baton = Baton::new();
+    // The gate writes into the user's checkout, which confinement forbids: this test is about
+    // delivery, so it turns confinement off (in an untracked, git-ignored baton.toml).
+    std::fs::write(
+        baton.path().join("baton.toml"),
+        "[sandbox]\nconfine = false\n",
+    )
+    .unwrap();
+    std::fs::write(baton.path().join(".git/info/exclude"), "/baton.toml\n").unwrap();
     let plan = format!(
         r#"version: 1
 goal: "deliver into a branch already at the result"

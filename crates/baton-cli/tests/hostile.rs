@@ -245,7 +245,7 @@ tasks:
 #[test]
 fn a_daemon_started_by_a_task_or_a_gate_is_killed_when_it_ends_and_the_events_say_so() {
     let baton = Baton::new();
-    let scratch = baton.scratch("daemons");
+    let scratch = baton.writable_scratch("daemons");
     // Each daemon says when it has left its group, and its parent waits for that, so the
     // group's own kill cannot get to it first.
     let daemon = |name: &str, secs: u32| {

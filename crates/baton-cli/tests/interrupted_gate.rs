@@ -11,7 +11,8 @@ use std::time::Duration;
 #[test]
 fn a_gate_stopped_by_a_cancel_is_reported_interrupted_and_its_follower_exits() {
     let fixture = Fixture::new();
-    let marker = fixture.repo.tmp().join("gate-started");
+    // The fixture lets tasks and gates write in its `counts` directory (they are confined).
+    let marker = fixture.counts.join("gate-started");
     let yaml = format!(
         r#"version: 1
 goal: "a gate that is still running when the run is cancelled"

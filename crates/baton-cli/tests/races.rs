@@ -4,52 +4,25 @@
 
 mod support;
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Child;
 use support::{Baton, OK, statuses};
 
-/// `baton run --plan PLAN` started in the background with the fixture's environment.
 fn spawn_run(baton: &Baton, plan: &std::path::Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_baton"))
-        .args(["run", "--json", "--plan"])
-        .arg(plan)
-        .current_dir(baton.path())
-        .env("BATON_HOME", &baton.home)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("NO_COLOR", "1")
-        .env_remove("BATON_FAILPOINT")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+    baton.spawn_baton(&["run", "--json", "--plan", plan.to_str().unwrap()])
 }
 
-fn wait_with_limit(child: &mut Child, what: &str) -> i32 {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            if status.code() != Some(OK) {
-                let mut err = String::new();
-                use std::io::Read;
-                child
-                    .stderr
-                    .take()
-                    .unwrap()
-                    .read_to_string(&mut err)
-                    .unwrap();
-                panic!("{what} exited with {status}:\n{err}");
-            }
-            return status.code().unwrap();
-        }
-        assert!(
-            start.elapsed() < support::COMMAND_LIMIT,
-            "{what} did not finish"
-        );
-        std::thread::sleep(Duration::from_millis(20));
+fn wait_ok(baton: &Baton, child: &mut Child, what: &str) {
+    let code = baton.wait_child(child, what);
+    if code != OK {
+        let mut err = String::new();
+        use std::io::Read;
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        panic!("{what} exited with {code}:\n{err}");
     }
 }
 
@@ -74,7 +47,7 @@ fn pruning_lanes_in_a_loop_during_a_run_never_removes_a_lane_the_run_holds() {
         prunes += 1;
     }
     assert!(prunes > 0);
-    wait_with_limit(&mut run, "the run beside the prunes");
+    wait_ok(&baton, &mut run, "the run beside the prunes");
     let id = baton.run_ids()[0].clone();
     let status = baton.status(&id);
     assert_eq!(status["status"], "completed", "{status:#}");
@@ -97,7 +70,7 @@ fn three_runs_started_at_the_same_instant_on_one_repository_all_complete() {
             .collect();
         let mut runs: Vec<Child> = plans.iter().map(|plan| spawn_run(&baton, plan)).collect();
         for (i, run) in runs.iter_mut().enumerate() {
-            wait_with_limit(run, &format!("run {i} of round {round}"));
+            wait_ok(&baton, run, &format!("run {i} of round {round}"));
         }
     }
     assert_eq!(baton.run_ids().len(), 9);

@@ -2,11 +2,11 @@
 //! of what it left, territory enforcement, the task's gates, then the merge queue.
 
 use crate::EngineError;
-use crate::context::RunCtx;
+use crate::context::{AttemptStop, RunCtx};
 use crate::failpoint::fail_point;
 use crate::gates::{GateSite, run_gates};
 use crate::lanes::HeldLane;
-use crate::supervise::{Lines, end_reason, run_supervised};
+use crate::supervise::{Lines, run_supervised};
 use baton_agents::{AgentRequest, exec_command};
 use baton_git::Oid;
 use baton_protocol::{TaskId, TaskStatus};
@@ -51,6 +51,7 @@ pub(crate) async fn run_attempt(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
         .start_attempt(ctx.id(), &task, &lane.name, head.as_str(), &log_dir)
         .await?;
     ctx.emit(events);
+    let stop = ctx.attempt_stop(&task, number);
 
     fail_point("lane.prepare.before");
     let branch = ctx.task_branch(&task);
@@ -89,6 +90,7 @@ pub(crate) async fn run_attempt(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
     let outcome = run_supervised(
         &ctx,
         exec_command(&request),
+        stop.token(),
         &task,
         "agent",
         Lines::AsEvents { attempt: number },
@@ -96,12 +98,15 @@ pub(crate) async fn run_attempt(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
     )
     .await?;
     cell.leave().await;
-    let end = end_reason(&outcome.end);
+    let end = outcome.end.clone();
     // Refs the agent created or moved in the shared repository go before anything else.
     let refs_restored = ctx
         .restore_refs(&refs_before, &lane.path, &task, number)
         .await;
     if end == baton_protocol::EndReason::Cancelled {
+        if stop.stopped_alone(&ctx.cancel) {
+            return stopped(&ctx, &task, number, &lane).await;
+        }
         let events = ctx
             .store
             .interrupt_attempt(ctx.id(), &task, number, "cancelled while the agent ran")
@@ -128,7 +133,7 @@ pub(crate) async fn run_attempt(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
             format!("the agent {end}{refused}\n--- agent output (head and tail) ---\n{output}");
         return fail(&ctx, &task, number, &lane, &why).await;
     }
-    after_agent(&ctx, &task, number, &lane, &head).await
+    after_agent(&ctx, &task, number, &lane, &head, &stop).await
 }
 
 /// Continues an attempt whose agent had finished when the previous engine stopped.
@@ -141,7 +146,8 @@ pub(crate) async fn continue_attempt(
         path: ctx.pool.lane_path(&attempt.lane),
     };
     let start = ctx.oid(&attempt.start_commit)?;
-    after_agent(&ctx, &attempt.task_id, attempt.number, &lane, &start).await
+    let stop = ctx.attempt_stop(&attempt.task_id, attempt.number);
+    after_agent(&ctx, &attempt.task_id, attempt.number, &lane, &start, &stop).await
 }
 
 /// Commit, claims, gates, queue: everything after a successful agent. Idempotent, so a
@@ -152,6 +158,7 @@ async fn after_agent(
     number: u32,
     lane: &HeldLane,
     start: &Oid,
+    stop: &AttemptStop,
 ) -> Result<AttemptEnd, EngineError> {
     let Some(spec) = ctx.plan.task(task) else {
         return Err(EngineError::Inconsistent {
@@ -177,6 +184,10 @@ async fn after_agent(
         .set_attempt_commit(ctx.id(), task, number, commit.as_str(), &changed)
         .await?;
     ctx.emit([event]);
+
+    if let Some(why) = lane_only_submodule_commits(ctx, start, &commit).await? {
+        return fail(ctx, task, number, lane, &why).await;
+    }
 
     let outside = spec.claims.outside(&changed);
     if !outside.is_empty() {
@@ -209,10 +220,14 @@ async fn after_agent(
         task,
         &spec.gates,
         GateSite::Attempt(number),
+        stop.token(),
     )
     .await?;
     if ctx.cancel.is_cancelled() {
         return Ok(AttemptEnd::Suspended);
+    }
+    if stop.stopped_alone(&ctx.cancel) {
+        return stopped(ctx, task, number, lane).await;
     }
     if let Some(why) = tampered(ctx, task).await? {
         return fail(ctx, task, number, lane, &why).await;
@@ -237,6 +252,36 @@ async fn after_agent(
         Err(_) => ctx.release_lane(&lane.name).await?,
     }
     Ok(AttemptEnd::Enqueued)
+}
+
+/// baton refuses a change that records a submodule commit the main repository's copy of that
+/// submodule does not have: it was made inside the lane's private copy and would be lost with
+/// the lane (see `baton_git::GitlinkChange`). Returns the failure, naming every such submodule.
+async fn lane_only_submodule_commits(
+    ctx: &RunCtx,
+    start: &Oid,
+    commit: &Oid,
+) -> Result<Option<String>, EngineError> {
+    let mut lost = Vec::new();
+    for change in ctx.git.changed_gitlinks(start, commit).await? {
+        if !ctx
+            .git
+            .main_module_has(commit, &change.path, &change.commit)
+            .await?
+        {
+            lost.push(format!("{} -> {}", change.path, change.commit));
+        }
+    }
+    if lost.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(format!(
+        "the change records submodule commits that exist only in this lane's copy of the \
+         submodule ({}); baton refuses them because they would be lost with the lane. Push \
+         those commits to the submodule's remote (or fetch them into the main checkout's \
+         submodule) before the task records them.",
+        lost.join(", ")
+    )))
 }
 
 /// Checks the integration branch (putting it back if it moved) and returns the failure of this
@@ -299,6 +344,32 @@ async fn fail(
     let events = ctx
         .store
         .fail_attempt(ctx.id(), task, number, why, task_to)
+        .await?;
+    ctx.emit(events);
+    ctx.release_lane(&lane.name).await?;
+    Ok(AttemptEnd::Failed)
+}
+
+/// Ends an attempt a person stopped (`baton stop`): it counts as a failure, so the task runs
+/// again while it has retries left, and is failed after the last.
+async fn stopped(
+    ctx: &RunCtx,
+    task: &TaskId,
+    number: u32,
+    lane: &HeldLane,
+) -> Result<AttemptEnd, EngineError> {
+    let task_to = if ctx.task_row(task).await?.may_retry() {
+        TaskStatus::Pending
+    } else {
+        TaskStatus::Failed
+    };
+    let why = format!(
+        "attempt {number} was stopped by `baton stop {} {task}`",
+        ctx.id()
+    );
+    let events = ctx
+        .store
+        .stop_attempt(ctx.id(), task, number, &why, task_to)
         .await?;
     ctx.emit(events);
     ctx.release_lane(&lane.name).await?;

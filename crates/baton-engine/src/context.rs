@@ -60,6 +60,40 @@ pub(crate) struct RunCtx {
     pub tamper_blame: std::sync::Mutex<std::collections::BTreeMap<TaskId, String>>,
     /// Refs an attempt's clean-up deleted: another attempt that saw them must not recreate them.
     pub cleaned_refs: std::sync::Mutex<std::collections::BTreeSet<String>>,
+    /// The stop handle of each running attempt (task, attempt number), children of `cancel`.
+    pub attempt_stops: AttemptStops,
+}
+
+/// The stop handles of the running attempts, shared with their [`AttemptStop`] guards.
+pub(crate) type AttemptStops =
+    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<(TaskId, u32), CancellationToken>>>;
+
+/// One attempt's own cancel handle: cancelled by the run's cancel, or alone by `baton stop`.
+/// Unregistered when dropped.
+pub(crate) struct AttemptStop {
+    key: (TaskId, u32),
+    token: CancellationToken,
+    stops: AttemptStops,
+}
+
+impl AttemptStop {
+    /// The token its processes run under.
+    pub fn token(&self) -> &CancellationToken {
+        &self.token
+    }
+
+    /// Whether a person stopped this attempt (and not the whole run).
+    pub fn stopped_alone(&self, run_cancel: &CancellationToken) -> bool {
+        self.token.is_cancelled() && !run_cancel.is_cancelled()
+    }
+}
+
+impl Drop for AttemptStop {
+    fn drop(&mut self) {
+        if let Ok(mut stops) = self.stops.lock() {
+            stops.remove(&self.key);
+        }
+    }
 }
 
 impl RunCtx {
@@ -70,6 +104,29 @@ impl RunCtx {
     /// The branch a task's attempts run on.
     pub fn task_branch(&self, task: &TaskId) -> String {
         format!("baton/{}/tasks/{}", self.run.id, task)
+    }
+
+    /// Registers the stop handle of attempt `number` of `task`.
+    pub fn attempt_stop(&self, task: &TaskId, number: u32) -> AttemptStop {
+        let token = self.cancel.child_token();
+        let key = (task.clone(), number);
+        if let Ok(mut stops) = self.attempt_stops.lock() {
+            stops.insert(key.clone(), token.clone());
+        }
+        AttemptStop {
+            key,
+            token,
+            stops: std::sync::Arc::clone(&self.attempt_stops),
+        }
+    }
+
+    /// Stops attempt `number` of `task` if it runs here (a `baton stop` request).
+    pub fn request_attempt_stop(&self, task: &TaskId, number: u32) {
+        if let Ok(stops) = self.attempt_stops.lock()
+            && let Some(token) = stops.get(&(task.clone(), number))
+        {
+            token.cancel();
+        }
     }
 
     /// Deletes a merged task's branch: the integration branch keeps its commits, and a run of

@@ -1,6 +1,11 @@
 //! The run loop: start ready tasks in free lanes, feed finished ones to the merge queue, block
 //! the dependents of failed tasks, and stop when every task is merged, failed or blocked, or
 //! when the run is cancelled.
+//!
+//! Everything the loop starts is owned: attempts live in a [`JoinSet`], the merge worker in a
+//! join handle, and every way out of the loop (settled, cancelled, an error, a panicking
+//! attempt) goes through one wind-down that cancels and joins them all before the caller
+//! releases the run's lease. No attempt outlives the drive that started it.
 
 use crate::EngineError;
 use crate::attempt::{AttemptEnd, continue_attempt, run_attempt};
@@ -9,9 +14,11 @@ use crate::merge_queue::merge_worker;
 use baton_core::{next_to_start, tasks_to_block};
 use baton_protocol::{TaskId, TaskStatus};
 use baton_store::AttemptRow;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::{Notify, mpsc};
+use tokio::task::{JoinError, JoinSet};
 
 /// How the loop ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,96 +29,150 @@ pub(crate) enum LoopEnd {
     Cancelled,
 }
 
-struct AttemptDone {
-    task: TaskId,
-    result: Result<AttemptEnd, EngineError>,
+/// How often the loop looks for `baton stop` requests.
+const STOP_POLL: Duration = Duration::from_millis(250);
+/// How many times a busy database is asked again before the run gives up.
+const STORE_RETRIES: u32 = 20;
+
+/// What the loop owns: the attempts it started (by task) and the merge worker.
+struct Owned {
+    attempts: JoinSet<Result<AttemptEnd, EngineError>>,
+    running: HashMap<tokio::task::Id, TaskId>,
+    merger: Option<tokio::task::JoinHandle<Result<(), EngineError>>>,
 }
 
-fn spawn_attempt(
-    ctx: &Arc<RunCtx>,
-    task: TaskId,
-    continuing: Option<AttemptRow>,
-    done: &mpsc::UnboundedSender<AttemptDone>,
-) {
-    let ctx = Arc::clone(ctx);
-    let done = done.clone();
-    tokio::spawn(async move {
-        let result = match continuing {
-            Some(attempt) => continue_attempt(ctx, attempt).await,
-            None => run_attempt(ctx, task.clone()).await,
-        };
-        let _ = done.send(AttemptDone { task, result });
-    });
+impl Owned {
+    fn spawn_attempt(&mut self, ctx: &Arc<RunCtx>, task: TaskId, continuing: Option<AttemptRow>) {
+        let ctx = Arc::clone(ctx);
+        let id = task.clone();
+        let handle = self.attempts.spawn(async move {
+            match continuing {
+                Some(attempt) => continue_attempt(ctx, attempt).await,
+                None => run_attempt(ctx, id).await,
+            }
+        });
+        self.running.insert(handle.id(), task);
+    }
+
+    fn is_running(&self, task: &TaskId) -> bool {
+        self.running.values().any(|t| t == task)
+    }
+
+    /// The result of a joined attempt; a panic becomes an error naming the task.
+    fn settle(
+        &mut self,
+        ctx: &RunCtx,
+        joined: Result<(tokio::task::Id, Result<AttemptEnd, EngineError>), JoinError>,
+    ) -> Result<AttemptEnd, EngineError> {
+        match joined {
+            Ok((id, result)) => {
+                self.running.remove(&id);
+                result
+            }
+            Err(join) => {
+                let task = self
+                    .running
+                    .remove(&join.id())
+                    .map(|t| t.to_string())
+                    .unwrap_or_else(|| "?".into());
+                Err(EngineError::Inconsistent {
+                    run: ctx.id().clone(),
+                    what: format!(
+                        "the attempt of task {task} stopped abnormally ({join}); `baton resume` \
+                         runs it again"
+                    ),
+                })
+            }
+        }
+    }
 }
 
-/// Drives the run until it settles or is cancelled.
+/// Drives the run until it settles or is cancelled, then winds everything down.
 pub(crate) async fn run_loop(
     ctx: Arc<RunCtx>,
     continuing: Vec<AttemptRow>,
 ) -> Result<LoopEnd, EngineError> {
-    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<AttemptDone>();
-    let (merged_tx, mut merged_rx) = mpsc::unbounded_channel::<()>();
+    let (merged_tx, mut merged_rx) = mpsc::channel::<()>(16);
     let wake = Arc::new(Notify::new());
     let stop_merging = ctx.cancel.child_token();
-    let mut merger = tokio::spawn(merge_worker(
-        Arc::clone(&ctx),
-        Arc::clone(&wake),
-        merged_tx,
-        stop_merging.clone(),
-    ));
-    let mut merger_done = false;
+    let mut owned = Owned {
+        attempts: JoinSet::new(),
+        running: HashMap::new(),
+        merger: Some(tokio::spawn(merge_worker(
+            Arc::clone(&ctx),
+            Arc::clone(&wake),
+            merged_tx,
+            stop_merging.clone(),
+        ))),
+    };
+    let driven = drive(&ctx, &mut owned, continuing, &wake, &mut merged_rx).await;
 
-    let mut running: HashSet<TaskId> = HashSet::new();
+    // One wind-down for every way out: an error or a panic cancels the run's work (it stays
+    // resumable), then every attempt and the merge worker are joined.
+    if driven.is_err() {
+        ctx.cancel.cancel();
+    }
+    stop_merging.cancel();
+    let mut errors = Vec::new();
+    while let Some(joined) = owned.attempts.join_next_with_id().await {
+        if let Err(error) = owned.settle(&ctx, joined) {
+            errors.push(error);
+        }
+    }
+    if let Some(merger) = owned.merger.take() {
+        match merger.await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => errors.push(error),
+            Err(join) => errors.push(EngineError::Inconsistent {
+                run: ctx.id().clone(),
+                what: format!("the merge queue stopped abnormally: {join}"),
+            }),
+        }
+    }
+    match driven {
+        Err(error) => {
+            for other in errors {
+                tracing::warn!("also while winding down: {other}");
+            }
+            Err(error)
+        }
+        Ok(end) => match errors.into_iter().next() {
+            Some(error) => Err(error),
+            None => Ok(end),
+        },
+    }
+}
+
+/// The loop itself. Returns early on the first error; the caller winds down.
+async fn drive(
+    ctx: &Arc<RunCtx>,
+    owned: &mut Owned,
+    continuing: Vec<AttemptRow>,
+    wake: &Arc<Notify>,
+    merged_rx: &mut mpsc::Receiver<()>,
+) -> Result<LoopEnd, EngineError> {
     for attempt in continuing {
-        running.insert(attempt.task_id.clone());
-        spawn_attempt(&ctx, attempt.task_id.clone(), Some(attempt), &done_tx);
+        owned.spawn_attempt(ctx, attempt.task_id.clone(), Some(attempt));
     }
     wake.notify_one();
-
+    let mut stop_poll = tokio::time::interval(STOP_POLL);
+    stop_poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let lanes = usize::try_from(ctx.run.lanes).unwrap_or(1).max(1);
-    let mut fatal: Option<EngineError> = None;
-    let end = loop {
+    loop {
         if ctx.cancel.is_cancelled() {
-            break LoopEnd::Cancelled;
+            return Ok(LoopEnd::Cancelled);
         }
-        let mut status: BTreeMap<TaskId, TaskStatus> = ctx
-            .store
-            .tasks(ctx.id())
-            .await?
-            .into_iter()
-            .map(|t| (t.id, t.status))
-            .collect();
-        for id in tasks_to_block(&ctx.plan, &ctx.dag, &status) {
-            let failed_dep = ctx
-                .dag
-                .deps(&id)
-                .iter()
-                .find(|d| {
-                    matches!(
-                        status.get(*d),
-                        Some(TaskStatus::Failed | TaskStatus::Blocked)
-                    )
-                })
-                .map(|d| d.to_string())
-                .unwrap_or_default();
-            let event = ctx
-                .store
-                .transition_task(
-                    ctx.id(),
-                    &id,
-                    TaskStatus::Pending,
-                    TaskStatus::Blocked,
-                    Some(format!("dependency {failed_dep} did not integrate")),
-                    None,
-                )
-                .await?;
-            ctx.emit([event]);
-            status.insert(id, TaskStatus::Blocked);
-        }
+        let mut status: BTreeMap<TaskId, TaskStatus> =
+            with_retry(ctx, || ctx.store.tasks(ctx.id()))
+                .await?
+                .into_iter()
+                .map(|t| (t.id, t.status))
+                .collect();
+        block_dependents_of_failures(ctx, &mut status).await?;
         // A task spawned a moment ago may not have written its start yet.
-        for id in &running {
-            if status.get(id) == Some(&TaskStatus::Pending) {
-                status.insert(id.clone(), TaskStatus::Running);
+        for task in owned.running.values() {
+            if status.get(task) == Some(&TaskStatus::Pending) {
+                status.insert(task.clone(), TaskStatus::Running);
             }
         }
         let settled = status.values().all(|s| {
@@ -120,87 +181,112 @@ pub(crate) async fn run_loop(
                 TaskStatus::Merged | TaskStatus::Failed | TaskStatus::Blocked
             )
         });
-        if settled && running.is_empty() {
-            break LoopEnd::Settled;
+        if settled && owned.running.is_empty() {
+            return Ok(LoopEnd::Settled);
         }
         // A task waiting in the merge queue keeps its lane's slot until it merges. Its
         // dependents (often the critical path) become ready only then, tens of milliseconds
         // after the lane itself is free; handing the slot at once to whatever else is ready
         // would let a lower-priority task take it from them (a list-scheduling anomaly that
         // cost the scheduling bench several percent).
-        // (One whose attempt has queued it but not yet reported back is in `running` already.)
+        // (One whose attempt has queued it but not yet reported back is running already.)
         let queued = status
             .iter()
-            .filter(|(id, s)| **s == TaskStatus::Queued && !running.contains(*id))
+            .filter(|(id, s)| **s == TaskStatus::Queued && !owned.is_running(id))
             .count();
-        let free = lanes.saturating_sub(running.len() + queued);
+        let free = lanes.saturating_sub(owned.running.len() + queued);
         if free > 0 {
             for id in next_to_start(&ctx.plan, &ctx.dag, &status, free) {
-                running.insert(id.clone());
-                spawn_attempt(&ctx, id, None, &done_tx);
+                owned.spawn_attempt(ctx, id, None);
             }
         }
         tokio::select! {
-            Some(done) = done_rx.recv() => {
-                running.remove(&done.task);
-                match done.result {
-                    Ok(AttemptEnd::Enqueued) => wake.notify_one(),
-                    Ok(_) => {}
-                    Err(error) => {
-                        fatal = Some(error);
-                        ctx.cancel.cancel();
-                    }
+            Some(joined) = owned.attempts.join_next_with_id() => {
+                if owned.settle(ctx, joined)? == AttemptEnd::Enqueued {
+                    wake.notify_one();
                 }
             }
             Some(()) = merged_rx.recv() => {}
-            joined = &mut merger, if !merger_done => {
-                merger_done = true;
+            joined = async {
+                match owned.merger.as_mut() {
+                    Some(merger) => merger.await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                owned.merger = None;
                 match joined {
                     Ok(Ok(())) => {}
-                    Ok(Err(error)) => {
-                        fatal = Some(error);
-                        ctx.cancel.cancel();
-                    }
+                    Ok(Err(error)) => return Err(error),
                     Err(join) => {
-                        fatal = Some(EngineError::Inconsistent {
+                        return Err(EngineError::Inconsistent {
                             run: ctx.id().clone(),
-                            what: format!("the merge queue stopped: {join}"),
+                            what: format!("the merge queue stopped abnormally: {join}"),
                         });
-                        ctx.cancel.cancel();
                     }
+                }
+            }
+            _ = stop_poll.tick() => {
+                for (task, number) in with_retry(ctx, || ctx.store.stop_requests(ctx.id())).await? {
+                    ctx.request_attempt_stop(&task, number);
                 }
             }
             _ = ctx.cancel.cancelled() => {}
         }
-    };
+    }
+}
 
-    // Wind down: attempts see the cancel (or are all done), the merge queue stops.
-    stop_merging.cancel();
-    while !running.is_empty() {
-        let Some(done) = done_rx.recv().await else {
-            break;
-        };
-        running.remove(&done.task);
-        if let Err(error) = done.result {
-            fatal.get_or_insert(error);
-        }
+/// Blocks the pending tasks whose dependency failed or is blocked.
+async fn block_dependents_of_failures(
+    ctx: &RunCtx,
+    status: &mut BTreeMap<TaskId, TaskStatus>,
+) -> Result<(), EngineError> {
+    for id in tasks_to_block(&ctx.plan, &ctx.dag, status) {
+        let failed_dep = ctx
+            .dag
+            .deps(&id)
+            .iter()
+            .find(|d| {
+                matches!(
+                    status.get(*d),
+                    Some(TaskStatus::Failed | TaskStatus::Blocked)
+                )
+            })
+            .map(|d| d.to_string())
+            .unwrap_or_default();
+        let event = ctx
+            .store
+            .transition_task(
+                ctx.id(),
+                &id,
+                TaskStatus::Pending,
+                TaskStatus::Blocked,
+                Some(format!("dependency {failed_dep} did not integrate")),
+                None,
+            )
+            .await?;
+        ctx.emit([event]);
+        status.insert(id, TaskStatus::Blocked);
     }
-    if !merger_done {
-        match merger.await {
-            Ok(Err(error)) => {
-                fatal.get_or_insert(error);
+    Ok(())
+}
+
+/// Runs a store read again while the database says it is busy or locked (another process
+/// writing), instead of stopping the run for it.
+async fn with_retry<T, F, Fut>(ctx: &RunCtx, mut read: F) -> Result<T, EngineError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, baton_store::StoreError>>,
+{
+    let mut tries = 0;
+    loop {
+        match read().await {
+            Ok(value) => return Ok(value),
+            Err(error) if error.is_retryable() && tries < STORE_RETRIES => {
+                tries += 1;
+                tracing::warn!("run {}: database busy ({error}); trying again", ctx.id());
+                tokio::time::sleep(Duration::from_millis(50 * u64::from(tries))).await;
             }
-            Err(join) => {
-                fatal.get_or_insert(EngineError::Inconsistent {
-                    run: ctx.id().clone(),
-                    what: format!("the merge queue stopped: {join}"),
-                });
-            }
-            Ok(Ok(())) => {}
+            Err(error) => return Err(error.into()),
         }
-    }
-    match fatal {
-        Some(error) => Err(error),
-        None => Ok(end),
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::EngineError;
 use crate::context::RunCtx;
-use crate::supervise::{Lines, end_reason, run_supervised};
+use crate::supervise::{Lines, run_supervised};
 use baton_exec::CommandSpec;
 use baton_protocol::{EndReason, TaskId};
 use std::path::Path;
@@ -46,6 +46,7 @@ pub(crate) async fn run_gates(
     task: &TaskId,
     names: &[String],
     site: GateSite,
+    cancel: &tokio_util::sync::CancellationToken,
 ) -> Result<Option<GateFailure>, EngineError> {
     for name in names {
         let Some(gate) = ctx.plan.gate(name) else {
@@ -71,6 +72,7 @@ pub(crate) async fn run_gates(
         let outcome = run_supervised(
             ctx,
             spec,
+            cancel,
             task,
             &format!("gate {name}"),
             Lines::LogOnly,
@@ -78,7 +80,7 @@ pub(crate) async fn run_gates(
         )
         .await?;
         cell.leave().await;
-        let end = end_reason(&outcome.end);
+        let end = outcome.end.clone();
         let output = outcome.output.text();
         let (attempt, item) = match site {
             GateSite::Attempt(n) => (Some(n), None),

@@ -26,6 +26,7 @@ mod merge_queue;
 mod reconcile;
 mod report;
 mod sandbox;
+mod stop;
 mod supervise;
 
 pub use config::{Config, SandboxConfig};
@@ -35,6 +36,7 @@ pub use error::EngineError;
 pub use home::{Home, repo_key};
 pub use intake::{RunRequest, ValidatedPlan, validate_plan};
 pub use report::{AttemptReport, Efficiency, GateReport, MergeReport, Report, TaskReport};
+pub use stop::StopOutcome;
 
 use baton_core::parse_plan;
 use baton_git::{Git, LanePool};
@@ -147,6 +149,7 @@ impl Engine {
             ref_lock: tokio::sync::Mutex::new(()),
             tamper_blame: std::sync::Mutex::new(Default::default()),
             cleaned_refs: std::sync::Mutex::new(Default::default()),
+            attempt_stops: Default::default(),
         });
         let result = self.drive_owned(&ctx).await;
         let lost = heartbeat.stop().await;

@@ -21,7 +21,7 @@ pub(crate) const MAX_CONFLICTS: u32 = 3;
 pub(crate) async fn merge_worker(
     ctx: Arc<RunCtx>,
     wake: Arc<Notify>,
-    progress: mpsc::UnboundedSender<()>,
+    progress: mpsc::Sender<()>,
     stop: tokio_util::sync::CancellationToken,
 ) -> Result<(), EngineError> {
     let mut lane: Option<HeldLane> = None;
@@ -39,7 +39,8 @@ pub(crate) async fn merge_worker(
             match next {
                 Some(item) => {
                     process_item(&ctx, item, &mut lane).await?;
-                    let _ = progress.send(());
+                    // A wake-up for the loop; when its queue is full it is awake already.
+                    let _ = progress.try_send(());
                 }
                 None => {
                     tokio::select! {
@@ -145,6 +146,7 @@ async fn process_item(
             &item.task_id,
             &ctx.plan.merge_gates,
             GateSite::MergeItem(item.id),
+            &ctx.cancel,
         )
         .await?;
         if ctx.cancel.is_cancelled() {

@@ -4,8 +4,8 @@
 
 use crate::EngineError;
 use crate::context::RunCtx;
-use baton_exec::{CommandSpec, Outcome, ProcessEvent, Stream};
-use baton_protocol::{EndReason, EventBody, OutputStream, TaskId};
+use baton_exec::{CommandSpec, Outcome, ProcessEvent};
+use baton_protocol::{EventBody, TaskId};
 use std::time::Duration;
 
 /// Output lines are written to the event log in batches of at most this many...
@@ -19,25 +19,6 @@ pub(crate) const MAX_OUTPUT_EVENTS: usize = 5_000;
 /// How long a process that escaped its group gets between SIGTERM and SIGKILL.
 const REAP_GRACE: Duration = Duration::from_millis(500);
 
-/// The wire form of how a process ended.
-pub(crate) fn end_reason(end: &baton_exec::EndReason) -> EndReason {
-    let ms = |d: &Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
-    match end {
-        baton_exec::EndReason::Exited { code } => EndReason::Exited { code: *code },
-        baton_exec::EndReason::Signaled { signal } => EndReason::Signaled { signal: *signal },
-        baton_exec::EndReason::TimedOut { after } => EndReason::TimedOut {
-            after_ms: ms(after),
-        },
-        baton_exec::EndReason::Silent { after } => EndReason::Silent {
-            after_ms: ms(after),
-        },
-        baton_exec::EndReason::Cancelled => EndReason::Cancelled,
-        baton_exec::EndReason::Lost { error } => EndReason::Lost {
-            error: error.clone(),
-        },
-    }
-}
-
 /// Whether the process's lines go to the event log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Lines {
@@ -47,11 +28,13 @@ pub(crate) enum Lines {
     LogOnly,
 }
 
-/// Runs `spec` to its end under the run's cancel token. `started` is called once the process
-/// group is recorded (fail points sit there).
+/// Runs `spec` to its end under `cancel` (the run's token, or an attempt's, which the run's
+/// cancels too). `started` is called once the process group is recorded (fail points sit
+/// there).
 pub(crate) async fn run_supervised(
     ctx: &RunCtx,
     spec: CommandSpec,
+    cancel: &tokio_util::sync::CancellationToken,
     task: &TaskId,
     what: &str,
     lines: Lines,
@@ -71,7 +54,7 @@ pub(crate) async fn run_supervised(
         .env(baton_agents::ENV_RUN_ID, ctx.id().as_str())
         .env(baton_agents::ENV_PROCESS_MARKER, &marker)
         .env("GIT_CEILING_DIRECTORIES", ceiling);
-    let mut child = baton_exec::spawn(spec, ctx.cancel.child_token())?;
+    let mut child = baton_exec::spawn(spec, cancel.child_token())?;
     let (pid, pgid) = (child.pid(), child.pgid());
     let event = match lines {
         Lines::AsEvents { attempt } => Some(EventBody::AttemptProcess { attempt, pid, pgid }),
@@ -117,10 +100,7 @@ pub(crate) async fn run_supervised(
                 let body = match event {
                     ProcessEvent::Line { stream, text } => EventBody::AttemptOutput {
                         attempt,
-                        stream: match stream {
-                            Stream::Stdout => OutputStream::Stdout,
-                            Stream::Stderr => OutputStream::Stderr,
-                        },
+                        stream,
                         line: text,
                     },
                     ProcessEvent::SilenceWarning { silent_for } => EventBody::AttemptSilence {

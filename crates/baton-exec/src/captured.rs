@@ -7,7 +7,9 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::time::timeout;
 
 use crate::supervise::DRAIN;
-use crate::{CommandSpec, EndReason, ExecError, group};
+use crate::supervise::end_from_status;
+use crate::{CommandSpec, ExecError, group};
+use baton_protocol::EndReason;
 
 /// Deadline used by [`run_captured`] when the spec has none.
 pub const DEFAULT_CAPTURED_DEADLINE: Duration = Duration::from_secs(60);
@@ -31,10 +33,7 @@ impl Captured {
 
     /// The exit code, if the command exited by itself.
     pub fn code(&self) -> Option<i32> {
-        match self.status {
-            EndReason::Exited { code } => Some(code),
-            _ => None,
-        }
+        self.status.code()
     }
 
     /// Standard output as lossy UTF-8.
@@ -64,7 +63,7 @@ pub async fn run_captured(spec: CommandSpec) -> Result<Captured, ExecError> {
     let limit = spec.deadline.unwrap_or(DEFAULT_CAPTURED_DEADLINE);
     let waited = timeout(limit, child.wait()).await;
     let status = match waited {
-        Ok(Ok(exit)) => EndReason::from_status(exit),
+        Ok(Ok(exit)) => end_from_status(exit),
         Ok(Err(source)) => {
             if let Some(pgid) = pgid {
                 group::kill_group(pgid, spec.grace).await;
@@ -75,7 +74,9 @@ pub async fn run_captured(spec: CommandSpec) -> Result<Captured, ExecError> {
                 source,
             });
         }
-        Err(_) => EndReason::TimedOut { after: limit },
+        Err(_) => EndReason::TimedOut {
+            after_ms: EndReason::millis(limit),
+        },
     };
     if let Some(pgid) = pgid {
         let (_, reaped) = tokio::join!(group::kill_group(pgid, spec.grace), child.wait());

@@ -34,6 +34,10 @@ mod scrub;
 mod spec;
 mod supervise;
 
+/// How a supervised process ended: baton's one type for it, shared with the wire.
+pub use baton_protocol::EndReason;
+/// Which pipe of the child a line came from: baton's one type for it, shared with the wire.
+pub use baton_protocol::OutputStream;
 pub use captured::{Captured, DEFAULT_CAPTURED_DEADLINE, run_captured};
 pub use confine::{Confinement, DEVICE_PATHS, LandlockSupport, landlock_support};
 pub use error::ExecError;
@@ -41,5 +45,5 @@ pub use group::{ProcessInfo, find_processes_with_env, group_alive, kill_group};
 pub use output::{CapturedOutput, MAX_LINE_BYTES, cut_marker};
 pub use reap::{Reaped, reap_marked};
 pub use scrub::GIT_ENV_VARS;
-pub use spec::{CommandSpec, DEFAULT_GRACE, OutputCap, Stream};
-pub use supervise::{EndReason, Outcome, ProcessEvent, Supervised, spawn};
+pub use spec::{CommandSpec, DEFAULT_GRACE, OutputCap};
+pub use supervise::{Outcome, ProcessEvent, Supervised, spawn};

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::Stream;
+use baton_protocol::OutputStream;
 
 /// Longest line kept; the rest of a longer line is dropped, and the line ends with a marker
 /// saying how many bytes were not shown (see [`cut_marker`]).
@@ -86,7 +86,7 @@ impl Collector {
 #[derive(Debug)]
 pub(crate) enum Raw {
     /// One complete (or final, unterminated) line.
-    Line(Stream, String),
+    Line(OutputStream, String),
     /// The pipe reached end of file.
     Eof,
 }
@@ -98,7 +98,7 @@ pub fn cut_marker(dropped: usize) -> String {
 
 /// Reads `reader` line by line (lossy UTF-8, lines capped at [`MAX_LINE_BYTES`] and marked
 /// when cut) into `tx`.
-pub(crate) async fn pump_lines<R>(reader: R, stream: Stream, tx: UnboundedSender<Raw>)
+pub(crate) async fn pump_lines<R>(reader: R, stream: OutputStream, tx: UnboundedSender<Raw>)
 where
     R: AsyncRead + Unpin,
 {
@@ -182,7 +182,7 @@ mod tests {
         input.push(b'\n');
         input.extend_from_slice(b"ok\xff\r\nlast");
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        pump_lines(input.as_slice(), Stream::Stdout, tx).await;
+        pump_lines(input.as_slice(), OutputStream::Stdout, tx).await;
         let mut lines = Vec::new();
         while let Some(Raw::Line(_, text)) = rx.recv().await {
             lines.push(text);
@@ -206,7 +206,7 @@ mod cut_tests {
         let mut input = vec![b'y'; 5 * MAX_LINE_BYTES + 3];
         input.extend_from_slice(b"\r\nnext\n");
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        pump_lines(input.as_slice(), Stream::Stderr, tx).await;
+        pump_lines(input.as_slice(), OutputStream::Stderr, tx).await;
         let mut lines = Vec::new();
         while let Some(Raw::Line(_, text)) = rx.recv().await {
             lines.push(text);

@@ -26,15 +26,6 @@ impl Default for OutputCap {
     }
 }
 
-/// Which pipe of the child a line came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Stream {
-    /// The child's standard output.
-    Stdout,
-    /// The child's standard error.
-    Stderr,
-}
-
 /// A command to run: program, arguments, directory, environment and limits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandSpec {

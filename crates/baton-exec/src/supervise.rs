@@ -13,7 +13,8 @@ use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 
 use crate::output::{Collector, Raw, pump_lines};
-use crate::{CapturedOutput, CommandSpec, ExecError, Stream, group};
+use crate::{CapturedOutput, CommandSpec, ExecError, group};
+use baton_protocol::{EndReason, OutputStream};
 
 /// How long to keep reading pipes after the whole group is gone (something outside
 /// the group may still hold them open).
@@ -25,7 +26,7 @@ pub enum ProcessEvent {
     /// The process printed a line.
     Line {
         /// Which pipe the line came from.
-        stream: Stream,
+        stream: OutputStream,
         /// The line, without its newline.
         text: String,
     },
@@ -36,66 +37,14 @@ pub enum ProcessEvent {
     },
 }
 
-/// How a supervised process ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EndReason {
-    /// It exited by itself with this code.
-    Exited {
-        /// The exit code.
-        code: i32,
-    },
-    /// It was ended by a signal it did not get from us.
-    Signaled {
-        /// The signal number.
-        signal: i32,
-    },
-    /// It was killed because it ran past its deadline.
-    TimedOut {
-        /// The deadline that passed.
-        after: Duration,
-    },
-    /// It was killed because it printed nothing for too long.
-    Silent {
-        /// The silence limit that passed.
-        after: Duration,
-    },
-    /// It was killed because the run was cancelled.
-    Cancelled,
-    /// Waiting for the process failed, so its status is unknown; its group was killed.
-    Lost {
-        /// What went wrong.
-        error: String,
-    },
-}
-
-impl EndReason {
-    /// Whether the process exited by itself with code 0.
-    pub fn is_success(&self) -> bool {
-        matches!(self, EndReason::Exited { code: 0 })
-    }
-
-    /// Reads an exit status.
-    pub(crate) fn from_status(status: std::process::ExitStatus) -> Self {
-        match (status.code(), status.signal()) {
-            (Some(code), _) => EndReason::Exited { code },
-            (None, Some(signal)) => EndReason::Signaled { signal },
-            (None, None) => EndReason::Lost {
-                error: format!("unrecognised exit status {status}"),
-            },
-        }
-    }
-}
-
-impl std::fmt::Display for EndReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            EndReason::Exited { code } => write!(f, "exited with code {code}"),
-            EndReason::Signaled { signal } => write!(f, "killed by signal {signal}"),
-            EndReason::TimedOut { after } => write!(f, "timed out after {after:?}"),
-            EndReason::Silent { after } => write!(f, "killed after {after:?} without output"),
-            EndReason::Cancelled => write!(f, "cancelled"),
-            EndReason::Lost { error } => write!(f, "lost track of the process: {error}"),
-        }
+/// Reads an exit status as baton's one [`EndReason`].
+pub(crate) fn end_from_status(status: std::process::ExitStatus) -> EndReason {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => EndReason::Exited { code },
+        (None, Some(signal)) => EndReason::Signaled { signal },
+        (None, None) => EndReason::Lost {
+            error: format!("unrecognised exit status {status}"),
+        },
     }
 }
 
@@ -147,12 +96,12 @@ pub fn spawn(spec: CommandSpec, cancel: CancellationToken) -> Result<Supervised,
     if let Some(out) = child.stdout.take() {
         readers.push(tokio::spawn(pump_lines(
             out,
-            Stream::Stdout,
+            OutputStream::Stdout,
             raw_tx.clone(),
         )));
     }
     if let Some(err) = child.stderr.take() {
-        readers.push(tokio::spawn(pump_lines(err, Stream::Stderr, raw_tx)));
+        readers.push(tokio::spawn(pump_lines(err, OutputStream::Stderr, raw_tx)));
     }
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     let (outcome_tx, outcome_rx) = oneshot::channel();
@@ -350,11 +299,11 @@ impl Run {
                     break;
                 }
                 () = sleep_until_opt(deadline_at) => {
-                    kill_reason = self.deadline.map(|after| EndReason::TimedOut { after });
+                    kill_reason = self.deadline.map(|after| EndReason::TimedOut { after_ms: EndReason::millis(after) });
                     break;
                 }
                 () = sleep_until_opt(silent_at) => {
-                    kill_reason = self.silence.map(|after| EndReason::Silent { after });
+                    kill_reason = self.silence.map(|after| EndReason::Silent { after_ms: EndReason::millis(after) });
                     break;
                 }
                 () = sleep_until_opt(warn_at) => {
@@ -400,7 +349,7 @@ impl Run {
         }
         let end = match (kill_reason, status) {
             (Some(reason), _) => reason,
-            (None, Some(Ok(exit))) => EndReason::from_status(exit),
+            (None, Some(Ok(exit))) => end_from_status(exit),
             (None, Some(Err(error))) => EndReason::Lost {
                 error: error.to_string(),
             },

@@ -26,12 +26,7 @@ async fn a_captured_command_past_its_deadline_is_killed() {
     let spec = CommandSpec::shell("echo partial; sleep 100", std::env::temp_dir())
         .deadline(Duration::from_millis(300));
     let captured = run_captured(spec).await.unwrap();
-    assert_eq!(
-        captured.status,
-        EndReason::TimedOut {
-            after: Duration::from_millis(300)
-        }
-    );
+    assert_eq!(captured.status, EndReason::TimedOut { after_ms: 300 });
     assert_eq!(captured.stdout, b"partial\n");
 }
 

@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use baton_exec::{
-    Captured, CommandSpec, Confinement, ProcessEvent, Stream, landlock_support, run_captured, spawn,
+    Captured, CommandSpec, Confinement, OutputStream, ProcessEvent, landlock_support, run_captured,
+    spawn,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -269,7 +270,7 @@ async fn a_supervised_process_is_confined_too_and_missing_paths_are_skipped() {
     while let Some(event) = child.next_event().await {
         if let ProcessEvent::Line {
             text,
-            stream: Stream::Stdout,
+            stream: OutputStream::Stdout,
         } = event
         {
             lines.push(text);

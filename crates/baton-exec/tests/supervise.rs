@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use baton_exec::{
-    CommandSpec, EndReason, OutputCap, ProcessEvent, Stream, find_processes_with_env, group_alive,
-    spawn,
+    CommandSpec, EndReason, OutputCap, OutputStream, ProcessEvent, find_processes_with_env,
+    group_alive, spawn,
 };
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
@@ -57,8 +57,8 @@ async fn stdout_and_stderr_lines_arrive_with_their_stream() {
     assert_eq!(
         lines,
         [
-            (Stream::Stderr, "err".to_owned()),
-            (Stream::Stdout, "out".to_owned())
+            (OutputStream::Stderr, "err".to_owned()),
+            (OutputStream::Stdout, "out".to_owned())
         ]
     );
     assert_eq!(child.wait().await.end, EndReason::Exited { code: 0 });
@@ -101,7 +101,7 @@ async fn a_silent_process_is_warned_once_and_then_killed() {
         events,
         [
             ProcessEvent::Line {
-                stream: Stream::Stdout,
+                stream: OutputStream::Stdout,
                 text: "hi".to_owned()
             },
             ProcessEvent::SilenceWarning {
@@ -111,12 +111,7 @@ async fn a_silent_process_is_warned_once_and_then_killed() {
     );
     let pgid = child.pgid();
     let outcome = child.wait().await;
-    assert_eq!(
-        outcome.end,
-        EndReason::Silent {
-            after: Duration::from_millis(600)
-        }
-    );
+    assert_eq!(outcome.end, EndReason::Silent { after_ms: 600 });
     assert!(outcome.duration < Duration::from_secs(30));
     assert!(!group_alive(pgid));
 }
@@ -143,12 +138,7 @@ async fn a_process_past_its_deadline_is_killed() {
     let child = spawn(spec, CancellationToken::new()).unwrap();
     let pgid = child.pgid();
     let outcome = child.wait().await;
-    assert_eq!(
-        outcome.end,
-        EndReason::TimedOut {
-            after: Duration::from_millis(300)
-        }
-    );
+    assert_eq!(outcome.end, EndReason::TimedOut { after_ms: 300 });
     assert!(outcome.duration < Duration::from_secs(30));
     assert!(!group_alive(pgid));
 }

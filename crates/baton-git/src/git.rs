@@ -313,11 +313,11 @@ impl Git {
         spec: CommandSpec,
     ) -> Result<Captured, GitError> {
         let out = run_captured(spec).await?;
-        if let EndReason::TimedOut { after } = out.status {
+        if let EndReason::TimedOut { after_ms } = out.status {
             return Err(GitError::TimedOut {
                 command: command_line(args),
                 dir: dir.to_path_buf(),
-                after,
+                after: Duration::from_millis(after_ms),
             });
         }
         Ok(out)

@@ -1,6 +1,7 @@
 //! Creating a new repository.
 
 use std::path::Path;
+use std::time::Duration;
 
 use baton_exec::{CommandSpec, EndReason, run_captured};
 
@@ -24,11 +25,11 @@ impl Git {
             .env("GIT_TERMINAL_PROMPT", "0")
             .deadline(DEFAULT_GIT_TIMEOUT);
         let out = run_captured(spec).await?;
-        if let EndReason::TimedOut { after } = out.status {
+        if let EndReason::TimedOut { after_ms } = out.status {
             return Err(GitError::TimedOut {
                 command: command_line(&args),
                 dir: dir.to_path_buf(),
-                after,
+                after: Duration::from_millis(after_ms),
             });
         }
         if !out.success() {

@@ -30,6 +30,7 @@ mod lanes;
 mod oid;
 mod pin;
 mod show;
+mod submodule;
 mod worktree;
 
 pub use error::GitError;
@@ -37,4 +38,5 @@ pub use git::{DEFAULT_GIT_TIMEOUT, Git};
 pub use history::{CommitInfo, MergeCheck};
 pub use lanes::{LanePool, LaneReady};
 pub use oid::Oid;
+pub use submodule::GitlinkChange;
 pub use worktree::{WorktreeInfo, WorktreeLock};

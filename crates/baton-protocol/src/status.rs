@@ -155,9 +155,35 @@ pub enum EndReason {
 }
 
 impl EndReason {
+    /// A limit as stored in [`EndReason::TimedOut`] and [`EndReason::Silent`].
+    pub fn millis(limit: std::time::Duration) -> u64 {
+        u64::try_from(limit.as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// The exit code, if the process exited by itself.
+    pub fn code(&self) -> Option<i32> {
+        match self {
+            EndReason::Exited { code } => Some(*code),
+            _ => None,
+        }
+    }
+
     /// True only for exit code 0.
     pub fn is_success(&self) -> bool {
         matches!(self, EndReason::Exited { code: 0 })
+    }
+}
+
+/// A time limit for people: `500ms`, `1.5s`, `30s`, `10m` (a sub-second limit is not "0s").
+fn limit_text(ms: u64) -> String {
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else if ms.is_multiple_of(60_000) {
+        format!("{}m", ms / 60_000)
+    } else if ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{}.{}s", ms / 1000, (ms % 1000) / 100)
     }
 }
 
@@ -167,13 +193,47 @@ impl fmt::Display for EndReason {
             EndReason::Exited { code } => write!(f, "exited with code {code}"),
             EndReason::Signaled { signal } => write!(f, "killed by signal {signal}"),
             EndReason::TimedOut { after_ms } => {
-                write!(f, "timed out after {}s", after_ms / 1000)
+                write!(f, "timed out after {}", limit_text(*after_ms))
             }
             EndReason::Silent { after_ms } => {
-                write!(f, "killed after {}s without output", after_ms / 1000)
+                write!(f, "killed after {} without output", limit_text(*after_ms))
             }
             EndReason::Cancelled => f.write_str("cancelled"),
             EndReason::Lost { error } => write!(f, "was lost ({error})"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_limit_under_a_second_is_not_said_as_zero_seconds() {
+        assert_eq!(
+            EndReason::Silent { after_ms: 500 }.to_string(),
+            "killed after 500ms without output"
+        );
+        assert_eq!(
+            EndReason::TimedOut { after_ms: 1500 }.to_string(),
+            "timed out after 1.5s"
+        );
+        assert_eq!(
+            EndReason::TimedOut { after_ms: 30_000 }.to_string(),
+            "timed out after 30s"
+        );
+        assert_eq!(
+            EndReason::TimedOut { after_ms: 600_000 }.to_string(),
+            "timed out after 10m"
+        );
+    }
+
+    #[test]
+    fn a_stopped_attempt_round_trips_through_its_text_form() {
+        assert_eq!(
+            AttemptStatus::parse("stopped"),
+            Some(AttemptStatus::Stopped)
+        );
+        assert_eq!(AttemptStatus::Stopped.as_str(), "stopped");
     }
 }

@@ -177,6 +177,29 @@ pub async fn cancel(run: &str, json: bool) -> Result<u8, Exit> {
     Ok(exit::OK)
 }
 
+/// `baton stop RUN TASK`.
+pub async fn stop(run: &str, task: &str, json: bool) -> Result<u8, Exit> {
+    let engine = open_engine().await?;
+    let run = known_run(&engine, run).await?;
+    let outcome = engine
+        .stop_attempt(&run, &baton_protocol::TaskId::new(task))
+        .await?;
+    if json {
+        print_json(&outcome)?;
+    } else {
+        let next = match outcome.task_status {
+            baton_protocol::TaskStatus::Pending => "it runs again",
+            baton_protocol::TaskStatus::Failed => "it had no retries left and failed",
+            _ => "",
+        };
+        eprintln!(
+            "task {} attempt {} {}; {next}",
+            outcome.task, outcome.attempt, outcome.attempt_status
+        );
+    }
+    Ok(exit::OK)
+}
+
 /// `baton demo`: a sample repository, a plan of eight tasks, three lanes, the report.
 pub async fn demo(dir: Option<PathBuf>, json: bool) -> Result<u8, Exit> {
     let dir = match dir {

@@ -210,6 +210,43 @@ impl Baton {
         )
     }
 
+    /// `baton ARGS` started in the background in the repository (stdout and stderr discarded,
+    /// stderr piped); the caller waits for it.
+    pub fn spawn_baton(&self, args: &[&str]) -> std::process::Child {
+        Command::new(env!("CARGO_BIN_EXE_baton"))
+            .args(args)
+            .current_dir(self.path())
+            .env("BATON_HOME", &self.home)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("NO_COLOR", "1")
+            .env_remove("BATON_LOG")
+            .env_remove("BATON_FAILPOINT")
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_WORK_TREE")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// Waits for a child started by [`Baton::spawn_baton`] and returns its exit code, failing
+    /// the test after [`COMMAND_LIMIT`].
+    pub fn wait_child(&self, child: &mut std::process::Child, what: &str) -> i32 {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status.code().unwrap_or(-1);
+            }
+            if start.elapsed() > COMMAND_LIMIT {
+                let _ = child.kill();
+                panic!("{what} did not finish within {COMMAND_LIMIT:?}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// `git ARGS` in the repository; fails the test unless it succeeds. Returns stdout.
     pub fn git(&self, args: &[&str]) -> String {
         let finished = self.git_status(args);
