@@ -219,6 +219,30 @@ impl Human {
             EventBody::Warning { message } => {
                 self.say(format!("{} {message}", style::warn("warning:")))
             }
+            EventBody::IntegrationTampered {
+                expected, culprit, ..
+            } => self.say(format!(
+                "{} the integration branch was moved by {}; put back at {}",
+                style::warn("tampering:"),
+                culprit.as_ref().map_or_else(
+                    || "something other than baton".to_owned(),
+                    |t| format!("task {t}")
+                ),
+                expected.get(..10).unwrap_or(expected)
+            )),
+            EventBody::AttemptRefsRestored { refs, .. } => {
+                for line in refs {
+                    self.say(format!("{} {task}: {line}", style::warn("refs:")));
+                }
+            }
+            EventBody::ProcessesReaped {
+                what, processes, ..
+            } => self.say(format!(
+                "{} {task}: killed {} process(es) its {what} left behind: {}",
+                style::warn("escaped:"),
+                processes.len(),
+                processes.join(", ")
+            )),
             _ => {}
         }
     }
