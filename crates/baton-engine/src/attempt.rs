@@ -57,16 +57,18 @@ pub(crate) async fn run_attempt(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
     let branch = ctx.task_branch(&task);
     // Free lanes were left clean by `release_lane`, so the fast path applies; it falls back
     // to a full prepare for a new lane.
-    if let Err(error) = ctx
-        .pool
-        .prepare_released(&lane.name, Some(&branch), &head)
-        .await
-    {
+    // The refs are read beside the lane's checkout (two git processes at once): this is the
+    // path from a dependency's merge to the next agent's start.
+    let (prepared, refs_before) = tokio::join!(
+        ctx.pool.prepare_released(&lane.name, Some(&branch), &head),
+        ctx.snapshot_refs()
+    );
+    if let Err(error) = prepared {
         let why = format!("baton could not prepare lane {}: {error}", lane.name);
         return fail(&ctx, &task, number, &lane, &why).await;
     }
     fail_point("lane.prepare.after");
-    let refs_before = ctx.snapshot_refs().await?;
+    let refs_before = refs_before?;
 
     let feedback_file = write_feedback(&ctx, &task, number).await?;
     let log_file = baton_store::attempt_log_path(&log_dir, &task, number);
