@@ -1,6 +1,7 @@
 //! Named fail points for crash tests: `BATON_FAILPOINT=name` (or `name@N` for the N-th time
 //! the point is reached) makes the engine kill itself with SIGKILL at that point, exactly as
-//! `kill -9` would. Unset, a fail point costs one relaxed atomic load.
+//! `kill -9` would. `name:panic` (or `name@N:panic`) panics there instead, to test that a
+//! panicking attempt winds the drive down. Unset, a fail point costs one relaxed atomic load.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -30,6 +31,7 @@ struct Armed {
     name: String,
     nth: u32,
     hits: AtomicU32,
+    panic: bool,
 }
 
 fn armed() -> Option<&'static Armed> {
@@ -37,6 +39,10 @@ fn armed() -> Option<&'static Armed> {
     ARMED
         .get_or_init(|| {
             let spec = std::env::var(ENV_FAILPOINT).ok()?;
+            let (spec, panic) = match spec.strip_suffix(":panic") {
+                Some(spec) => (spec.to_string(), true),
+                None => (spec, false),
+            };
             let (name, nth) = match spec.split_once('@') {
                 Some((name, n)) => (name.to_string(), n.parse().unwrap_or(1)),
                 None => (spec, 1),
@@ -45,6 +51,7 @@ fn armed() -> Option<&'static Armed> {
                 name,
                 nth,
                 hits: AtomicU32::new(0),
+                panic,
             })
         })
         .as_ref()
@@ -58,6 +65,13 @@ pub fn fail_point(name: &str) {
     }
     let hit = armed.hits.fetch_add(1, Ordering::SeqCst) + 1;
     if hit == armed.nth {
+        if armed.panic {
+            // Only for tests of the wind-down: a bug in an attempt, as the engine would meet it.
+            #[allow(clippy::panic)]
+            {
+                panic!("fail point {name} reached: panicking as asked");
+            }
+        }
         eprintln!("baton: fail point {name} reached, killing the engine");
         let _ = nix::sys::signal::kill(nix::unistd::Pid::this(), nix::sys::signal::SIGKILL);
         // SIGKILL cannot be caught; nothing after this line runs.
