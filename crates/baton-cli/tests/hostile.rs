@@ -216,7 +216,7 @@ fn refs_a_task_creates_or_moves_do_not_leak_into_the_users_repository() {
 goal: "leave refs behind"
 tasks:
   - id: messy
-    run: "git checkout -q -b other && echo work > work.txt && git add work.txt && {COMMIT} -m work && git tag v9 && git -c user.name=a -c user.email=a@b tag -a -m annotated v10 && echo tmp > tmp.txt && git add tmp.txt && git -c user.name=a -c user.email=a@b stash push -q && git update-ref refs/heads/main HEAD && git branch -f mine HEAD"
+    run: "git checkout -q -b other && echo work > work.txt && git add work.txt && {COMMIT} -m work && git tag v9 && git -c user.name=a -c user.email=a@b tag -a -m annotated v10 && echo tmp > tmp.txt && git add tmp.txt && git -c user.name=a -c user.email=a@b stash push -q && git update-ref refs/heads/main HEAD && git branch -f mine HEAD && git branch baton/sneaky"
     claims: ["work.txt", "tmp.txt"]
 "#
     );

@@ -18,9 +18,18 @@ use baton_protocol::{AttemptStatus, EventBody, MergeItemStatus, TaskId};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// baton's own namespace: task branches and integration branches, never touched by the clean-up
-/// of an attempt's refs (the integration branch has its own guard).
-const BATON_REFS: &str = "refs/heads/baton/";
+/// Whether `name` is one of baton's own branches, of this run or another one in the same
+/// repository (`refs/heads/baton/<run>/integration`, `refs/heads/baton/<run>/tasks/<task>`):
+/// never touched by the clean-up of an attempt's refs (the integration branch has its own
+/// guard; another run's task branch may well start at a commit of this lane's history). Any
+/// other name under `refs/heads/baton/` a task makes is cleaned up like any ref.
+fn is_baton_branch(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix("refs/heads/baton/") else {
+        return false;
+    };
+    let parts: Vec<&str> = rest.split('/').collect();
+    matches!(parts.as_slice(), [_, "integration"] | [_, "tasks", _])
+}
 
 /// Every ref of the repository with its value, taken when an attempt's agent starts.
 #[derive(Debug, Clone, Default)]
@@ -184,7 +193,7 @@ impl RunCtx {
         let after = self.snapshot_refs().await?;
         let mut done = Vec::new();
         for (name, value) in &after.0 {
-            if name.starts_with(BATON_REFS) {
+            if is_baton_branch(name) {
                 continue;
             }
             let old = before.0.get(name);
@@ -227,7 +236,7 @@ impl RunCtx {
             }
         }
         for (name, old) in &before.0 {
-            if name.starts_with(BATON_REFS) || after.0.contains_key(name) {
+            if is_baton_branch(name) || after.0.contains_key(name) {
                 continue;
             }
             let cleaned_by_baton = self
@@ -275,5 +284,20 @@ impl RunCtx {
             }
         };
         self.in_history(&commit, lane_head).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_integration_and_task_branches_are_batons_own() {
+        assert!(is_baton_branch("refs/heads/baton/20261129-1/integration"));
+        assert!(is_baton_branch("refs/heads/baton/20261129-1/tasks/lexer"));
+        assert!(!is_baton_branch("refs/heads/baton/sneaky"));
+        assert!(!is_baton_branch("refs/heads/baton/r/tasks/a/b"));
+        assert!(!is_baton_branch("refs/heads/main"));
+        assert!(!is_baton_branch("refs/tags/baton/r/integration"));
     }
 }
