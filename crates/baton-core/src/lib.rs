@@ -6,6 +6,7 @@ pub mod dag;
 pub mod duration;
 pub mod overlap;
 pub mod plan;
+pub mod pricing;
 pub mod schedule;
 pub mod simulate;
 pub mod state;
@@ -18,6 +19,7 @@ pub use plan::{
     AgentKind, DEFAULT_LANES, DEFAULT_TIMEOUT, Diagnostic, Gate, Plan, PlanErrors, TaskSpec,
     did_you_mean, parse_plan,
 };
+pub use pricing::{CostBasis, ModelPrice, PriceTable, Tokens, Usd, settle_cost};
 pub use schedule::{next_to_start, tasks_to_block};
 pub use simulate::{simulate_level_barrier, simulate_list_schedule};
 pub use state::{
