@@ -1,4 +1,5 @@
-//! Running a short tool to completion and capturing all of its output.
+//! Running a short tool to completion and capturing all of its output (in memory: short
+//! tools only).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -45,6 +46,9 @@ impl Captured {
 /// Runs `spec` to completion in its own process group and returns all of its output.
 ///
 /// Meant for short tools like git: no line events, no silence limit and no log file.
+/// All output is kept in memory, unbounded by design (git's output is the result); anything
+/// that may print without bound (an agent, a gate) runs under [`crate::spawn`] instead, whose
+/// memory and log file are capped.
 /// The deadline (default [`DEFAULT_CAPTURED_DEADLINE`]) kills the group and yields
 /// [`EndReason::TimedOut`]. Stragglers left in the group after the leader exits are killed.
 pub async fn run_captured(spec: CommandSpec) -> Result<Captured, ExecError> {

@@ -1,7 +1,8 @@
 //! baton-exec answers "how does a process stay supervised?".
 //!
 //! Every child process of baton runs through this crate: it lives in its own process
-//! group, its output is read line by line, it is killed (TERM, then KILL, whole group)
+//! group, its output is read line by line (lines, buffers and the log file all capped, so
+//! a flood slows the process down instead of filling baton's memory), it is killed (TERM, then KILL, whole group)
 //! on deadline, silence, cancellation or drop, and nothing of its group survives.
 //! A [`Confinement`] limits where it may write (Landlock, where the kernel has it).
 //!
@@ -28,6 +29,7 @@ mod captured;
 mod confine;
 mod error;
 mod group;
+mod log;
 mod output;
 mod reap;
 mod scrub;
@@ -42,8 +44,9 @@ pub use captured::{Captured, DEFAULT_CAPTURED_DEADLINE, run_captured};
 pub use confine::{Confinement, DEVICE_PATHS, LandlockSupport, landlock_support};
 pub use error::ExecError;
 pub use group::{ProcessInfo, find_processes_with_env, group_alive, kill_group};
+pub use log::{DEFAULT_LOG_CAP, log_cap_marker};
 pub use output::{CapturedOutput, MAX_LINE_BYTES, cut_marker};
 pub use reap::{Reaped, reap_marked};
 pub use scrub::GIT_ENV_VARS;
 pub use spec::{CommandSpec, DEFAULT_GRACE, OutputCap};
-pub use supervise::{Outcome, ProcessEvent, Supervised, spawn};
+pub use supervise::{EVENT_BUFFER, Outcome, ProcessEvent, Supervised, spawn};

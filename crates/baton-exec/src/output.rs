@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
-use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::mpsc::Sender;
 
 use baton_protocol::OutputStream;
 
@@ -97,8 +97,9 @@ pub fn cut_marker(dropped: usize) -> String {
 }
 
 /// Reads `reader` line by line (lossy UTF-8, lines capped at [`MAX_LINE_BYTES`] and marked
-/// when cut) into `tx`.
-pub(crate) async fn pump_lines<R>(reader: R, stream: OutputStream, tx: UnboundedSender<Raw>)
+/// when cut) into `tx`. When `tx` is full the reader waits, so the pipe fills and a process
+/// that floods blocks in its writes instead of growing baton's memory.
+pub(crate) async fn pump_lines<R>(reader: R, stream: OutputStream, tx: Sender<Raw>)
 where
     R: AsyncRead + Unpin,
 {
@@ -124,15 +125,18 @@ where
         if complete
             && tx
                 .send(Raw::Line(stream, to_text(&mut line, &mut dropped)))
+                .await
                 .is_err()
         {
             return;
         }
     }
     if !line.is_empty() {
-        let _ = tx.send(Raw::Line(stream, to_text(&mut line, &mut dropped)));
+        let _ = tx
+            .send(Raw::Line(stream, to_text(&mut line, &mut dropped)))
+            .await;
     }
-    let _ = tx.send(Raw::Eof);
+    let _ = tx.send(Raw::Eof).await;
 }
 
 fn to_text(line: &mut Vec<u8>, dropped: &mut usize) -> String {
@@ -181,7 +185,7 @@ mod tests {
         let mut input = vec![b'x'; MAX_LINE_BYTES + 10];
         input.push(b'\n');
         input.extend_from_slice(b"ok\xff\r\nlast");
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let (tx, mut rx) = tokio::sync::mpsc::channel(8);
         pump_lines(input.as_slice(), OutputStream::Stdout, tx).await;
         let mut lines = Vec::new();
         while let Some(Raw::Line(_, text)) = rx.recv().await {
@@ -205,7 +209,7 @@ mod cut_tests {
     async fn a_line_cut_across_many_reads_counts_every_dropped_byte_and_the_next_line_is_whole() {
         let mut input = vec![b'y'; 5 * MAX_LINE_BYTES + 3];
         input.extend_from_slice(b"\r\nnext\n");
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let (tx, mut rx) = tokio::sync::mpsc::channel(8);
         pump_lines(input.as_slice(), OutputStream::Stderr, tx).await;
         let mut lines = Vec::new();
         while let Some(Raw::Line(_, text)) = rx.recv().await {

@@ -47,6 +47,9 @@ pub struct CommandSpec {
     pub grace: Duration,
     /// File every output line (stdout and stderr) is appended to; created with its parents.
     pub log_file: Option<PathBuf>,
+    /// Most bytes the log file may hold; past it lines are counted, not written, and one
+    /// last line says how many (see [`crate::log_cap_marker`]).
+    pub log_cap: u64,
     /// How many head and tail lines are kept in memory.
     pub capture: OutputCap,
     /// Where the process (and everything it starts) may write; `None`: anywhere.
@@ -66,6 +69,7 @@ impl CommandSpec {
             silence: None,
             grace: DEFAULT_GRACE,
             log_file: None,
+            log_cap: crate::DEFAULT_LOG_CAP,
             capture: OutputCap::default(),
             confinement: None,
         }
@@ -125,6 +129,13 @@ impl CommandSpec {
     /// Appends every output line to this file.
     pub fn log_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.log_file = Some(path.into());
+        self
+    }
+
+    /// Caps the log file at `bytes` (default [`crate::DEFAULT_LOG_CAP`]); the head and tail
+    /// kept in memory and the line events are not affected.
+    pub fn log_cap(mut self, bytes: u64) -> Self {
+        self.log_cap = bytes;
         self
     }
 

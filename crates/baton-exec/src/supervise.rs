@@ -1,17 +1,18 @@
 //! Running one child process under supervision: events, limits, and a clean kill.
 
-use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::process::Child;
+use tokio::sync::mpsc::error::{SendError, TrySendError};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 
+use crate::log::LogFile;
 use crate::output::{Collector, Raw, pump_lines};
 use crate::{CapturedOutput, CommandSpec, ExecError, group};
 use baton_protocol::{EndReason, OutputStream};
@@ -19,6 +20,14 @@ use baton_protocol::{EndReason, OutputStream};
 /// How long to keep reading pipes after the whole group is gone (something outside
 /// the group may still hold them open).
 pub(crate) const DRAIN: Duration = Duration::from_millis(500);
+
+/// How many events (lines, warnings) may wait for the consumer of a [`Supervised`]. When they
+/// are all waiting, baton stops reading the process's pipes: a process that prints faster than
+/// its consumer reads is slowed down (it blocks in `write`) instead of growing baton's memory.
+pub const EVENT_BUFFER: usize = 1024;
+
+/// How many lines may wait between the pipe readers and the supervising task.
+const READ_BUFFER: usize = 64;
 
 /// Something the supervised process did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,7 +76,7 @@ pub struct Supervised {
     pid: u32,
     pgid: i32,
     grace: Duration,
-    events: mpsc::UnboundedReceiver<ProcessEvent>,
+    events: mpsc::Receiver<ProcessEvent>,
     outcome: Option<oneshot::Receiver<Outcome>>,
     ended: Arc<AtomicBool>,
     stop: CancellationToken,
@@ -76,14 +85,20 @@ pub struct Supervised {
 /// Starts `spec` under supervision. Must be called inside a tokio runtime.
 ///
 /// Cancelling `cancel` kills the process group and ends it with [`EndReason::Cancelled`].
+/// Output is read only as fast as the events are taken (see [`EVENT_BUFFER`]); while a slow
+/// consumer holds the process back, its silence is not counted.
 pub fn spawn(spec: CommandSpec, cancel: CancellationToken) -> Result<Supervised, ExecError> {
     spec.check_cwd()?;
     let log = match &spec.log_file {
-        Some(path) => Some(open_log(path).map_err(|source| ExecError::LogFile {
-            program: spec.program.clone(),
-            path: path.clone(),
-            source,
-        })?),
+        Some(path) => {
+            Some(
+                LogFile::open(path, spec.log_cap).map_err(|source| ExecError::LogFile {
+                    program: spec.program.clone(),
+                    path: path.clone(),
+                    source,
+                })?,
+            )
+        }
         None => None,
     };
     let mut child = spec.start()?;
@@ -91,7 +106,7 @@ pub fn spawn(spec: CommandSpec, cancel: CancellationToken) -> Result<Supervised,
         return Err(spec.spawn_error(std::io::Error::other("process vanished at start")));
     };
     let pgid = pid as i32;
-    let (raw_tx, raw_rx) = mpsc::unbounded_channel();
+    let (raw_tx, raw_rx) = mpsc::channel(READ_BUFFER);
     let mut readers = Vec::new();
     if let Some(out) = child.stdout.take() {
         readers.push(tokio::spawn(pump_lines(
@@ -103,7 +118,7 @@ pub fn spawn(spec: CommandSpec, cancel: CancellationToken) -> Result<Supervised,
     if let Some(err) = child.stderr.take() {
         readers.push(tokio::spawn(pump_lines(err, OutputStream::Stderr, raw_tx)));
     }
-    let (events_tx, events_rx) = mpsc::unbounded_channel();
+    let (events_tx, events_rx) = mpsc::channel(EVENT_BUFFER);
     let (outcome_tx, outcome_rx) = oneshot::channel();
     let ended = Arc::new(AtomicBool::new(false));
     let stop = CancellationToken::new();
@@ -119,6 +134,7 @@ pub fn spawn(spec: CommandSpec, cancel: CancellationToken) -> Result<Supervised,
         raw: raw_rx,
         readers,
         events: events_tx,
+        held: None,
         collector: Collector::new(spec.capture),
         log,
         started: Instant::now(),
@@ -139,17 +155,6 @@ pub fn spawn(spec: CommandSpec, cancel: CancellationToken) -> Result<Supervised,
     })
 }
 
-fn open_log(path: &std::path::Path) -> std::io::Result<std::io::BufWriter<std::fs::File>> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
-    }
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
-    Ok(std::io::BufWriter::new(file))
-}
-
 impl Supervised {
     /// Process id of the child (the group leader).
     pub fn pid(&self) -> u32 {
@@ -162,6 +167,9 @@ impl Supervised {
     }
 
     /// The next thing the process did; `None` once it has ended and every line was delivered.
+    ///
+    /// Reading slowly slows the process down (see [`EVENT_BUFFER`]); to ignore the events,
+    /// call [`Self::wait`], which drains them.
     pub async fn next_event(&mut self) -> Option<ProcessEvent> {
         self.events.recv().await
     }
@@ -207,12 +215,16 @@ struct Run {
     grace: Duration,
     cancel: CancellationToken,
     stop: CancellationToken,
-    raw: mpsc::UnboundedReceiver<Raw>,
+    raw: mpsc::Receiver<Raw>,
     readers: Vec<JoinHandle<()>>,
     open_streams: usize,
-    events: mpsc::UnboundedSender<ProcessEvent>,
+    events: mpsc::Sender<ProcessEvent>,
+    /// An event the consumer had no room for, and since when. While there is one, the pipes
+    /// are not read, and the silence and drain clocks stand still: the process is held back
+    /// by its consumer, which says nothing about whether it is silent.
+    held: Option<(ProcessEvent, Instant)>,
     collector: Collector,
-    log: Option<std::io::BufWriter<std::fs::File>>,
+    log: Option<LogFile>,
     started: Instant,
     ended: Arc<AtomicBool>,
 }
@@ -225,42 +237,66 @@ async fn sleep_until_opt(at: Option<Instant>) {
 }
 
 impl Run {
-    /// Handles one message from a pipe reader; returns whether it was a line.
-    fn on_raw(&mut self, raw: Option<Raw>) -> bool {
+    /// Handles one message from a pipe reader: a line is logged and kept, and its event
+    /// returned for delivery.
+    fn on_raw(&mut self, raw: Option<Raw>) -> Option<ProcessEvent> {
         match raw {
             Some(Raw::Line(stream, text)) => {
                 if let Some(log) = &mut self.log {
-                    let written = log
-                        .write_all(text.as_bytes())
-                        .and_then(|()| log.write_all(b"\n"));
-                    if written.is_err() {
-                        // A broken log must not break supervision; stop logging.
-                        self.log = None;
-                    }
+                    log.line(&text);
                 }
                 self.collector.push(&text);
-                let _ = self.events.send(ProcessEvent::Line { stream, text });
-                true
+                Some(ProcessEvent::Line { stream, text })
             }
             Some(Raw::Eof) => {
                 self.open_streams = self.open_streams.saturating_sub(1);
-                false
+                None
             }
             None => {
                 self.open_streams = 0;
-                false
+                None
             }
         }
     }
 
-    fn flush_log_if_idle(&mut self) {
-        if !self.raw.is_empty() {
-            return;
+    /// Passes `event` to the consumer if it has room, or holds it (and stops reading the
+    /// pipes) until it has. An event for a consumer that is gone is dropped.
+    fn offer(&mut self, event: ProcessEvent) {
+        debug_assert!(self.held.is_none(), "events are offered one at a time");
+        match self.events.try_send(event) {
+            Ok(()) | Err(TrySendError::Closed(_)) => {}
+            Err(TrySendError::Full(event)) => {
+                self.held = Some((event, Instant::now()));
+                // The log may now wait for the consumer: let a reader of the file see it.
+                self.flush_log();
+            }
         }
-        if let Some(log) = &mut self.log
-            && log.flush().is_err()
-        {
-            self.log = None;
+    }
+
+    /// Delivers the held event into the consumer's room (`permit`); returns how long it was
+    /// held.
+    fn deliver(
+        &mut self,
+        permit: Result<mpsc::Permit<'_, ProcessEvent>, SendError<()>>,
+    ) -> Duration {
+        let Some((event, since)) = self.held.take() else {
+            return Duration::ZERO;
+        };
+        if let Ok(permit) = permit {
+            permit.send(event);
+        }
+        since.elapsed()
+    }
+
+    fn flush_log(&mut self) {
+        if let Some(log) = &mut self.log {
+            log.flush();
+        }
+    }
+
+    fn flush_log_if_idle(&mut self) {
+        if self.raw.is_empty() || self.held.is_some() {
+            self.flush_log();
         }
     }
 
@@ -270,21 +306,27 @@ impl Run {
         let mut warned = false;
         let mut kill_reason: Option<EndReason> = None;
         let mut status: Option<std::io::Result<std::process::ExitStatus>> = None;
+        // A second handle on the consumer's channel, so that waiting for room in it does not
+        // borrow `self`.
+        let events = self.events.clone();
 
         // Phase 1: the leader runs; watch output and limits.
         loop {
-            let warn_at = self
-                .silence
-                .filter(|_| !warned)
-                .map(|s| last_output + s / 2);
-            let silent_at = self.silence.map(|s| last_output + s);
+            let held = self.held.is_some();
+            let silence = self.silence.filter(|_| !held);
+            let warn_at = silence.filter(|_| !warned).map(|s| last_output + s / 2);
+            let silent_at = silence.map(|s| last_output + s);
             tokio::select! {
-                raw = self.raw.recv(), if self.open_streams > 0 => {
-                    if self.on_raw(raw) {
+                raw = self.raw.recv(), if self.open_streams > 0 && !held => {
+                    if let Some(event) = self.on_raw(raw) {
                         last_output = Instant::now();
                         warned = false;
+                        self.offer(event);
                     }
                     self.flush_log_if_idle();
+                }
+                permit = events.reserve(), if held => {
+                    last_output += self.deliver(permit);
                 }
                 exited = self.child.wait() => {
                     status = Some(exited);
@@ -309,7 +351,7 @@ impl Run {
                 () = sleep_until_opt(warn_at) => {
                     warned = true;
                     if let Some(s) = self.silence {
-                        let _ = self.events.send(ProcessEvent::SilenceWarning { silent_for: s / 2 });
+                        self.offer(ProcessEvent::SilenceWarning { silent_for: s / 2 });
                     }
                 }
             }
@@ -322,6 +364,9 @@ impl Run {
         let mut drain_until: Option<Instant> = None;
         loop {
             if killed && status.is_some() {
+                // Nothing of the group is left to kill, even if the consumer is slow to take
+                // the last lines.
+                self.ended.store(true, Ordering::SeqCst);
                 if self.open_streams == 0 {
                     break;
                 }
@@ -329,23 +374,42 @@ impl Run {
                     drain_until = Some(Instant::now() + DRAIN);
                 }
             }
+            let held = self.held.is_some();
             tokio::select! {
                 _ = &mut kill, if !killed => killed = true,
                 exited = self.child.wait(), if status.is_none() => status = Some(exited),
-                raw = self.raw.recv(), if self.open_streams > 0 => {
-                    self.on_raw(raw);
+                raw = self.raw.recv(), if self.open_streams > 0 && !held => {
+                    if let Some(event) = self.on_raw(raw) {
+                        self.offer(event);
+                    }
+                    self.flush_log_if_idle();
                 }
-                () = sleep_until_opt(drain_until) => break,
+                permit = events.reserve(), if held => {
+                    let held_for = self.deliver(permit);
+                    if let Some(until) = &mut drain_until {
+                        *until += held_for;
+                    }
+                }
+                () = sleep_until_opt(drain_until.filter(|_| !held)) => break,
             }
         }
         for reader in &self.readers {
             reader.abort();
         }
+        let mut last = Vec::new();
         while let Ok(raw) = self.raw.try_recv() {
-            self.on_raw(Some(raw));
+            last.extend(self.on_raw(Some(raw)));
         }
         if let Some(log) = &mut self.log {
-            let _ = log.flush();
+            log.finish();
+        }
+        // At most one held event and a reader buffer's worth of lines: the consumer gets them
+        // in order, or they are dropped with it.
+        let held = self.held.take().map(|(event, _)| event);
+        for event in held.into_iter().chain(last) {
+            if events.send(event).await.is_err() {
+                break;
+            }
         }
         let end = match (kill_reason, status) {
             (Some(reason), _) => reason,

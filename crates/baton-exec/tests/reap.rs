@@ -10,8 +10,11 @@ use tokio_util::sync::CancellationToken;
 async fn a_daemon_that_left_its_group_is_found_by_its_marker_and_killed() {
     let dir = tempfile::tempdir().unwrap();
     let marker = format!("reap-test-{}", std::process::id());
+    // The leader exits only once the daemon has left the group (it touches `escaped` after
+    // setsid); otherwise the group kill at the leader's exit can catch it before it escapes.
     let spec = CommandSpec::shell(
-        "setsid nohup sleep 1000 >/dev/null 2>&1 & echo started",
+        "setsid sh -c 'touch escaped; exec nohup sleep 1000' >/dev/null 2>&1 & \
+         while [ ! -e escaped ]; do :; done; echo started",
         dir.path(),
     )
     .env("BATON_TEST_MARKER", &marker);
@@ -20,7 +23,8 @@ async fn a_daemon_that_left_its_group_is_found_by_its_marker_and_killed() {
     let outcome = child.wait().await;
     assert!(outcome.end.is_success(), "{:?}", outcome.end);
 
-    // The group is gone, the daemon is not.
+    // The group is gone, the daemon is not. It may be between `nohup` and `sleep`, where its
+    // environment cannot be read: look again for a while.
     let mut survivors = Vec::new();
     for _ in 0..200 {
         survivors = find_processes_with_env("BATON_TEST_MARKER", &marker);
@@ -46,19 +50,15 @@ async fn a_daemon_that_ignores_sigterm_is_killed_after_the_grace() {
     let dir = tempfile::tempdir().unwrap();
     let marker = format!("reap-term-{}", std::process::id());
     let spec = CommandSpec::shell(
-        "setsid sh -c 'trap \"\" TERM; while :; do sleep 1; done' >/dev/null 2>&1 &",
+        "setsid sh -c 'trap \"\" TERM; touch escaped; while :; do sleep 1; done' \
+         >/dev/null 2>&1 & while [ ! -e escaped ]; do :; done",
         dir.path(),
     )
     .env("BATON_TEST_MARKER", &marker);
     let mut child = spawn(spec, CancellationToken::new()).unwrap();
     while child.next_event().await.is_some() {}
     child.wait().await;
-    for _ in 0..200 {
-        if !find_processes_with_env("BATON_TEST_MARKER", &marker).is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    assert!(!find_processes_with_env("BATON_TEST_MARKER", &marker).is_empty());
     let reaped = reap_marked("BATON_TEST_MARKER", &marker, Duration::from_millis(200)).await;
     assert!(!reaped.is_empty());
     assert!(find_processes_with_env("BATON_TEST_MARKER", &marker).is_empty());
