@@ -91,7 +91,7 @@ pub(crate) async fn run_attempt(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
     fail_point("agent.start.before");
     let outcome = run_supervised(
         &ctx,
-        exec_command(&request),
+        exec_command(&request).log_cap(ctx.log_cap),
         stop.token(),
         &task,
         "agent",

@@ -12,11 +12,17 @@ pub const CONFIG_FILE: &str = "baton.toml";
 pub const ENV_CONFINE: &str = "BATON_CONFINE";
 
 /// The repository's configuration, with defaults for what `baton.toml` does not say.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// Where agents and gates may write.
     pub sandbox: SandboxConfig,
+    /// The most bytes one agent's or gate's log file may take (`[output] log_cap_mb`, default
+    /// 256 MiB); past it the log says how much more was printed.
+    pub log_cap: u64,
 }
+
+/// The default of `[output] log_cap_mb`.
+pub const DEFAULT_LOG_CAP_MB: u64 = 256;
 
 /// The `[sandbox]` table: how agent and gate processes are confined.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +49,24 @@ impl Default for SandboxConfig {
 struct ConfigFile {
     #[serde(default)]
     sandbox: SandboxFile,
+    #[serde(default)]
+    output: OutputFile,
+}
+
+/// The `[output]` table as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutputFile {
+    log_cap_mb: Option<u64>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            sandbox: SandboxConfig::default(),
+            log_cap: DEFAULT_LOG_CAP_MB * 1024 * 1024,
+        }
+    }
 }
 
 /// The `[sandbox]` table as written.
@@ -109,11 +133,19 @@ impl Config {
             };
             writable.push(resolved);
         }
+        let log_cap_mb = file.output.log_cap_mb.unwrap_or(DEFAULT_LOG_CAP_MB);
+        if log_cap_mb == 0 {
+            return Err(EngineError::Config(format!(
+                "{}: output.log_cap_mb must be at least 1 (MiB per agent or gate log)",
+                path.display()
+            )));
+        }
         Ok(Config {
             sandbox: SandboxConfig {
                 confine: file.sandbox.confine.unwrap_or(true),
                 writable,
             },
+            log_cap: log_cap_mb.saturating_mul(1024 * 1024),
         })
     }
 }
@@ -218,6 +250,17 @@ mod tests {
         for on in ["1", "", "true", "yes"] {
             assert!(!is_off(on), "{on}");
         }
+    }
+
+    #[test]
+    fn the_log_cap_is_read_in_mebibytes_and_zero_is_refused() {
+        assert_eq!(
+            parse("[output]\nlog_cap_mb = 2\n").unwrap().log_cap,
+            2 * 1024 * 1024
+        );
+        assert_eq!(parse("").unwrap().log_cap, 256 * 1024 * 1024);
+        let error = parse("[output]\nlog_cap_mb = 0\n").unwrap_err();
+        assert!(error.contains("log_cap_mb must be at least 1"), "{error}");
     }
 
     #[test]

@@ -61,6 +61,7 @@ pub(crate) async fn run_gates(
             .env(baton_agents::ENV_TASK_ID, task.as_str())
             .env("BATON_GATE", name.as_str())
             .without_git_env()
+            .log_cap(ctx.log_cap)
             .deadline(GATE_TIMEOUT)
             .log_file(
                 ctx.home

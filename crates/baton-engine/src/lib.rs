@@ -132,6 +132,7 @@ impl Engine {
         let lane_repo = git.root().to_string_lossy().into_owned();
         let pool = LanePool::new(git.clone(), self.home.lanes_dir(&repo_key(git.root())));
         let dag = plan.dag();
+        let log_cap = config.log_cap;
         let sandbox = Sandbox::new(config.sandbox, &git, &self.home, &run.id);
         let ctx = Arc::new(RunCtx {
             store: self.store.clone(),
@@ -150,6 +151,7 @@ impl Engine {
             tamper_blame: std::sync::Mutex::new(Default::default()),
             cleaned_refs: std::sync::Mutex::new(Default::default()),
             attempt_stops: Default::default(),
+            log_cap,
         });
         let result = self.drive_owned(&ctx).await;
         let lost = heartbeat.stop().await;
