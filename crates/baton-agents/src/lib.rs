@@ -2,6 +2,7 @@
 //! supervised command. This version knows the `exec` agent: a shell command run in the lane.
 
 mod exec;
+pub mod prices;
 
 pub use exec::{AgentRequest, exec_command};
 

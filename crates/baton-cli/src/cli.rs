@@ -95,6 +95,11 @@ pub enum Command {
         #[command(subcommand)]
         command: Option<LanesCommand>,
     },
+    /// Show the model prices baton uses to put a dollar figure on tokens, or import LiteLLM's.
+    Prices {
+        #[command(subcommand)]
+        command: PricesCommand,
+    },
     /// Run an offline demo on a generated sample repository (about half a minute).
     Demo {
         /// Create the sample repository here instead of a new temporary directory.
@@ -137,6 +142,23 @@ pub enum PlanCommand {
         /// Lanes to compute the lower bound for (default: the plan's).
         #[arg(long, value_name = "N")]
         lanes: Option<u32>,
+    },
+}
+
+/// `baton prices` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PricesCommand {
+    /// Every model's price per million tokens (built in, with ~/.config/baton/prices.toml on
+    /// top), or one model's.
+    Show {
+        /// A model name (routes such as `openrouter/...` and dated names are understood).
+        model: Option<String>,
+    },
+    /// Import LiteLLM's `model_prices_and_context_window.json` into ~/.config/baton/prices.toml
+    /// (its prices then override the built-in ones).
+    Import {
+        /// The JSON file.
+        file: PathBuf,
     },
 }
 

@@ -10,6 +10,7 @@ pub mod pricing;
 pub mod schedule;
 pub mod simulate;
 pub mod state;
+pub mod text;
 
 pub use claims::{Claim, ClaimError, ClaimGlob, ClaimSet, SHARED_PREFIX};
 pub use dag::{DEFAULT_ESTIMATE, Dag, parallel_efficiency};

@@ -2,6 +2,7 @@
 //! it holds the `[sandbox]` table (see `docs/config.md`).
 
 use crate::EngineError;
+use baton_core::text::line_column;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -161,18 +162,6 @@ fn is_off(value: &str) -> bool {
         value.trim().to_ascii_lowercase().as_str(),
         "0" | "false" | "no" | "off"
     )
-}
-
-/// The 1-based line and column (in characters) of byte `offset` in `text`.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let mut end = offset.min(text.len());
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    let before = &text[..end];
-    let line = before.matches('\n').count() + 1;
-    let start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[start..].chars().count() + 1)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 mod inspect;
 mod lanes;
 mod plan;
+mod prices;
 mod run;
 
 use crate::cli::{Cli, Command, ReportFormat};
@@ -73,6 +74,7 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Exit> {
         }
         Command::Plan { command } => plan::plan(&cli.repo, command, json).await,
         Command::Lanes { command } => lanes::lanes(command, json).await,
+        Command::Prices { command } => prices::prices(command, json),
         Command::Bench(mut args) => {
             args.json |= json;
             crate::bench::run_bench(&args).await?;
