@@ -25,6 +25,7 @@ mod lease;
 mod merge_queue;
 mod reconcile;
 mod report;
+mod report_usage;
 mod sandbox;
 mod stop;
 mod supervise;
@@ -36,6 +37,7 @@ pub use error::EngineError;
 pub use home::{Home, repo_key};
 pub use intake::{RunRequest, ValidatedPlan, validate_plan};
 pub use report::{AttemptReport, Efficiency, GateReport, MergeReport, Report, TaskReport};
+pub use report_usage::{UsageLine, UsageReport};
 pub use stop::StopOutcome;
 
 use baton_core::parse_plan;

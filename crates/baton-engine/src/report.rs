@@ -27,6 +27,8 @@ pub struct Report {
     pub tasks: Vec<TaskReport>,
     pub merge_queue: Vec<MergeReport>,
     pub efficiency: Efficiency,
+    /// Tokens and dollars of the agent attempts, from the ledger.
+    pub usage: crate::report_usage::UsageReport,
 }
 
 /// One task's story.
@@ -268,6 +270,7 @@ impl Engine {
                 critical_path_ms,
                 ratio,
             },
+            usage: crate::report_usage::UsageReport::from_ledger(&self.store.ledger(run_id).await?),
         })
     }
 }
@@ -408,6 +411,11 @@ impl Report {
             for note in notes {
                 line(note);
             }
+        }
+        let usage = self.usage.to_markdown();
+        if !usage.is_empty() {
+            out.push('\n');
+            out.push_str(&usage);
         }
         out
     }

@@ -92,6 +92,7 @@ fn sample() -> Report {
             critical_path_ms: 4000,
             ratio: 1.5,
         },
+        usage: crate::report_usage::UsageReport::default(),
     }
 }
 

@@ -8,6 +8,7 @@
 mod error;
 mod events;
 mod lanes;
+mod ledger;
 mod merge;
 pub use merge::MergeItemUpdate;
 mod rows;
@@ -16,6 +17,7 @@ mod tasks;
 
 pub use error::StoreError;
 pub use events::{REASON_MAX_BYTES, REASON_MAX_LINES, readable_reason};
+pub use ledger::LedgerEntry;
 pub use rows::{
     AttemptRow, GateResultRow, LaneRow, Lease, MergeItemRow, NewRun, ProcessRow, RunRow, TaskRow,
 };
