@@ -17,8 +17,8 @@ pub use dag::{DEFAULT_ESTIMATE, Dag, parallel_efficiency};
 pub use duration::{DurationError, format_duration, parse_duration};
 pub use overlap::globs_may_overlap;
 pub use plan::{
-    AgentKind, DEFAULT_LANES, DEFAULT_TIMEOUT, Diagnostic, Gate, Plan, PlanErrors, TaskSpec,
-    did_you_mean, parse_plan,
+    AgentKind, DEFAULT_LANES, DEFAULT_TIMEOUT, Diagnostic, Gate, Plan, PlanErrors, Prompt,
+    TaskSpec, did_you_mean, parse_plan,
 };
 pub use pricing::{CostBasis, ModelPrice, PriceTable, Tokens, Usd, settle_cost};
 pub use schedule::{next_to_start, tasks_to_block};

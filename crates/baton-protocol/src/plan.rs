@@ -67,6 +67,28 @@ pub struct TaskFile {
     /// Shell command of an `exec` task.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run: Option<String>,
+    /// What an AI agent is asked to do (every agent but `exec` needs this or `prompt_file`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    /// A file holding the prompt, relative to the plan file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_file: Option<String>,
+    /// The model the agent uses (its own default when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// How hard the task is, 1 (trivial) to 10, for routing `agent: auto`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complexity: Option<u32>,
+    /// Capabilities the agent must have, for routing `agent: auto`.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_as_empty"
+    )]
+    pub capabilities: Vec<String>,
+    /// The most turns the agent may take (clients that support a limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_turns: Option<u32>,
     /// Globs the task may change; `shared:GLOB` for a shared claim. Empty means everything.
     #[serde(
         default,

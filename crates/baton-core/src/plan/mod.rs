@@ -1,5 +1,7 @@
 //! Plans: the validated form of a plan file, and how to get one from YAML text.
 
+#[cfg(test)]
+mod agent_tests;
 mod diagnostic;
 mod parse;
 mod problem;
@@ -73,16 +75,54 @@ pub enum AgentKind {
     /// Runs the task's `run` command in a shell.
     #[default]
     Exec,
+    /// Claude Code (`claude -p`).
+    Claude,
+    /// OpenAI Codex CLI (`codex exec`).
+    Codex,
+    /// Gemini CLI (`gemini -p`).
+    Gemini,
+    /// Qwen Code (`qwen -p`).
+    Qwen,
+    /// OpenCode (`opencode run`).
+    Opencode,
+    /// Aider (`aider --message`).
+    Aider,
+    /// Goose (`goose run`).
+    Goose,
+    /// Cursor's agent CLI (`cursor-agent -p`).
+    Cursor,
+    /// baton picks the agent (routing by capabilities, complexity, health).
+    Auto,
 }
 
 impl AgentKind {
     /// Every known agent kind.
-    pub const ALL: &'static [AgentKind] = &[AgentKind::Exec];
+    pub const ALL: &'static [AgentKind] = &[
+        AgentKind::Exec,
+        AgentKind::Claude,
+        AgentKind::Codex,
+        AgentKind::Gemini,
+        AgentKind::Qwen,
+        AgentKind::Opencode,
+        AgentKind::Aider,
+        AgentKind::Goose,
+        AgentKind::Cursor,
+        AgentKind::Auto,
+    ];
 
     /// The name written in plans.
     pub fn as_str(self) -> &'static str {
         match self {
             AgentKind::Exec => "exec",
+            AgentKind::Claude => "claude",
+            AgentKind::Codex => "codex",
+            AgentKind::Gemini => "gemini",
+            AgentKind::Qwen => "qwen",
+            AgentKind::Opencode => "opencode",
+            AgentKind::Aider => "aider",
+            AgentKind::Goose => "goose",
+            AgentKind::Cursor => "cursor",
+            AgentKind::Auto => "auto",
         }
     }
 
@@ -93,12 +133,26 @@ impl AgentKind {
             .copied()
             .find(|kind| kind.as_str() == text)
     }
+
+    /// Whether the task is an AI agent's (it needs a prompt, not a `run` command).
+    pub fn is_ai(self) -> bool {
+        self != AgentKind::Exec
+    }
 }
 
 impl fmt::Display for AgentKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// Where an AI agent's prompt comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Prompt {
+    /// Written in the plan.
+    Text(String),
+    /// A file, relative to the plan file.
+    File(String),
 }
 
 /// One validated task.
@@ -110,8 +164,19 @@ pub struct TaskSpec {
     pub title: String,
     /// Which agent does the work.
     pub agent: AgentKind,
-    /// The shell command of an `exec` task.
+    /// The shell command of an `exec` task (empty for an AI agent's task).
     pub run: String,
+    /// What an AI agent is asked to do: the plan's `prompt`, or `prompt_file` as written
+    /// (relative to the plan file; the caller reads it).
+    pub prompt: Option<Prompt>,
+    /// The model the agent uses, when the plan names one.
+    pub model: Option<String>,
+    /// 1 (trivial) to 10, when the plan says.
+    pub complexity: Option<u32>,
+    /// Capabilities the agent must have.
+    pub capabilities: Vec<String>,
+    /// The most turns the agent may take.
+    pub max_turns: Option<u32>,
     /// The territory the task may change.
     pub claims: ClaimSet,
     /// Tasks that must be merged before this one starts.
@@ -138,6 +203,11 @@ impl TaskSpec {
             title: id.to_owned(),
             agent: AgentKind::Exec,
             run: run.to_owned(),
+            prompt: None,
+            model: None,
+            complexity: None,
+            capabilities: Vec::new(),
+            max_turns: None,
             claims: ClaimSet::everything(),
             deps: Vec::new(),
             priority: Priority::Medium,

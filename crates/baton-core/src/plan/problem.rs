@@ -61,6 +61,25 @@ pub(crate) enum Problem {
     },
     #[error("task \"{task}\" has no run command; exec tasks need one, e.g. run: \"make {task}\"")]
     MissingRun { task: String },
+    #[error(
+        "task \"{task}\" (agent {agent}) has no prompt; write what the agent should do in \
+         `prompt:` or point `prompt_file:` at a file"
+    )]
+    MissingPrompt { task: String, agent: String },
+    #[error("task \"{task}\" has both `prompt` and `prompt_file`; keep one")]
+    TwoPrompts { task: String },
+    #[error(
+        "task \"{task}\": `run` is for exec tasks; agent {agent} takes a `prompt` (or drop \
+         `agent:` to run the command)"
+    )]
+    RunForAgent { task: String, agent: String },
+    #[error("task \"{task}\": {field} is {value}, but it must be {range}")]
+    OutOfRange {
+        task: String,
+        field: &'static str,
+        value: u32,
+        range: &'static str,
+    },
     #[error("task \"{task}\": {error}")]
     BadClaim { task: String, error: ClaimError },
     #[error("task \"{task}\": claim \"{claim}\" can never match a changed path: {why}")]

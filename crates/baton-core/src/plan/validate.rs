@@ -3,7 +3,7 @@ use super::diagnostic::{Pos, Report};
 use super::problem::{Problem, UnmatchableWhy};
 use super::spans::{PlanSpans, TaskSpans, item_pos, pos_of};
 use super::suggest::hint;
-use super::{AgentKind, DEFAULT_LANES, DEFAULT_TIMEOUT, Gate, Plan, TaskSpec};
+use super::{AgentKind, DEFAULT_LANES, DEFAULT_TIMEOUT, Gate, Plan, Prompt, TaskSpec};
 use crate::claims::{Claim, ClaimSet};
 use crate::duration::parse_duration;
 use baton_protocol::{PLAN_VERSION, PlanFile, Priority, TaskFile, TaskId};
@@ -245,6 +245,9 @@ impl TaskChecker<'_> {
             self.report
                 .at(pos, Problem::MissingRun { task: name.clone() });
         }
+        let prompt = self.prompt(agent);
+        let complexity = self.in_range("complexity", task.complexity, 1, 10, "1 to 10");
+        let max_turns = self.in_range("max_turns", task.max_turns, 1, 10_000, "at least 1");
         let mut claims_valid = true;
         for (index, text) in task.claims.iter().enumerate() {
             let pos = item_pos(&self.at.claims, index, self.task_pos);
@@ -294,7 +297,16 @@ impl TaskChecker<'_> {
             id: TaskId::new(&task.id),
             title: task.title.clone().unwrap_or_else(|| task.id.clone()),
             agent: agent?,
-            run: run?,
+            run: if agent == Some(AgentKind::Exec) {
+                run?
+            } else {
+                String::new()
+            },
+            prompt: prompt?,
+            model: task.model.clone().filter(|m| !m.trim().is_empty()),
+            complexity: complexity?,
+            capabilities: task.capabilities.clone(),
+            max_turns: max_turns?,
             claims: claims?,
             deps,
             priority: priority?,
@@ -304,6 +316,76 @@ impl TaskChecker<'_> {
             silence: silence?,
             retries: task.retries.unwrap_or(0),
         })
+    }
+
+    /// An AI agent's prompt (from `prompt` or `prompt_file`); `Some(None)` for `exec`.
+    fn prompt(&mut self, agent: Option<AgentKind>) -> Option<Option<Prompt>> {
+        let task = self.task;
+        let Some(agent) = agent.filter(|a| a.is_ai()) else {
+            return Some(None);
+        };
+        if task.run.is_some() {
+            let pos = pos_of(self.at.run.as_ref(), self.task_pos);
+            let problem = Problem::RunForAgent {
+                task: task.id.clone(),
+                agent: agent.as_str().to_owned(),
+            };
+            self.report.at(pos, problem);
+            return None;
+        }
+        let text = task.prompt.clone().filter(|p| !p.trim().is_empty());
+        let file = task.prompt_file.clone().filter(|p| !p.trim().is_empty());
+        match (text, file) {
+            (Some(text), None) => Some(Some(Prompt::Text(text))),
+            (None, Some(file)) => Some(Some(Prompt::File(file))),
+            (Some(_), Some(_)) => {
+                let pos = pos_of(self.at.prompt_file.as_ref(), self.task_pos);
+                self.report.at(
+                    pos,
+                    Problem::TwoPrompts {
+                        task: task.id.clone(),
+                    },
+                );
+                None
+            }
+            (None, None) => {
+                let pos = pos_of(self.at.prompt.as_ref(), self.task_pos);
+                let problem = Problem::MissingPrompt {
+                    task: task.id.clone(),
+                    agent: agent.as_str().to_owned(),
+                };
+                self.report.at(pos, problem);
+                None
+            }
+        }
+    }
+
+    /// A number field within `[low, high]`; `Some(None)` when absent.
+    fn in_range(
+        &mut self,
+        field: &'static str,
+        value: Option<u32>,
+        low: u32,
+        high: u32,
+        range: &'static str,
+    ) -> Option<Option<u32>> {
+        match value {
+            Some(value) if value < low || value > high => {
+                let at = match field {
+                    "complexity" => self.at.complexity.as_ref(),
+                    _ => self.at.max_turns.as_ref(),
+                };
+                let problem = Problem::OutOfRange {
+                    task: self.task.id.clone(),
+                    field,
+                    value,
+                    range,
+                };
+                self.report.at(pos_of(at, self.task_pos), problem);
+                None
+            }
+            other => Some(other),
+        }
     }
 
     fn agent(&mut self) -> Option<AgentKind> {
