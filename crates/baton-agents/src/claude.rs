@@ -282,10 +282,17 @@ fn file_change(result: Option<&Value>, call: Option<&(String, Value)>) -> Option
         }
     }
     let (name, input) = call?;
-    if !matches!(
-        name.as_str(),
-        "Write" | "Edit" | "MultiEdit" | "NotebookEdit"
-    ) {
+    // Claude Code's editing tools, and the Gemini-derived names Qwen Code uses.
+    let editing = [
+        "Write",
+        "Edit",
+        "MultiEdit",
+        "NotebookEdit",
+        "write_file",
+        "replace",
+        "edit",
+    ];
+    if !editing.contains(&name.as_str()) {
         return None;
     }
     let path = str_at(input, &["file_path"]).or_else(|| str_at(input, &["notebook_path"]))?;
