@@ -72,7 +72,10 @@ fn goose_stream_json_gives_the_edit_the_shell_command_the_answer_and_the_total_t
 #[test]
 fn cursor_tool_calls_give_the_write_and_the_command_and_its_usage_stays_unknown() {
     let events = decode(&Cursor, include_str!("fixtures/cursor/stream.jsonl"));
-    assert_eq!(Cursor.session_id(&events).as_deref(), Some("cursor-session-1"));
+    assert_eq!(
+        Cursor.session_id(&events).as_deref(),
+        Some("cursor-session-1")
+    );
     assert!(events.iter().any(|event| matches!(
         event,
         AgentEvent::ToolCall { id, name, .. } if id == "toolu_1" && name == "write"
@@ -90,7 +93,11 @@ fn cursor_tool_calls_give_the_write_and_the_command_and_its_usage_stays_unknown(
         messages(&events),
         vec!["Creating the file.", "Done: created hello.txt."]
     );
-    assert!(!events.iter().any(|event| matches!(event, AgentEvent::Usage(_))));
+    assert!(
+        !events
+            .iter()
+            .any(|event| matches!(event, AgentEvent::Usage(_)))
+    );
     assert_eq!(UsageTotals::from_events(&events).cost_usd_micros, None);
     assert_eq!(Cursor.usage_reporting(), UsageReporting::Unreported);
 }

@@ -188,7 +188,10 @@ fn opencode_json_gives_the_write_the_answer_one_session_and_the_sum_of_its_steps
 #[test]
 fn aider_text_gives_the_edit_and_the_rounded_tokens_and_session_cost() {
     let events = decode(&Aider, include_str!("fixtures/aider/stdout.txt"));
-    assert_eq!(file_changes(&events), vec![("hello.txt", FileChangeKind::Modify)]);
+    assert_eq!(
+        file_changes(&events),
+        vec![("hello.txt", FileChangeKind::Modify)]
+    );
     assert!(messages(&events).contains(&"I will create hello.txt."));
     assert_eq!(Aider.session_id(&events), None);
 
