@@ -11,8 +11,11 @@ use std::time::Duration;
 /// Everything an adapter needs to start one attempt of a task.
 #[derive(Debug, Clone)]
 pub struct AgentRequest {
+    /// The run the attempt belongs to.
     pub run: RunId,
+    /// The task.
     pub task: TaskId,
+    /// The attempt number (1 for the first).
     pub attempt: u32,
     /// The lane's worktree; the agent runs here.
     pub lane_dir: PathBuf,
