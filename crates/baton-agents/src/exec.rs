@@ -1,16 +1,21 @@
 //! The `exec` agent: the task's `run` command, through `sh -c`, in the task's lane.
 
+use crate::adapter::{AgentAdapter, AgentInvocation, StreamDecoder, UsageReporting};
+use crate::wire::unknown_text;
 use crate::{ENV_ATTEMPT, ENV_FEEDBACK_FILE, ENV_LANE_DIR, ENV_RUN_ID, ENV_TASK_ID};
 use baton_exec::{CommandSpec, Confinement};
-use baton_protocol::{RunId, TaskId};
+use baton_protocol::{AgentEvent, RunId, TaskId};
 use std::path::PathBuf;
 use std::time::Duration;
 
 /// Everything an adapter needs to start one attempt of a task.
 #[derive(Debug, Clone)]
 pub struct AgentRequest {
+    /// The run the attempt belongs to.
     pub run: RunId,
+    /// The task.
     pub task: TaskId,
+    /// The attempt number (1 for the first).
     pub attempt: u32,
     /// The lane's worktree; the agent runs here.
     pub lane_dir: PathBuf,
@@ -49,6 +54,53 @@ pub fn exec_command(request: &AgentRequest) -> CommandSpec {
         spec = spec.confine(confinement.clone());
     }
     spec
+}
+
+/// The `exec` agent as an adapter: the invocation's `run_command` through `sh -c`. Its output
+/// is whatever the command prints, kept as [`AgentEvent::Unknown`] text; it reports no usage.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Exec;
+
+impl AgentAdapter for Exec {
+    fn name(&self) -> &'static str {
+        "exec"
+    }
+
+    fn binary(&self) -> &'static str {
+        "sh"
+    }
+
+    fn command(&self, invocation: &AgentInvocation) -> CommandSpec {
+        let script = invocation.run_command.clone().unwrap_or_default();
+        let spec = invocation
+            .base_spec(self.binary())
+            .arg("-c")
+            .arg(script)
+            .args(invocation.extra_args.iter().cloned());
+        invocation.with_extra_env(spec)
+    }
+
+    fn decoder(&self) -> Box<dyn StreamDecoder> {
+        Box::new(TextLines)
+    }
+
+    fn usage_reporting(&self) -> UsageReporting {
+        UsageReporting::Unreported
+    }
+}
+
+/// Keeps every non-blank line as [`AgentEvent::Unknown`] text.
+#[derive(Debug, Default)]
+struct TextLines;
+
+impl StreamDecoder for TextLines {
+    fn decode_line(&mut self, line: &str) -> Vec<AgentEvent> {
+        if line.trim().is_empty() {
+            Vec::new()
+        } else {
+            vec![unknown_text(line)]
+        }
+    }
 }
 
 #[cfg(test)]

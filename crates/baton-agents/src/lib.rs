@@ -1,10 +1,50 @@
-//! How does baton start a task's agent? One adapter per kind of agent turns a task into a
-//! supervised command. This version knows the `exec` agent: a shell command run in the lane.
+//! How does baton start a task's agent, and what did the agent do? One adapter per agent CLI
+//! (an [`AgentAdapter`]) turns an attempt into a supervised command, reads the client's output
+//! into normalized [`baton_protocol::AgentEvent`]s, and says what its exit means. Adapters build
+//! commands; only `baton-exec` starts them.
 
+mod adapter;
+mod aider;
+mod claude;
+mod codex;
+mod cursor;
 mod exec;
+mod gemini;
+mod goose;
+mod limits;
+mod opencode;
+mod qwen;
+mod wire;
 pub mod prices;
 
-pub use exec::{AgentRequest, exec_command};
+pub use adapter::{
+    AgentAdapter, AgentInvocation, Detect, ExitClass, MAX_PROMPT_ARG_BYTES, StreamDecoder,
+    UsageReporting, class_of, classify_by_events, decode_all, first_version_word, last_session,
+};
+pub use aider::{Aider, AiderDecoder, parse_count};
+pub use claude::{Claude, ClaudeDecoder};
+pub use codex::{Codex, CodexDecoder};
+pub use cursor::{Cursor, CursorDecoder};
+pub use exec::{AgentRequest, Exec, exec_command};
+pub use gemini::{EXIT_AUTH, EXIT_INPUT, EXIT_TURN_LIMIT, Gemini, GeminiDecoder};
+pub use goose::{Goose, GooseDecoder};
+pub use limits::{classify_error, epoch_to_rfc3339, reset_time};
+pub use opencode::{OpenCode, OpenCodeDecoder};
+pub use qwen::Qwen;
+pub use wire::{MAX_EVENT_OUTPUT_BYTES, bounded, dollars_to_micros};
+
+/// Every adapter baton knows, by name.
+pub const ADAPTERS: [&dyn AgentAdapter; 9] = [
+    &Claude, &Codex, &Gemini, &Qwen, &OpenCode, &Aider, &Goose, &Cursor, &Exec,
+];
+
+/// The adapter called `name` in configuration (`claude`, `codex`, ...).
+pub fn adapter(name: &str) -> Option<&'static dyn AgentAdapter> {
+    ADAPTERS
+        .iter()
+        .copied()
+        .find(|adapter| adapter.name() == name)
+}
 
 /// Environment variable naming the run, set for every process baton starts for it.
 /// The reconciler finds survivors of a dead engine by it.

@@ -1,11 +1,15 @@
 //! The words every baton frontend speaks: ids, statuses, the versioned event log and the plan
 //! file schema. Wire types live here and nowhere else; `baton-core` gives them behaviour.
 
+mod agent_event;
 mod event;
 mod ids;
 pub mod plan;
 mod status;
 
+pub use agent_event::{
+    AGENT_EVENT_VERSION, AgentErrorKind, AgentEvent, FileChangeKind, TodoItem, Usage, UsageTotals,
+};
 pub use event::{EVENT_VERSION, Event, EventBody, OutputStream};
 pub use ids::{RunId, TaskId};
 pub use plan::{GateDecl, PLAN_VERSION, PlanFile, TaskFile};
