@@ -544,6 +544,40 @@ async fn once_the_script_runs_out_every_request_gets_the_exhausted_turn() -> any
 }
 
 #[tokio::test]
+async fn an_aside_answers_matching_side_requests_without_taking_a_turn() -> anyhow::Result<()> {
+    let fake = fake(
+        "turns:\n  - text: main answer\n  - text: second answer\n\
+         aside:\n  - when: {has_tools: false, dialect: openai_chat}\n    text: A title\n",
+    )?;
+    let mut with_tools = chat_body(true);
+    with_tools["tools"] = json!([{"type": "function", "function": {"name": "bash"}}]);
+    let title = post(fake.port(), "/v1/chat/completions", &chat_body(false)).await?;
+    assert_eq!(text_of(&title)?, "A title");
+    let chunks = chat_chunks(&post(fake.port(), "/v1/chat/completions", &with_tools).await?)?;
+    assert_eq!(joined(&chunks, "/choices/0/delta/content"), "main answer");
+    let again = post(fake.port(), "/v1/chat/completions", &chat_body(false)).await?;
+    assert_eq!(text_of(&again)?, "A title", "an aside repeats");
+    let responses = post(fake.port(), "/v1/responses", &responses_body(json!([]))).await?;
+    let completed = data_of(&responses.events()?, "response.completed")?;
+    assert_eq!(
+        completed[0]["response"]["output"][0]["content"][0]["text"], "second answer",
+        "another dialect does not match the aside"
+    );
+    let taken: Vec<(Option<usize>, Option<usize>)> =
+        fake.requests().iter().map(|r| (r.turn, r.aside)).collect();
+    assert_eq!(
+        taken,
+        [
+            (None, Some(1)),
+            (Some(1), None),
+            (None, Some(1)),
+            (Some(2), None)
+        ]
+    );
+    Ok(())
+}
+
+#[tokio::test]
 async fn the_request_log_keeps_roles_tools_and_the_last_user_text_in_memory_and_as_jsonl()
 -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;

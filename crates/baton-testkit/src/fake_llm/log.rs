@@ -3,13 +3,13 @@
 use std::fs::File;
 use std::io::Write;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::wire::Summary;
 
 /// The wire dialect a request spoke.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Dialect {
     /// Anthropic Messages (`/v1/messages`): Claude Code.
@@ -45,8 +45,10 @@ pub struct LoggedRequest {
     /// The text of the last user message that has text (tool results are not text).
     pub last_user_text: Option<String>,
     /// Which script turn answered, counted from 1; `None` when no turn was taken (probes,
-    /// token counts, bad requests) or the script had run out.
+    /// token counts, bad requests, asides) or the script had run out.
     pub turn: Option<usize>,
+    /// Which script aside answered instead of a turn, counted from 1.
+    pub aside: Option<usize>,
 }
 
 impl LoggedRequest {
@@ -63,6 +65,7 @@ impl LoggedRequest {
             roles: Vec::new(),
             last_user_text: None,
             turn: None,
+            aside: None,
         }
     }
 
@@ -90,6 +93,7 @@ impl LoggedRequest {
             roles: summary.roles,
             last_user_text: summary.last_user_text,
             turn: None,
+            aside: None,
         }
     }
 }

@@ -35,9 +35,18 @@
 //!     text: "late but here"
 //!   - hang: true                  # take the request and never answer it
 //!   - text: "Done."
+//! aside:                          # side requests: answered first, take no turn, repeat
+//!   - when: {has_tools: false, last_user_contains: "title"}
+//!     text: "Create hello.txt"
 //! when_exhausted: {text: "nothing more to do"}
 //! ```
 //!
+//! * `aside` entries exist because clients send side requests beside the conversation:
+//!   OpenCode's recorded run starts with a request offering no tools (a session title, by its
+//!   shape) and Aider ends with an unstreamed one (its commit message). As turns they would
+//!   shift the script, and if a client sends them concurrently, race it. `when` takes `dialect` (`anthropic_messages`, `openai_responses`,
+//!   `openai_chat`, `gemini`), `has_tools`, `stream` and `last_user_contains`; every condition
+//!   given must hold, and the first matching aside answers.
 //! * `usage` numbers left out are derived: input is a quarter of the request body's bytes,
 //!   output a quarter of the reply's characters, nothing cached, no reasoning. `input` counts
 //!   cached tokens (as OpenAI and Gemini report it); the Anthropic dialect reports
@@ -53,7 +62,7 @@
 //! # The request log
 //!
 //! Every request becomes a [`LoggedRequest`] (method, path, dialect, model, body keys, tools
-//! offered, message roles, the last user text, the turn that answered), kept in memory for
+//! offered, message roles, the last user text, the turn or aside that answered), kept in memory for
 //! [`FakeLlm::requests`] and appended as JSONL to the log file when one is given.
 //!
 //! ```no_run
@@ -263,4 +272,33 @@ fn open_log(path: &PathBuf) -> Result<File, FakeLlmError> {
             path: path.display().to_string(),
             source,
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_script_example_in_this_module_documentation_parses() -> Result<(), ScriptError> {
+        let source = include_str!("mod.rs");
+        let yaml: String = source
+            .lines()
+            .skip_while(|line| *line != "//! ```yaml")
+            .skip(1)
+            .take_while(|line| *line != "//! ```")
+            .map(|line| {
+                format!(
+                    "{}\n",
+                    line.trim_start_matches("//!")
+                        .strip_prefix(' ')
+                        .unwrap_or("")
+                )
+            })
+            .collect();
+        let script = Script::parse(&yaml)?;
+        assert_eq!(script.turns.len(), 7);
+        assert_eq!(script.aside.len(), 1);
+        assert_eq!(script.when_exhausted, Turn::text("nothing more to do"));
+        Ok(())
+    }
 }

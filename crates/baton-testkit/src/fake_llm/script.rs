@@ -6,6 +6,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::log::{Dialect, LoggedRequest};
+
 /// A script that cannot be read or makes no sense; says which turn and why.
 #[derive(Debug, thiserror::Error)]
 pub enum ScriptError {
@@ -26,6 +28,14 @@ pub enum ScriptError {
         as_mapping: String,
         /// Why it does not read as a list of turns.
         as_list: String,
+    },
+    /// An aside that reads but cannot be played.
+    #[error("aside {index} of the fake LLM script: {problem}")]
+    Aside {
+        /// The aside's position, counted from 1.
+        index: usize,
+        /// What is wrong with it and how to fix it.
+        problem: String,
     },
     /// A turn that reads but cannot be played.
     #[error("turn {index} of the fake LLM script: {problem}")]
@@ -107,6 +117,50 @@ struct TurnSpec {
     #[serde(default)]
     hang: bool,
     usage: Option<UsageSpec>,
+    when: Option<Matcher>,
+}
+
+/// Which requests an aside answers: every condition given must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Matcher {
+    /// The request's dialect (`anthropic_messages`, `openai_responses`, `openai_chat`, `gemini`).
+    pub dialect: Option<Dialect>,
+    /// Whether the request offers any tool.
+    pub has_tools: Option<bool>,
+    /// Whether the request asks for a stream (a body without `stream` does not).
+    pub stream: Option<bool>,
+    /// Text the last user message must contain.
+    pub last_user_contains: Option<String>,
+}
+
+impl Matcher {
+    /// Whether `request` meets every condition.
+    pub fn matches(&self, request: &LoggedRequest) -> bool {
+        self.dialect
+            .is_none_or(|dialect| request.dialect == Some(dialect))
+            && self
+                .has_tools
+                .is_none_or(|has_tools| has_tools != request.tools.is_empty())
+            && self
+                .stream
+                .is_none_or(|stream| stream == request.stream.unwrap_or(false))
+            && self.last_user_contains.as_deref().is_none_or(|needle| {
+                request
+                    .last_user_text
+                    .as_deref()
+                    .is_some_and(|text| text.contains(needle))
+            })
+    }
+}
+
+/// A reply for side requests (titles, commit messages) that takes no turn and repeats.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Aside {
+    /// The requests it answers.
+    pub when: Matcher,
+    /// What it answers them.
+    pub turn: Turn,
 }
 
 /// The whole script file as a mapping.
@@ -117,6 +171,8 @@ struct ScriptSpec {
     models: Vec<String>,
     #[serde(default)]
     turns: Vec<TurnSpec>,
+    #[serde(default)]
+    aside: Vec<TurnSpec>,
     when_exhausted: Option<TurnSpec>,
 }
 
@@ -222,6 +278,11 @@ impl Turn {
             index,
             problem: problem.to_owned(),
         };
+        if spec.when.is_some() {
+            return Err(problem(
+                "`when` belongs to `aside` entries: a turn answers the next request whatever it is",
+            ));
+        }
         let mut tool_calls: Vec<ToolCall> = spec.tool_call.into_iter().collect();
         tool_calls.extend(spec.tool_calls);
         let replies = spec.text.is_some() || !tool_calls.is_empty();
@@ -274,6 +335,8 @@ pub struct Script {
     pub models: Vec<String>,
     /// Turns, one per model request, in order, whatever the dialect.
     pub turns: Vec<Turn>,
+    /// Replies that answer matching requests before any turn is taken, first match first.
+    pub aside: Vec<Aside>,
     /// The answer to every model request after the last turn (a plain `done` by default).
     pub when_exhausted: Turn,
 }
@@ -284,11 +347,18 @@ impl Script {
         Script {
             models: vec![DEFAULT_MODEL.to_owned()],
             turns: turns.into_iter().collect(),
+            aside: Vec::new(),
             when_exhausted: Turn::text(DEFAULT_EXHAUSTED_TEXT),
         }
     }
 
-    /// Reads a script from YAML or JSON text: either a mapping (`models`, `turns`,
+    /// The same script with an aside answering requests that `when` matches.
+    pub fn with_aside(mut self, when: Matcher, turn: Turn) -> Script {
+        self.aside.push(Aside { when, turn });
+        self
+    }
+
+    /// Reads a script from YAML or JSON text: either a mapping (`models`, `turns`, `aside`,
     /// `when_exhausted`) or just the list of turns.
     pub fn parse(source: &str) -> Result<Script, ScriptError> {
         let spec = match serde_saphyr::from_str::<ScriptSpec>(source) {
@@ -297,6 +367,7 @@ impl Script {
                 Ok(turns) => ScriptSpec {
                     models: Vec::new(),
                     turns,
+                    aside: Vec::new(),
                     when_exhausted: None,
                 },
                 Err(as_list) => {
@@ -313,6 +384,26 @@ impl Script {
             .enumerate()
             .map(|(at, turn)| Turn::from_spec(at + 1, turn))
             .collect::<Result<Vec<_>, _>>()?;
+        let aside = spec
+            .aside
+            .into_iter()
+            .enumerate()
+            .map(|(at, mut spec)| {
+                let when = spec.when.take().ok_or_else(|| ScriptError::Aside {
+                    index: at + 1,
+                    problem: "it needs `when` (dialect, has_tools, stream, last_user_contains)"
+                        .to_owned(),
+                })?;
+                let turn = Turn::from_spec(0, spec).map_err(|err| match err {
+                    ScriptError::Turn { problem, .. } => ScriptError::Aside {
+                        index: at + 1,
+                        problem,
+                    },
+                    other => other,
+                })?;
+                Ok(Aside { when, turn })
+            })
+            .collect::<Result<Vec<_>, ScriptError>>()?;
         let when_exhausted = match spec.when_exhausted {
             Some(turn) => Turn::from_spec(turns.len() + 1, turn)?,
             None => Turn::text(DEFAULT_EXHAUSTED_TEXT),
@@ -325,6 +416,7 @@ impl Script {
         Ok(Script {
             models,
             turns,
+            aside,
             when_exhausted,
         })
     }
@@ -423,6 +515,46 @@ when_exhausted: {text: finished}
             matches!(err, Some(ScriptError::Turn { index: 1, .. })),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn an_aside_needs_when_and_a_turn_may_not_have_one() {
+        let aside =
+            Script::parse("aside:\n  - {when: {has_tools: false, stream: false}, text: title}\n");
+        let aside = aside.map(|script| script.aside).unwrap_or_default();
+        assert_eq!(aside.len(), 1);
+        assert_eq!(aside[0].when.has_tools, Some(false));
+        assert_eq!(aside[0].turn, Turn::text("title"));
+        let missing = Script::parse("aside:\n  - {text: title}\n").err();
+        assert!(
+            matches!(missing, Some(ScriptError::Aside { index: 1, .. })),
+            "{missing:?}"
+        );
+        let misplaced = Script::parse("- {when: {stream: true}, text: a}\n").err();
+        assert!(
+            matches!(misplaced, Some(ScriptError::Turn { index: 1, .. })),
+            "{misplaced:?}"
+        );
+    }
+
+    #[test]
+    fn a_matcher_holds_only_when_every_condition_does() {
+        let mut request = LoggedRequest::plain("POST", "/v1/chat/completions");
+        request.dialect = Some(Dialect::OpenaiChat);
+        request.last_user_text = Some("Generate a title for: make hello.txt".to_owned());
+        let title = Matcher {
+            dialect: Some(Dialect::OpenaiChat),
+            has_tools: Some(false),
+            stream: Some(false),
+            last_user_contains: Some("title".to_owned()),
+        };
+        assert!(title.matches(&request));
+        request.tools = vec!["bash".to_owned()];
+        assert!(!title.matches(&request));
+        request.tools.clear();
+        request.stream = Some(true);
+        assert!(!title.matches(&request));
+        assert!(Matcher::default().matches(&request));
     }
 
     #[test]

@@ -73,15 +73,27 @@ impl Shared {
         self.record(request, false).0
     }
 
-    /// Logs a model request and takes the next turn for it, in one step so the log's order is
-    /// the turns' order. Returns the request's serial number and its turn.
+    /// Logs a model request and takes the next turn for it (or answers it with the first
+    /// matching aside, which takes no turn), in one step so the log's order is the turns'
+    /// order. Returns the request's serial number and its turn.
     fn take_turn(&self, request: LoggedRequest) -> (usize, Turn) {
         self.record(request, true)
     }
 
     fn record(&self, mut request: LoggedRequest, takes_turn: bool) -> (usize, Turn) {
         let mut inner = self.lock();
-        let turn = if takes_turn {
+        let aside = takes_turn
+            .then(|| {
+                self.script
+                    .aside
+                    .iter()
+                    .position(|aside| aside.when.matches(&request))
+            })
+            .flatten();
+        let turn = if let Some(index) = aside {
+            request.aside = Some(index + 1);
+            self.script.aside[index].turn.clone()
+        } else if takes_turn {
             let index = inner.next_turn;
             inner.next_turn += 1;
             match self.script.turns.get(index) {
