@@ -137,7 +137,7 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-type Shard = State<Arc<Shared>>;
+type SharedState = State<Arc<Shared>>;
 
 fn path_of(uri: &Uri) -> String {
     uri.path_and_query()
@@ -145,25 +145,25 @@ fn path_of(uri: &Uri) -> String {
 }
 
 /// `HEAD /` and `GET /`: Claude Code checks the server is there before it starts.
-async fn probe(State(shared): Shard, method: Method, uri: Uri) -> Response {
+async fn probe(State(shared): SharedState, method: Method, uri: Uri) -> Response {
     shared.log(LoggedRequest::plain(method.as_str(), &path_of(&uri)));
     StatusCode::OK.into_response()
 }
 
-async fn unknown(State(shared): Shard, method: Method, uri: Uri) -> Response {
+async fn unknown(State(shared): SharedState, method: Method, uri: Uri) -> Response {
     let path = path_of(&uri);
     shared.log(LoggedRequest::plain(method.as_str(), &path));
     let body = json!({"error": {"message": format!("the fake LLM server has no {method} {path}")}});
     wire::json_response(StatusCode::NOT_FOUND, &body)
 }
 
-async fn list_models(State(shared): Shard, method: Method, uri: Uri) -> Response {
+async fn list_models(State(shared): SharedState, method: Method, uri: Uri) -> Response {
     shared.log(LoggedRequest::plain(method.as_str(), &path_of(&uri)));
     wire::json_response(StatusCode::OK, &chat::models(&shared.script.models))
 }
 
 async fn anthropic_messages(
-    State(shared): Shard,
+    State(shared): SharedState,
     method: Method,
     uri: Uri,
     body: Bytes,
@@ -180,7 +180,7 @@ async fn anthropic_messages(
 }
 
 async fn anthropic_count_tokens(
-    State(shared): Shard,
+    State(shared): SharedState,
     method: Method,
     uri: Uri,
     body: Bytes,
@@ -189,7 +189,12 @@ async fn anthropic_count_tokens(
     wire::json_response(StatusCode::OK, &anthropic::count_tokens(body.len()))
 }
 
-async fn openai_responses(State(shared): Shard, method: Method, uri: Uri, body: Bytes) -> Response {
+async fn openai_responses(
+    State(shared): SharedState,
+    method: Method,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
     let turn = Exchange {
         shared: &shared,
         method: &method,
@@ -201,7 +206,12 @@ async fn openai_responses(State(shared): Shard, method: Method, uri: Uri, body: 
         .await
 }
 
-async fn openai_chat(State(shared): Shard, method: Method, uri: Uri, body: Bytes) -> Response {
+async fn openai_chat(
+    State(shared): SharedState,
+    method: Method,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
     let turn = Exchange {
         shared: &shared,
         method: &method,
@@ -213,7 +223,7 @@ async fn openai_chat(State(shared): Shard, method: Method, uri: Uri, body: Bytes
 }
 
 async fn gemini_models(
-    State(shared): Shard,
+    State(shared): SharedState,
     Path(target): Path<String>,
     method: Method,
     uri: Uri,
