@@ -1,4 +1,5 @@
-//! baton-testkit answers "how do tests get a real repository to work on?".
+//! baton-testkit answers "what real things do tests run against?": a real repository to work
+//! on, and a fake LLM server that real agent clients can talk to.
 //!
 //! [`TestRepo`] is a real git repository in a temporary directory (branch `main`, one initial
 //! commit holding a `README.md`), with helpers to write files, commit them, read files back
@@ -19,6 +20,12 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! [`fake_llm`] is a scripted LLM server on 127.0.0.1 speaking Anthropic Messages, OpenAI
+//! Responses, OpenAI Chat Completions and Gemini, with a request log; the `baton-fake-llm`
+//! binary serves the same from a script file for agent CLIs run as child processes.
+
+pub mod fake_llm;
 
 use std::path::{Component, Path, PathBuf};
 
