@@ -13,9 +13,9 @@ mod gemini;
 mod goose;
 mod limits;
 mod opencode;
+pub mod prices;
 mod qwen;
 mod wire;
-pub mod prices;
 
 pub use adapter::{
     AgentAdapter, AgentInvocation, Detect, ExitClass, MAX_PROMPT_ARG_BYTES, StreamDecoder,

@@ -62,6 +62,9 @@ impl Collector {
 
     pub(crate) fn push(&mut self, line: &str) {
         self.total += 1;
+        // What is kept in memory is for people (failure reasons): each line at most
+        // MAX_LINE_BYTES, even when the spec delivers longer lines whole.
+        let line = &*shorten(line);
         if self.head.len() < self.head_cap {
             self.head.push(line.to_owned());
         } else if self.tail_cap > 0 {
@@ -91,6 +94,18 @@ pub(crate) enum Raw {
     Eof,
 }
 
+/// `line` cut at [`MAX_LINE_BYTES`] (on a character boundary) with the marker, or as it is.
+fn shorten(line: &str) -> std::borrow::Cow<'_, str> {
+    if line.len() <= MAX_LINE_BYTES {
+        return std::borrow::Cow::Borrowed(line);
+    }
+    let mut cut = MAX_LINE_BYTES;
+    while !line.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    std::borrow::Cow::Owned(format!("{}{}", &line[..cut], cut_marker(line.len() - cut)))
+}
+
 /// The text appended to a line cut at [`MAX_LINE_BYTES`], so that no line is cut silently.
 pub fn cut_marker(dropped: usize) -> String {
     format!("… [line cut: {dropped} bytes not shown]")
@@ -99,7 +114,7 @@ pub fn cut_marker(dropped: usize) -> String {
 /// Reads `reader` line by line (lossy UTF-8, lines capped at [`MAX_LINE_BYTES`] and marked
 /// when cut) into `tx`. When `tx` is full the reader waits, so the pipe fills and a process
 /// that floods blocks in its writes instead of growing baton's memory.
-pub(crate) async fn pump_lines<R>(reader: R, stream: OutputStream, tx: Sender<Raw>)
+pub(crate) async fn pump_lines<R>(reader: R, stream: OutputStream, tx: Sender<Raw>, max: usize)
 where
     R: AsyncRead + Unpin,
 {
@@ -114,7 +129,7 @@ where
                     Some(i) => (&buf[..i], i + 1, true),
                     None => (buf, buf.len(), false),
                 };
-                let room = MAX_LINE_BYTES.saturating_sub(line.len());
+                let room = max.saturating_sub(line.len());
                 let kept = chunk.len().min(room);
                 line.extend_from_slice(&chunk[..kept]);
                 dropped += chunk.len() - kept;
@@ -186,7 +201,7 @@ mod tests {
         input.push(b'\n');
         input.extend_from_slice(b"ok\xff\r\nlast");
         let (tx, mut rx) = tokio::sync::mpsc::channel(8);
-        pump_lines(input.as_slice(), OutputStream::Stdout, tx).await;
+        pump_lines(input.as_slice(), OutputStream::Stdout, tx, MAX_LINE_BYTES).await;
         let mut lines = Vec::new();
         while let Some(Raw::Line(_, text)) = rx.recv().await {
             lines.push(text);
@@ -210,7 +225,7 @@ mod cut_tests {
         let mut input = vec![b'y'; 5 * MAX_LINE_BYTES + 3];
         input.extend_from_slice(b"\r\nnext\n");
         let (tx, mut rx) = tokio::sync::mpsc::channel(8);
-        pump_lines(input.as_slice(), OutputStream::Stderr, tx).await;
+        pump_lines(input.as_slice(), OutputStream::Stderr, tx, MAX_LINE_BYTES).await;
         let mut lines = Vec::new();
         while let Some(Raw::Line(_, text)) = rx.recv().await {
             lines.push(text);

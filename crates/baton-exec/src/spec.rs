@@ -50,6 +50,9 @@ pub struct CommandSpec {
     /// Most bytes the log file may hold; past it lines are counted, not written, and one
     /// last line says how many (see [`crate::log_cap_marker`]).
     pub log_cap: u64,
+    /// Longest line delivered whole (default [`crate::MAX_LINE_BYTES`]); a longer one is cut
+    /// with a marker. Agents whose JSON records can be large raise it.
+    pub max_line_bytes: usize,
     /// How many head and tail lines are kept in memory.
     pub capture: OutputCap,
     /// Where the process (and everything it starts) may write; `None`: anywhere.
@@ -70,6 +73,7 @@ impl CommandSpec {
             grace: DEFAULT_GRACE,
             log_file: None,
             log_cap: crate::DEFAULT_LOG_CAP,
+            max_line_bytes: crate::MAX_LINE_BYTES,
             capture: OutputCap::default(),
             confinement: None,
         }
@@ -136,6 +140,13 @@ impl CommandSpec {
     /// kept in memory and the line events are not affected.
     pub fn log_cap(mut self, bytes: u64) -> Self {
         self.log_cap = bytes;
+        self
+    }
+
+    /// Delivers lines up to `bytes` long whole (the head and tail kept in memory still cut
+    /// each line at [`crate::MAX_LINE_BYTES`]).
+    pub fn max_line_bytes(mut self, bytes: usize) -> Self {
+        self.max_line_bytes = bytes.max(1);
         self
     }
 

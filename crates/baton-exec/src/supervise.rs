@@ -113,10 +113,16 @@ pub fn spawn(spec: CommandSpec, cancel: CancellationToken) -> Result<Supervised,
             out,
             OutputStream::Stdout,
             raw_tx.clone(),
+            spec.max_line_bytes,
         )));
     }
     if let Some(err) = child.stderr.take() {
-        readers.push(tokio::spawn(pump_lines(err, OutputStream::Stderr, raw_tx)));
+        readers.push(tokio::spawn(pump_lines(
+            err,
+            OutputStream::Stderr,
+            raw_tx,
+            spec.max_line_bytes,
+        )));
     }
     let (events_tx, events_rx) = mpsc::channel(EVENT_BUFFER);
     let (outcome_tx, outcome_rx) = oneshot::channel();
