@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # The whole test suite, exactly as CI runs it: formatting, lints, then every test.
-# Needs only the Rust toolchain, git >= 2.38 and python3 (the demo's sample project).
+# Needs the Rust toolchain, git >= 2.38, python3 (the demo's sample project) and npm (the real
+# agent CLIs the end-to-end tests drive, installed once into ~/.cache/baton-agent-clients).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 command -v git >/dev/null || { echo "git is required" >&2; exit 2; }
 command -v python3 >/dev/null || { echo "python3 is required (the demo's sample project)" >&2; exit 2; }
+
+echo "== agent CLIs for the end-to-end tests (cached outside the repository)"
+./scripts/agent-clients.sh
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

@@ -2,14 +2,15 @@
 //! of what it left, territory enforcement, the task's gates, then the merge queue.
 
 use crate::EngineError;
+use crate::agent_run::{self, AgentStream};
 use crate::context::{AttemptStop, RunCtx};
 use crate::failpoint::fail_point;
 use crate::gates::{GateSite, run_gates};
 use crate::lanes::HeldLane;
 use crate::supervise::{Lines, run_supervised};
-use baton_agents::{AgentRequest, exec_command};
+use baton_agents::{AgentAdapter, AgentRequest, exec_command};
 use baton_git::Oid;
-use baton_protocol::{TaskId, TaskStatus};
+use baton_protocol::{EndReason, TaskId, TaskStatus};
 use baton_store::AttemptRow;
 use std::sync::Arc;
 
@@ -76,31 +77,51 @@ pub(crate) async fn run_attempt(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
         .sandbox
         .cell(&lane.path, &format!("{task}.{number}"))
         .await?;
-    let request = AgentRequest {
-        run: ctx.id().clone(),
-        task: task.clone(),
-        attempt: number,
-        lane_dir: lane.path.clone(),
-        command: spec.run.clone(),
+    let started = agent_command(
+        &ctx,
+        &spec,
+        number,
+        &lane.path,
+        &cell,
         feedback_file,
-        timeout: spec.timeout,
-        silence: spec.silence,
         log_file,
-        confinement: cell.confinement(),
+    )
+    .await;
+    let (command, adapter) = match started {
+        Ok(started) => started,
+        Err(why) => {
+            cell.leave().await;
+            return fail(&ctx, &task, number, &lane, &why).await;
+        }
     };
+    let mut stream = adapter.map(AgentStream::new);
     fail_point("agent.start.before");
     let outcome = run_supervised(
         &ctx,
-        exec_command(&request).log_cap(ctx.log_cap),
+        command.log_cap(ctx.log_cap),
         stop.token(),
         &task,
         "agent",
         Lines::AsEvents { attempt: number },
+        stream.as_mut(),
         |_, _| fail_point("agent.start.after"),
     )
     .await?;
     cell.leave().await;
     let end = outcome.end.clone();
+    // Money spent is recorded whatever happens next (a cancel, a failure).
+    if let (Some(adapter), Some(stream)) = (adapter, stream.as_ref()) {
+        agent_run::record_usage(
+            &ctx,
+            &task,
+            number,
+            adapter,
+            spec.model.as_deref(),
+            &stream.usage,
+        )
+        .await?;
+        agent_run::remove_state_files(&lane.path);
+    }
     // Refs the agent created or moved in the shared repository go before anything else.
     let refs_restored = ctx
         .restore_refs(&refs_before, &lane.path, &task, number)
@@ -129,13 +150,98 @@ pub(crate) async fn run_attempt(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
             format!("baton could not put the repository's refs back after the agent: {error}");
         return fail(&ctx, &task, number, &lane, &why).await;
     }
-    if !end.is_success() {
+    // An AI client may exit 0 at its turn limit, or non-zero with a telling error event.
+    let class_failure = match (&end, adapter, stream.as_ref()) {
+        (EndReason::Exited { code }, Some(adapter), Some(stream)) => {
+            agent_run::exit_failure(&adapter.classify_exit(*code, &stream.kept))
+        }
+        _ => None,
+    };
+    if !end.is_success() || class_failure.is_some() {
         let refused = cell.refusal_note(&output);
-        let why =
-            format!("the agent {end}{refused}\n--- agent output (head and tail) ---\n{output}");
+        let said = class_failure
+            .map(|why| format!(": {why}"))
+            .unwrap_or_default();
+        let why = format!(
+            "the agent {end}{said}{refused}\n--- agent output (head and tail) ---\n{output}"
+        );
         return fail(&ctx, &task, number, &lane, &why).await;
     }
     after_agent(&ctx, &task, number, &lane, &head, &stop).await
+}
+
+/// The command of an attempt's agent: the `exec` task's shell command, or the AI client's
+/// headless command with the prompt baton renders. The error is the attempt's failure.
+async fn agent_command(
+    ctx: &RunCtx,
+    spec: &baton_core::TaskSpec,
+    number: u32,
+    lane: &std::path::Path,
+    cell: &crate::sandbox::Cell,
+    feedback_file: Option<std::path::PathBuf>,
+    log_file: std::path::PathBuf,
+) -> Result<(baton_exec::CommandSpec, Option<&'static dyn AgentAdapter>), String> {
+    if !spec.agent.is_ai() {
+        let request = AgentRequest {
+            run: ctx.id().clone(),
+            task: spec.id.clone(),
+            attempt: number,
+            lane_dir: lane.to_path_buf(),
+            command: spec.run.clone(),
+            feedback_file,
+            timeout: spec.timeout,
+            silence: spec.silence,
+            log_file,
+            confinement: cell.confinement(),
+        };
+        return Ok((exec_command(&request), None));
+    }
+    let adapter = agent_run::choose_adapter(spec)?;
+    let task_prompt = agent_run::prompt_text(ctx, spec)?;
+    let failure = match &feedback_file {
+        Some(path) => std::fs::read_to_string(path).ok(),
+        None => None,
+    };
+    let gates: Vec<(String, String)> = spec
+        .gates
+        .iter()
+        .filter_map(|name| ctx.plan.gate(name))
+        .map(|gate| (gate.name.clone(), gate.command.clone()))
+        .collect();
+    let prompt = agent_run::render_prompt(
+        &ctx.plan.goal,
+        spec,
+        &task_prompt,
+        &gates,
+        failure.as_deref(),
+    );
+    let prompt_file = ctx
+        .home
+        .run_dir(ctx.id().as_str())
+        .join("prompts")
+        .join(format!("{}.{number}.md", spec.id));
+    if let Some(dir) = prompt_file.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot write the prompt: {e}"))?;
+    }
+    std::fs::write(&prompt_file, &prompt).map_err(|e| format!("cannot write the prompt: {e}"))?;
+    let mut invocation = agent_run::invocation(
+        ctx,
+        spec,
+        &spec.id,
+        number,
+        lane,
+        prompt,
+        prompt_file,
+        log_file,
+    );
+    invocation.feedback_file = feedback_file;
+    invocation.confinement = cell.with_home_dirs(agent_run::state_dirs(adapter.name()));
+    Ok((
+        adapter
+            .command(&invocation)
+            .max_line_bytes(agent_run::AGENT_MAX_LINE),
+        Some(adapter),
+    ))
 }
 
 /// Continues an attempt whose agent had finished when the previous engine stopped.

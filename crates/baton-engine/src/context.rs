@@ -60,6 +60,8 @@ pub(crate) struct RunCtx {
     pub tamper_blame: std::sync::Mutex<std::collections::BTreeMap<TaskId, String>>,
     /// Refs an attempt's clean-up deleted: another attempt that saw them must not recreate them.
     pub cleaned_refs: std::sync::Mutex<std::collections::BTreeSet<String>>,
+    /// The prices agent usage is priced with (built-in, with the user's file on top).
+    pub prices: baton_core::PriceTable,
     /// The cap of each agent's and gate's log file, in bytes (`[output] log_cap_mb`).
     pub log_cap: u64,
     /// The stop handle of each running attempt (task, attempt number), children of `cancel`.

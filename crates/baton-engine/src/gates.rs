@@ -77,6 +77,7 @@ pub(crate) async fn run_gates(
             task,
             &format!("gate {name}"),
             Lines::LogOnly,
+            None,
             |_, _| {},
         )
         .await?;

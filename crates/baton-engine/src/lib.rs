@@ -9,6 +9,7 @@
 //! Frontends drive it through [`Engine`]: create a run, drive it (start or resume), cancel it,
 //! read its state and events, and watch live events on the [`Bus`].
 
+mod agent_run;
 mod attempt;
 pub mod config;
 mod context;
@@ -135,6 +136,9 @@ impl Engine {
         let pool = LanePool::new(git.clone(), self.home.lanes_dir(&repo_key(git.root())));
         let dag = plan.dag();
         let log_cap = config.log_cap;
+        let prices =
+            baton_agents::prices::price_table(baton_agents::prices::user_prices_path().as_deref())
+                .map_err(|error| EngineError::Config(error.to_string()))?;
         let sandbox = Sandbox::new(config.sandbox, &git, &self.home, &run.id);
         let ctx = Arc::new(RunCtx {
             store: self.store.clone(),
@@ -154,6 +158,7 @@ impl Engine {
             cleaned_refs: std::sync::Mutex::new(Default::default()),
             attempt_stops: Default::default(),
             log_cap,
+            prices,
         });
         let result = self.drive_owned(&ctx).await;
         let lost = heartbeat.stop().await;

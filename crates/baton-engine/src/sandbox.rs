@@ -101,6 +101,19 @@ impl Cell {
         self.confinement.clone()
     }
 
+    /// The confinement with these paths under `$HOME` also writable (an agent client's own
+    /// state); `None` when confinement is off.
+    pub fn with_home_dirs(&self, dirs: &[&str]) -> Option<Confinement> {
+        let mut confinement = self.confinement()?;
+        if let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+            let home = PathBuf::from(home);
+            for dir in dirs {
+                confinement = confinement.writable(home.join(dir));
+            }
+        }
+        Some(confinement)
+    }
+
     /// `spec`, confined by this cell.
     pub fn apply(&self, spec: CommandSpec) -> CommandSpec {
         match self.confinement() {

@@ -3,9 +3,10 @@
 //! and its end is converted to the protocol's `EndReason`.
 
 use crate::EngineError;
+use crate::agent_run::AgentStream;
 use crate::context::RunCtx;
 use baton_exec::{CommandSpec, Outcome, ProcessEvent};
-use baton_protocol::{EventBody, TaskId};
+use baton_protocol::{AgentEvent, EventBody, OutputStream, TaskId};
 use std::time::Duration;
 
 /// Output lines are written to the event log in batches of at most this many...
@@ -31,6 +32,8 @@ pub(crate) enum Lines {
 /// Runs `spec` to its end under `cancel` (the run's token, or an attempt's, which the run's
 /// cancels too). `started` is called once the process group is recorded (fail points sit
 /// there).
+// Each argument is a separate concern (which process, its stop, its task, how to read it).
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn run_supervised(
     ctx: &RunCtx,
     spec: CommandSpec,
@@ -38,6 +41,7 @@ pub(crate) async fn run_supervised(
     task: &TaskId,
     what: &str,
     lines: Lines,
+    mut agent: Option<&mut AgentStream>,
     started: impl FnOnce(u32, i32),
 ) -> Result<Outcome, EngineError> {
     // A marker unique to this process and everything it starts: whatever still carries it when
@@ -82,38 +86,56 @@ pub(crate) async fn run_supervised(
             event = child.next_event() => {
                 let Some(event) = event else { break };
                 let Lines::AsEvents { attempt } = lines else { continue };
-                if matches!(event, ProcessEvent::Line { .. }) {
-                    stored_lines += 1;
-                    if stored_lines > MAX_OUTPUT_EVENTS {
-                        continue;
-                    }
-                    if stored_lines == MAX_OUTPUT_EVENTS {
-                        batch.push((Some(task.clone()), EventBody::Warning {
-                            message: format!(
-                                "{task}: output past {MAX_OUTPUT_EVENTS} lines is kept only in \
-                                 the log file (`baton logs {} {task}`)",
-                                ctx.id()
-                            ),
-                        }));
-                    }
-                }
-                let body = match event {
-                    ProcessEvent::Line { stream, text } => EventBody::AttemptOutput {
+                let bodies: Vec<EventBody> = match (event, agent.as_deref_mut()) {
+                    (ProcessEvent::Line { stream: OutputStream::Stdout, text }, Some(agent)) => agent
+                        .feed(&text)
+                        .into_iter()
+                        .map(|event| EventBody::AttemptAgent { attempt, event })
+                        .collect(),
+                    (ProcessEvent::Line { stream, text }, _) => vec![EventBody::AttemptOutput {
                         attempt,
                         stream,
                         line: text,
-                    },
-                    ProcessEvent::SilenceWarning { silent_for } => EventBody::AttemptSilence {
-                        attempt,
-                        silent_ms: u64::try_from(silent_for.as_millis()).unwrap_or(u64::MAX),
-                    },
+                    }],
+                    (ProcessEvent::SilenceWarning { silent_for }, _) => {
+                        vec![EventBody::AttemptSilence {
+                            attempt,
+                            silent_ms: u64::try_from(silent_for.as_millis()).unwrap_or(u64::MAX),
+                        }]
+                    }
                 };
-                batch.push((Some(task.clone()), body));
+                for body in bodies {
+                    // Usage, results, errors and sessions are never dropped; chatter is capped.
+                    if !is_essential(&body) {
+                        stored_lines += 1;
+                        if stored_lines > MAX_OUTPUT_EVENTS {
+                            continue;
+                        }
+                        if stored_lines == MAX_OUTPUT_EVENTS {
+                            batch.push((Some(task.clone()), EventBody::Warning {
+                                message: format!(
+                                    "{task}: output past {MAX_OUTPUT_EVENTS} lines is kept only \
+                                     in the log file (`baton logs {} {task}`)",
+                                    ctx.id()
+                                ),
+                            }));
+                        }
+                    }
+                    batch.push((Some(task.clone()), body));
+                }
                 if batch.len() >= BATCH_LINES {
                     flush(ctx, &mut batch).await?;
                 }
             }
             _ = ticker.tick() => flush(ctx, &mut batch).await?,
+        }
+    }
+    if let (Some(agent), Lines::AsEvents { attempt }) = (agent, lines) {
+        for event in agent.finish() {
+            batch.push((
+                Some(task.clone()),
+                EventBody::AttemptAgent { attempt, event },
+            ));
         }
     }
     flush(ctx, &mut batch).await?;
@@ -135,6 +157,21 @@ pub(crate) async fn run_supervised(
     }
     ctx.store.forget_process(ctx.id(), pgid).await?;
     Ok(outcome)
+}
+
+/// Whether an event must reach the log whatever the output cap (rule: no silent loss of
+/// usage, results, errors).
+fn is_essential(body: &EventBody) -> bool {
+    matches!(
+        body,
+        EventBody::AttemptAgent {
+            event: AgentEvent::Usage(_)
+                | AgentEvent::Result { .. }
+                | AgentEvent::Error { .. }
+                | AgentEvent::Session { .. },
+            ..
+        }
+    )
 }
 
 async fn flush(

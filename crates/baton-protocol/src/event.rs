@@ -1,4 +1,6 @@
-use crate::{AttemptStatus, EndReason, MergeItemStatus, RunId, RunStatus, TaskId, TaskStatus};
+use crate::{
+    AgentEvent, AttemptStatus, EndReason, MergeItemStatus, RunId, RunStatus, TaskId, TaskStatus,
+};
 use serde::{Deserialize, Serialize};
 
 /// The version of the event schema written by this build. Bumped when a variant changes shape.
@@ -85,6 +87,9 @@ pub enum EventBody {
         stream: OutputStream,
         line: String,
     },
+    /// What an AI agent did, decoded from its client's output (see `AgentEvent`).
+    #[serde(rename = "attempt.agent")]
+    AttemptAgent { attempt: u32, event: AgentEvent },
     /// The agent has printed nothing for a while; it is killed at the silence limit.
     #[serde(rename = "attempt.silence")]
     AttemptSilence { attempt: u32, silent_ms: u64 },
@@ -180,6 +185,7 @@ impl EventBody {
             EventBody::AttemptProcess { .. } => "attempt.process",
             EventBody::AttemptOutput { .. } => "attempt.output",
             EventBody::AttemptSilence { .. } => "attempt.silence",
+            EventBody::AttemptAgent { .. } => "attempt.agent",
             EventBody::AttemptAgentEnded { .. } => "attempt.agent_ended",
             EventBody::AttemptCommitted { .. } => "attempt.committed",
             EventBody::GateFinished { .. } => "gate.finished",

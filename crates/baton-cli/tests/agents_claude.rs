@@ -1,0 +1,209 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! baton drives the real Claude Code CLI (installed by `scripts/agent-clients.sh`) in a lane,
+//! against the scripted fake LLM server: the task's file lands through the gates, a retry gets
+//! the failure in its prompt, the usage lands in the ledger, and the API key leaks nowhere.
+
+mod support;
+
+use baton_testkit::fake_llm::{FakeLlm, Script};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use support::{Baton, OK, task};
+
+/// A key the test can search for everywhere baton writes.
+const API_KEY: &str = "sk-ant-fake-4c1d9e7b20aa";
+
+/// The directory holding the `claude` binary (`scripts/agent-clients.sh` installs it).
+fn claude_bin() -> PathBuf {
+    let cache = std::env::var_os("BATON_AGENT_CLIENTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/baton-agent-clients")
+        });
+    let bin = cache.join("claude/node_modules/.bin");
+    assert!(
+        bin.join("claude").is_file(),
+        "Claude Code is not installed in {}: run scripts/agent-clients.sh (scripts/test.sh does)",
+        bin.display()
+    );
+    bin
+}
+
+/// Where the run's first lane will be: the script's tool calls need absolute paths.
+fn first_lane(baton: &Baton) -> PathBuf {
+    let root = std::fs::canonicalize(baton.path()).unwrap();
+    baton
+        .home
+        .join("lanes")
+        .join(baton_engine::repo_key(&root))
+        .join("lane-1")
+}
+
+/// `baton ARGS` with Claude Code on PATH, pointed at `llm`, with its own HOME.
+fn baton_with_claude(baton: &Baton, llm: &FakeLlm, args: &[&str]) -> support::Finished {
+    let home = baton.repo.tmp().join("agent-home");
+    std::fs::create_dir_all(&home).unwrap();
+    let path = format!(
+        "{}:{}",
+        claude_bin().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut command = Command::new(env!("CARGO_BIN_EXE_baton"));
+    command
+        .args(args)
+        .current_dir(baton.path())
+        .env("BATON_HOME", &baton.home)
+        .env("HOME", &home)
+        .env("PATH", path)
+        .env("ANTHROPIC_BASE_URL", llm.url())
+        .env("ANTHROPIC_API_KEY", API_KEY)
+        .env("CLAUDE_CODE_MAX_RETRIES", "1")
+        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+        .env("DISABLE_AUTOUPDATER", "1")
+        .env("DISABLE_TELEMETRY", "1")
+        .env("DISABLE_ERROR_REPORTING", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("NO_COLOR", "1")
+        .env_remove("BATON_FAILPOINT")
+        .env_remove("GIT_DIR");
+    support::run_with_deadline(
+        command,
+        format!("baton {}", args.join(" ")),
+        &baton.repo.tmp().join("output"),
+    )
+}
+
+fn write_turn(path: &Path, content: &str) -> String {
+    format!(
+        "  - text: \"Writing it.\"\n    tool_call:\n      name: Write\n      input: {{file_path: {:?}, content: {:?}}}\n    usage: {{input: 1000, output: 20}}\n  - text: \"Done.\"\n    usage: {{input: 1100, output: 5}}\n",
+        path.to_str().unwrap(),
+        content
+    )
+}
+
+/// Every file under `dir` whose bytes contain `needle`.
+fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.filter_map(Result::ok) {
+            let path = entry.path();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
+                stack.push(path);
+            } else if kind.is_file()
+                && std::fs::read(&path)
+                    .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+            {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn claude_writes_the_tasks_file_a_retry_gets_the_failure_and_its_cost_is_in_the_ledger() {
+    let baton = Baton::new();
+    let target = first_lane(&baton).join("greeting.txt");
+    let script = format!(
+        "turns:\n{}{}",
+        write_turn(&target, "wrong\n"),
+        write_turn(&target, "hello from claude\n")
+    );
+    let llm = FakeLlm::start(Script::parse(&script).unwrap()).unwrap();
+    let plan = baton.plan(
+        "claude.yaml",
+        r#"version: 1
+goal: "Greet"
+gates:
+  greeting: "grep -q hello greeting.txt"
+merge_gates: []
+tasks:
+  - id: greet
+    agent: claude
+    model: claude-sonnet-4-5
+    prompt: "Write greeting.txt saying hello."
+    claims: ["greeting.txt"]
+    gates: [greeting]
+    retries: 1
+"#,
+    );
+    let run = baton_with_claude(&baton, &llm, &["run", "--plan", plan.to_str().unwrap()]);
+    run.expect_code(OK);
+    let id = baton.run_ids()[0].clone();
+
+    // The second attempt's answer is what merged.
+    assert_eq!(
+        baton
+            .read_at(&baton.integration(&id), "greeting.txt")
+            .as_deref(),
+        Some("hello from claude\n")
+    );
+    let report = baton.report(&id);
+    let attempts = task(&report, "greet")["attempts"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(attempts.len(), 2, "{report:#}");
+    assert!(
+        attempts[0]["failure"]
+            .as_str()
+            .unwrap()
+            .contains("gate `greeting` failed"),
+        "{report:#}"
+    );
+
+    // Baton's prompt reached Claude, and the retry's prompt carried the failure.
+    let requests = llm.requests();
+    let firsts: Vec<&str> = requests
+        .iter()
+        .filter(|r| r.turn == Some(1) || r.turn == Some(3))
+        .filter_map(|r| r.last_user_text.as_deref())
+        .collect();
+    assert_eq!(firsts.len(), 2, "{requests:#?}");
+    assert!(
+        firsts[0].contains("Write greeting.txt saying hello."),
+        "{}",
+        firsts[0]
+    );
+    assert!(
+        firsts[0].contains("Change only these paths"),
+        "{}",
+        firsts[0]
+    );
+    assert!(firsts[1].contains("previous attempt"), "{}", firsts[1]);
+    assert!(firsts[1].contains("greeting"), "{}", firsts[1]);
+
+    // Usage: both attempts in the ledger, Claude's own dollars (reported), per agent and model.
+    let usage = &report["usage"];
+    assert_eq!(usage["total"]["attempts"], 2, "{usage:#}");
+    assert_eq!(usage["total"]["unknown_cost_attempts"], 0, "{usage:#}");
+    assert!(usage["total"]["cost"].as_u64().unwrap() > 0, "{usage:#}");
+    assert!(
+        usage["by_agent"]["claude"]["tokens"]["input"]
+            .as_u64()
+            .unwrap()
+            >= 2000
+    );
+    let events = baton.events(&id);
+    assert!(
+        events
+            .iter()
+            .any(|e| e["type"] == "attempt.agent" && e["data"]["event"]["type"] == "usage"),
+        "usage events are stored"
+    );
+
+    // The key is in no file baton wrote, no event, no commit.
+    let leaks = files_containing(&baton.home, API_KEY.as_bytes());
+    assert!(leaks.is_empty(), "the API key leaked into {leaks:?}");
+    let history = baton.git(&["log", "-p", "--all"]);
+    assert!(!history.contains(API_KEY), "the API key is in a commit");
+    assert!(!run.stdout.contains(API_KEY) && !run.stderr.contains(API_KEY));
+}

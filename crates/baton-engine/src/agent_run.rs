@@ -1,0 +1,333 @@
+//! An AI agent's attempt: which adapter runs it (`agent: auto` routes), the prompt baton
+//! writes for it, its stdout decoded into normalized agent events, and its usage priced into
+//! the ledger. The process itself runs like any other (see `supervise.rs`).
+
+use crate::EngineError;
+use crate::context::RunCtx;
+use baton_agents::{AgentAdapter, AgentInvocation, ExitClass, StreamDecoder};
+use baton_core::{AgentKind, Prompt, TaskSpec, Tokens, Usd, settle_cost};
+use baton_protocol::{AgentEvent, TaskId, UsageTotals};
+use baton_store::LedgerEntry;
+use std::path::{Path, PathBuf};
+
+/// Longest stdout line of an agent delivered whole: its JSON records can be megabytes.
+pub(crate) const AGENT_MAX_LINE: usize = 16 * 1024 * 1024;
+
+/// The order `agent: auto` tries agents in, when no configuration says otherwise.
+const AUTO_ORDER: &[&str] = &[
+    "claude", "codex", "gemini", "qwen", "opencode", "aider", "goose", "cursor",
+];
+
+/// What baton reads from an agent's stdout while it runs.
+pub(crate) struct AgentStream {
+    decoder: Box<dyn StreamDecoder>,
+    /// The events classification and the session need (errors, results, sessions, usage).
+    pub kept: Vec<AgentEvent>,
+    pub usage: UsageTotals,
+}
+
+impl AgentStream {
+    /// A stream read with `adapter`'s decoder.
+    pub fn new(adapter: &dyn AgentAdapter) -> AgentStream {
+        AgentStream {
+            decoder: adapter.decoder(),
+            kept: Vec::new(),
+            usage: UsageTotals::default(),
+        }
+    }
+
+    /// Decodes one stdout line; returns every event it holds (the caller stores them).
+    pub fn feed(&mut self, line: &str) -> Vec<AgentEvent> {
+        let events = self.decoder.decode_line(line);
+        self.absorb(&events);
+        events
+    }
+
+    /// Flushes what the decoder still holds, at the end of the stream.
+    pub fn finish(&mut self) -> Vec<AgentEvent> {
+        let events = self.decoder.finish();
+        self.absorb(&events);
+        events
+    }
+
+    fn absorb(&mut self, events: &[AgentEvent]) {
+        for event in events {
+            match event {
+                AgentEvent::Usage(usage) => {
+                    self.usage.absorb(usage);
+                    self.kept.push(event.clone());
+                }
+                AgentEvent::Error { .. }
+                | AgentEvent::Result { .. }
+                | AgentEvent::Session { .. } => self.kept.push(event.clone()),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The adapter for a task: the one it names, or for `auto` the first installed agent.
+pub(crate) fn choose_adapter(spec: &TaskSpec) -> Result<&'static dyn AgentAdapter, String> {
+    if spec.agent != AgentKind::Auto {
+        return baton_agents::adapter(spec.agent.as_str())
+            .ok_or_else(|| format!("no adapter for agent {}", spec.agent));
+    }
+    AUTO_ORDER
+        .iter()
+        .filter_map(|name| baton_agents::adapter(name))
+        .find(|adapter| on_path(adapter.binary()))
+        .ok_or_else(|| {
+            format!(
+                "agent: auto found none of {} on PATH; install one (see docs/agents.md) or name \
+                 the agent in the plan",
+                AUTO_ORDER.join(", ")
+            )
+        })
+}
+
+/// Whether `program` is an executable file in one of PATH's directories.
+fn on_path(program: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| {
+            std::fs::metadata(dir.join(program))
+                .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+        })
+    })
+}
+
+/// The prompt's text: the plan's, or its `prompt_file` read relative to the plan file.
+pub(crate) fn prompt_text(ctx: &RunCtx, spec: &TaskSpec) -> Result<String, String> {
+    match &spec.prompt {
+        Some(Prompt::Text(text)) => Ok(text.clone()),
+        Some(Prompt::File(file)) => {
+            let base = Path::new(&ctx.run.plan_origin)
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            let path = base.join(file);
+            std::fs::read_to_string(&path)
+                .map_err(|error| format!("cannot read prompt_file {}: {error}", path.display()))
+        }
+        None => Err(format!("task {} has no prompt", spec.id)),
+    }
+}
+
+/// What baton tells the agent: the goal, its task, the paths it may change, the gates that
+/// will judge it, and on a retry why the previous attempt failed.
+pub(crate) fn render_prompt(
+    goal: &str,
+    spec: &TaskSpec,
+    task_prompt: &str,
+    gates: &[(String, String)],
+    failure: Option<&str>,
+) -> String {
+    let mut out = format!(
+        "You are working on one task of a larger change.\n\nGoal of the whole change: {goal}\n\n\
+         Your task ({}): {}\n\n{task_prompt}\n",
+        spec.id, spec.title
+    );
+    let claims = spec.claims.as_strings();
+    if !(claims.len() == 1 && claims[0] == "**") {
+        out.push_str(&format!(
+            "\nChange only these paths (other changes are refused): {}\n",
+            claims.join(", ")
+        ));
+    }
+    if !gates.is_empty() {
+        out.push_str("\nWhen you are done, these checks must pass:\n");
+        for (name, command) in gates {
+            out.push_str(&format!("- {name}: `{command}`\n"));
+        }
+    }
+    if let Some(failure) = failure {
+        out.push_str(&format!(
+            "\nThe previous attempt at this task failed. Fix that:\n{failure}\n"
+        ));
+    }
+    out.push_str(
+        "\nWork in the current directory. Do not commit, push or change branches: baton commits \
+         your changes and integrates them after the checks.\n",
+    );
+    out
+}
+
+/// The invocation of `adapter` for one attempt.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn invocation(
+    ctx: &RunCtx,
+    spec: &TaskSpec,
+    task: &TaskId,
+    number: u32,
+    lane: &Path,
+    prompt: String,
+    prompt_file: PathBuf,
+    log_file: PathBuf,
+) -> AgentInvocation {
+    let mut inv = AgentInvocation::new(ctx.id().clone(), task.clone(), number, lane, prompt);
+    inv.prompt_file = Some(prompt_file);
+    inv.model = spec.model.clone();
+    inv.max_turns = spec.max_turns;
+    inv.timeout = spec.timeout;
+    inv.silence = spec.silence;
+    inv.log_file = log_file;
+    inv.running_as_root = nix::unistd::geteuid().is_root();
+    inv
+}
+
+/// Why a finished agent failed, in words, or `None` when it succeeded.
+pub(crate) fn exit_failure(class: &ExitClass) -> Option<String> {
+    Some(match class {
+        ExitClass::Success => return None,
+        ExitClass::AgentError => "the agent reported an error".to_owned(),
+        ExitClass::AuthFailure => {
+            "the agent's credentials are missing or were refused (log in with the client, or set \
+             its API key)"
+                .to_owned()
+        }
+        ExitClass::RateLimited { reset_at } => format!(
+            "the agent was rate limited{}",
+            reset_at
+                .as_deref()
+                .map(|at| format!(" until {at}"))
+                .unwrap_or_default()
+        ),
+        ExitClass::UsageLimited { reset_at } => format!(
+            "the agent reached its usage limit{}",
+            reset_at
+                .as_deref()
+                .map(|at| format!(" (resets {at})"))
+                .unwrap_or_default()
+        ),
+        ExitClass::TurnLimit => "the agent stopped at its turn limit".to_owned(),
+        ExitClass::ContextTooLong => "the conversation outgrew the model's context".to_owned(),
+    })
+}
+
+/// Writes the attempt's usage to the ledger: the client's own dollars when it reported them,
+/// else the price table's for its tokens, else unknown (never zero).
+pub(crate) async fn record_usage(
+    ctx: &RunCtx,
+    task: &TaskId,
+    number: u32,
+    adapter: &dyn AgentAdapter,
+    model: Option<&str>,
+    usage: &UsageTotals,
+) -> Result<(), EngineError> {
+    let tokens = Tokens {
+        input: usage.input_tokens,
+        cached_input: usage.cached_input_tokens,
+        cache_write: usage.cache_write_tokens,
+        output: usage.output_tokens,
+        reasoning: usage.reasoning_tokens,
+    };
+    let model = usage.model.clone().or_else(|| model.map(str::to_owned));
+    let has_tokens = usage.reports > 0;
+    let (cost, basis) = settle_cost(
+        usage.cost_usd_micros.map(Usd),
+        model.as_deref(),
+        has_tokens.then_some(&tokens),
+        &ctx.prices,
+    );
+    let entry = LedgerEntry {
+        run_id: ctx.id().clone(),
+        task_id: task.clone(),
+        attempt: number,
+        agent: adapter.name().to_owned(),
+        model,
+        tokens,
+        cost,
+        basis,
+        price_version: (basis == baton_core::CostBasis::Priced).then(|| ctx.prices.version.clone()),
+    };
+    ctx.store.record_usage(&entry).await?;
+    Ok(())
+}
+
+/// Directories under HOME each client keeps its state in (it must write there to run);
+/// added to the sandbox for that agent.
+pub(crate) fn state_dirs(agent: &str) -> &'static [&'static str] {
+    match agent {
+        "claude" | "qwen" => &[".claude", ".claude.json", ".qwen", ".config/claude"],
+        "codex" => &[".codex"],
+        "gemini" => &[".gemini"],
+        "opencode" => &[
+            ".local/share/opencode",
+            ".config/opencode",
+            ".cache/opencode",
+            ".local/state/opencode",
+        ],
+        "aider" => &[".aider", ".cache"],
+        "goose" => &[".config/goose", ".local/share/goose", ".local/state/goose"],
+        "cursor" => &[".cursor", ".config/cursor"],
+        _ => &[],
+    }
+}
+
+/// Files an agent leaves in the lane that never land (Aider's `.aider*` history and tags).
+pub(crate) fn remove_state_files(lane: &Path) {
+    let Ok(entries) = std::fs::read_dir(lane) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with(".aider") {
+            let path = entry.path();
+            let removed = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+            if let Err(error) = removed {
+                tracing::warn!("cannot remove {}: {error}", path.display());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use baton_core::TaskSpec;
+
+    #[test]
+    fn the_prompt_names_the_goal_the_claims_the_gates_and_the_failure() {
+        let mut spec = TaskSpec::exec("login", "");
+        spec.claims = baton_core::ClaimSet::parse(&["src/auth/**".to_owned()]).unwrap();
+        let text = render_prompt(
+            "Add OAuth2 login",
+            &spec,
+            "Write the GitHub provider.",
+            &[("test".into(), "cargo test".into())],
+            Some("gate `test` failed: 2 tests failed"),
+        );
+        assert!(text.contains("Goal of the whole change: Add OAuth2 login"));
+        assert!(text.contains("Write the GitHub provider."));
+        assert!(text.contains("Change only these paths (other changes are refused): src/auth/**"));
+        assert!(text.contains("- test: `cargo test`"));
+        assert!(text.contains("gate `test` failed: 2 tests failed"));
+    }
+
+    #[test]
+    fn a_task_that_claims_everything_gets_no_path_list() {
+        let spec = TaskSpec::exec("any", "");
+        let text = render_prompt("g", &spec, "p", &[], None);
+        assert!(!text.contains("Change only these paths"));
+        assert!(!text.contains("previous attempt"));
+    }
+
+    #[test]
+    fn every_failed_exit_class_is_said_in_words() {
+        assert_eq!(exit_failure(&ExitClass::Success), None);
+        let limited = exit_failure(&ExitClass::UsageLimited {
+            reset_at: Some("2026-11-30T03:00:00Z".into()),
+        })
+        .unwrap();
+        assert!(limited.contains("resets 2026-11-30T03:00:00Z"), "{limited}");
+        assert!(
+            exit_failure(&ExitClass::AuthFailure)
+                .unwrap()
+                .contains("credentials")
+        );
+    }
+}
