@@ -21,7 +21,8 @@ mod tests {
     fn lines_and_columns_count_characters_from_one() {
         assert_eq!(line_column("abc", 0), (1, 1));
         assert_eq!(line_column("ab\ncd", 4), (2, 2));
-        assert_eq!(line_column("é\nxé", 5), (2, 3));
+        assert_eq!(line_column("é\nxé", 6), (2, 3));
+        assert_eq!(line_column("é\nxé", 5), (2, 2), "inside a character: moved back");
         assert_eq!(line_column("short", 99), (1, 6));
     }
 }

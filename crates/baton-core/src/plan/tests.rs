@@ -311,7 +311,7 @@ fn an_unknown_agent_is_rejected() {
     assert_eq!(line, 5);
     assert_eq!(
         message,
-        "task \"a\" uses agent \"exce\", which this version does not know (did you mean \"exec\"?); the known agents are: exec"
+        "task \"a\" uses agent \"exce\", which this version does not know (did you mean \"exec\"?); the known agents are: exec, claude, codex, gemini, qwen, opencode, aider, goose, cursor, auto"
     );
 }
 
