@@ -8,6 +8,7 @@ mod aider;
 mod claude;
 mod codex;
 mod cursor;
+pub mod detect;
 mod exec;
 mod gemini;
 mod goose;

@@ -95,6 +95,12 @@ pub enum Command {
         #[command(subcommand)]
         command: Option<LanesCommand>,
     },
+    /// List every agent CLI baton can drive: found on PATH or not, and how to install it.
+    Agents {
+        /// Also run each one found (`--version`) to read its version and see that it answers.
+        #[arg(long)]
+        check: bool,
+    },
     /// Show the model prices baton uses to put a dollar figure on tokens, or import LiteLLM's.
     Prices {
         #[command(subcommand)]

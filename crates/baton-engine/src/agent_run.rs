@@ -75,7 +75,11 @@ pub(crate) fn choose_adapter(spec: &TaskSpec) -> Result<&'static dyn AgentAdapte
     AUTO_ORDER
         .iter()
         .filter_map(|name| baton_agents::adapter(name))
-        .find(|adapter| on_path(adapter.binary()))
+        .find(|adapter| {
+            std::env::var_os("PATH").is_some_and(|path| {
+                baton_agents::detect::find_on_path(adapter.binary(), &path).is_some()
+            })
+        })
         .ok_or_else(|| {
             format!(
                 "agent: auto found none of {} on PATH; install one (see docs/agents.md) or name \
@@ -83,17 +87,6 @@ pub(crate) fn choose_adapter(spec: &TaskSpec) -> Result<&'static dyn AgentAdapte
                 AUTO_ORDER.join(", ")
             )
         })
-}
-
-/// Whether `program` is an executable file in one of PATH's directories.
-fn on_path(program: &str) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::env::var_os("PATH").is_some_and(|path| {
-        std::env::split_paths(&path).any(|dir| {
-            std::fs::metadata(dir.join(program))
-                .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
-        })
-    })
 }
 
 /// The prompt's text: the plan's, or its `prompt_file` read relative to the plan file.

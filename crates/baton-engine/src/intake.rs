@@ -80,6 +80,63 @@ pub async fn validate_plan(
     })
 }
 
+/// Before a run is created: every AI agent the plan names is installed (else how to install
+/// it), `agent: auto` finds at least one, and every `prompt_file` can be read.
+fn check_agents_can_run(checked: &ValidatedPlan) -> Result<(), EngineError> {
+    // The prices the run will use: a broken price file is refused now, not mid-run.
+    baton_agents::prices::price_table(baton_agents::prices::user_prices_path().as_deref())
+        .map_err(|error| EngineError::Config(error.to_string()))?;
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut problems = Vec::new();
+    for task in &checked.plan.tasks {
+        if !task.agent.is_ai() {
+            continue;
+        }
+        if task.agent == baton_core::AgentKind::Auto {
+            if crate::agent_run::choose_adapter(task).is_err() {
+                problems.push(format!(
+                    "task \"{}\" uses agent: auto, but no agent CLI is installed (see `baton \
+                     agents`)",
+                    task.id
+                ));
+            }
+        } else if let Some(adapter) = baton_agents::adapter(task.agent.as_str())
+            && baton_agents::detect::find_on_path(adapter.binary(), &path).is_none()
+        {
+            problems.push(format!(
+                "task \"{}\" uses agent {}, but `{}` is not on PATH; install it: {}",
+                task.id,
+                task.agent,
+                adapter.binary(),
+                baton_agents::detect::install_command(adapter.name())
+            ));
+        }
+        if let Some(baton_core::Prompt::File(file)) = &task.prompt {
+            let base = Path::new(&checked.origin)
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            let full = base.join(file);
+            if let Err(error) = std::fs::read_to_string(&full) {
+                problems.push(format!(
+                    "task \"{}\": prompt_file {} cannot be read: {error}",
+                    task.id,
+                    full.display()
+                ));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(EngineError::InvalidPlan(format!(
+            "{}: {}",
+            checked.origin,
+            problems.join(&format!("\n{}: ", checked.origin))
+        )))
+    }
+}
+
 /// A new run id: time of creation plus randomness, safe in a ref name and sortable.
 pub(crate) fn new_run_id() -> RunId {
     let now = chrono::Utc::now().format("%Y%m%d-%H%M%S");
@@ -103,6 +160,7 @@ impl RunRequest {
     /// the base branch, `--lanes` and `--into`.
     pub async fn check(&self) -> Result<CheckedRequest, EngineError> {
         let checked = validate_plan(&self.repo_dir, &self.plan_path).await?;
+        check_agents_can_run(&checked)?;
         let lanes = self.lanes.unwrap_or(checked.plan.lanes);
         if lanes < 1 {
             return Err(EngineError::InvalidPlan(

@@ -1,5 +1,6 @@
 //! One module per group of commands; `dispatch` routes the parsed command line.
 
+mod agents;
 mod inspect;
 mod lanes;
 mod plan;
@@ -75,6 +76,7 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Exit> {
         Command::Plan { command } => plan::plan(&cli.repo, command, json).await,
         Command::Lanes { command } => lanes::lanes(command, json).await,
         Command::Prices { command } => prices::prices(command, json),
+        Command::Agents { check } => agents::agents(check, json).await,
         Command::Bench(mut args) => {
             args.json |= json;
             crate::bench::run_bench(&args).await?;
