@@ -95,6 +95,13 @@ pub enum Command {
         #[command(subcommand)]
         command: Option<LanesCommand>,
     },
+    /// Print the prompt baton would send an AI agent's task on its first attempt.
+    Prompt {
+        /// The plan file.
+        plan: PathBuf,
+        /// The task id.
+        task: String,
+    },
     /// List every agent CLI baton can drive: found on PATH or not, and how to install it.
     Agents {
         /// Also run each one found (`--version`) to read its version and see that it answers.

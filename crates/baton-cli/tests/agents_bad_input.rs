@@ -102,3 +102,44 @@ fn baton_agents_lists_every_agent_and_how_to_install_a_missing_one() {
         .unwrap();
     assert_eq!(exec["healthy"], true);
 }
+
+#[test]
+fn baton_prompt_prints_what_the_agent_will_be_told_and_refuses_an_exec_task() {
+    let baton = Baton::new();
+    let plan = baton.plan(
+        "prompt.yaml",
+        r#"version: 1
+goal: "Add OAuth2 login"
+gates:
+  test: "cargo test"
+tasks:
+  - id: github
+    agent: claude
+    prompt: "Add the GitHub provider."
+    claims: ["src/auth/**"]
+    gates: [test]
+  - id: fmt
+    run: "cargo fmt"
+"#,
+    );
+    let shown = baton.baton(&["prompt", plan.to_str().unwrap(), "github"]);
+    shown.expect_code(support::OK);
+    for text in [
+        "Goal of the whole change: Add OAuth2 login",
+        "Add the GitHub provider.",
+        "src/auth/**",
+        "- test: `cargo test`",
+    ] {
+        assert!(
+            shown.stdout.contains(text),
+            "no {text:?} in:\n{}",
+            shown.stdout
+        );
+    }
+    let exec = baton.baton(&["prompt", plan.to_str().unwrap(), "fmt"]);
+    exec.expect_code(BAD_INPUT);
+    assert!(exec.stderr.contains("exec task"), "{}", exec.stderr);
+    let unknown = baton.baton(&["prompt", plan.to_str().unwrap(), "nope"]);
+    unknown.expect_code(BAD_INPUT);
+    assert!(unknown.stderr.contains("github, fmt"), "{}", unknown.stderr);
+}

@@ -91,10 +91,15 @@ pub(crate) fn choose_adapter(spec: &TaskSpec) -> Result<&'static dyn AgentAdapte
 
 /// The prompt's text: the plan's, or its `prompt_file` read relative to the plan file.
 pub(crate) fn prompt_text(ctx: &RunCtx, spec: &TaskSpec) -> Result<String, String> {
+    prompt_text_of(&ctx.run.plan_origin, spec)
+}
+
+/// [`prompt_text`] for the plan file at `plan_origin`.
+fn prompt_text_of(plan_origin: &str, spec: &TaskSpec) -> Result<String, String> {
     match &spec.prompt {
         Some(Prompt::Text(text)) => Ok(text.clone()),
         Some(Prompt::File(file)) => {
-            let base = Path::new(&ctx.run.plan_origin)
+            let base = Path::new(plan_origin)
                 .parent()
                 .map(Path::to_path_buf)
                 .unwrap_or_default();
@@ -143,6 +148,39 @@ pub(crate) fn render_prompt(
          your changes and integrates them after the checks.\n",
     );
     out
+}
+
+/// The prompt baton would send for `task` of a validated plan on its first attempt (`baton
+/// prompt PLAN TASK`).
+pub fn first_prompt(checked: &crate::ValidatedPlan, task: &TaskId) -> Result<String, EngineError> {
+    let Some(spec) = checked.plan.task(task) else {
+        let known: Vec<String> = checked
+            .plan
+            .tasks
+            .iter()
+            .map(|t| t.id.to_string())
+            .collect();
+        return Err(EngineError::InvalidPlan(format!(
+            "{}: no task {task} (its tasks: {})",
+            checked.origin,
+            known.join(", ")
+        )));
+    };
+    if !spec.agent.is_ai() {
+        return Err(EngineError::InvalidPlan(format!(
+            "{}: task {task} is an exec task (`run: {}`); only AI agents get a prompt",
+            checked.origin, spec.run
+        )));
+    }
+    let text = prompt_text_of(&checked.origin, spec)
+        .map_err(|why| EngineError::InvalidPlan(format!("{}: {why}", checked.origin)))?;
+    let gates: Vec<(String, String)> = spec
+        .gates
+        .iter()
+        .filter_map(|name| checked.plan.gate(name))
+        .map(|gate| (gate.name.clone(), gate.command.clone()))
+        .collect();
+    Ok(render_prompt(&checked.plan.goal, spec, &text, &gates, None))
 }
 
 /// The invocation of `adapter` for one attempt.

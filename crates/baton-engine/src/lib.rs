@@ -10,6 +10,7 @@
 //! read its state and events, and watch live events on the [`Bus`].
 
 mod agent_run;
+pub use agent_run::first_prompt;
 mod attempt;
 pub mod config;
 mod context;

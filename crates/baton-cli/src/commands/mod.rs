@@ -77,6 +77,7 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Exit> {
         Command::Lanes { command } => lanes::lanes(command, json).await,
         Command::Prices { command } => prices::prices(command, json),
         Command::Agents { check } => agents::agents(check, json).await,
+        Command::Prompt { plan, task } => plan::prompt(&cli.repo, &plan, &task, json).await,
         Command::Bench(mut args) => {
             args.json |= json;
             crate::bench::run_bench(&args).await?;

@@ -169,3 +169,20 @@ fn describe(plan: &Plan, lanes: u32, json: bool) -> Result<(), Exit> {
     }
     Ok(())
 }
+
+/// `baton prompt PLAN TASK`.
+pub async fn prompt(
+    repo: &Option<PathBuf>,
+    plan: &Path,
+    task: &str,
+    json: bool,
+) -> Result<u8, Exit> {
+    let checked = validate_plan(&repo_dir(repo), plan).await?;
+    let text = baton_engine::first_prompt(&checked, &baton_protocol::TaskId::new(task))?;
+    if json {
+        print_json(&serde_json::json!({ "task": task, "prompt": text }))?;
+    } else {
+        print!("{text}");
+    }
+    Ok(exit::OK)
+}
