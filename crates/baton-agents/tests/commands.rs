@@ -120,7 +120,10 @@ fn codex_leaves_its_sandbox_to_baton_only_when_baton_confines_it() {
     } else {
         "workspace-write"
     };
-    assert_eq!(args(&Codex.command(&invocation))[..4], ["exec", "--json", "-s", expected]);
+    assert_eq!(
+        args(&Codex.command(&invocation))[..4],
+        ["exec", "--json", "-s", expected]
+    );
 }
 
 #[test]

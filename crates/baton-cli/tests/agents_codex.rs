@@ -104,7 +104,19 @@ tasks:
     assert_eq!(first.path, "/v1/responses", "{first:#?}");
     assert_eq!(first.model.as_deref(), Some("gpt-5"), "{first:#?}");
     let prompt = first.last_user_text.as_deref().unwrap_or_default();
-    assert!(prompt.contains("Write greeting.txt saying hello."), "{prompt}");
+    assert!(
+        prompt.contains("Write greeting.txt saying hello."),
+        "{prompt}"
+    );
+
+    // Its shell call was decoded as a command that succeeded.
+    let events = baton.events(&id);
+    assert!(
+        events.iter().any(|e| e["type"] == "attempt.agent"
+            && e["data"]["event"]["type"] == "command_run"
+            && e["data"]["event"]["exit_code"] == 0),
+        "{events:#?}"
+    );
 
     // Codex reports tokens and no dollars: baton priced them from its table.
     let usage = &report["usage"];

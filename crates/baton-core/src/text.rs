@@ -22,7 +22,11 @@ mod tests {
         assert_eq!(line_column("abc", 0), (1, 1));
         assert_eq!(line_column("ab\ncd", 4), (2, 2));
         assert_eq!(line_column("é\nxé", 6), (2, 3));
-        assert_eq!(line_column("é\nxé", 5), (2, 2), "inside a character: moved back");
+        assert_eq!(
+            line_column("é\nxé", 5),
+            (2, 2),
+            "inside a character: moved back"
+        );
         assert_eq!(line_column("short", 99), (1, 6));
     }
 }

@@ -42,7 +42,12 @@ pub fn agent_home(baton: &Baton) -> PathBuf {
 
 /// `baton ARGS` with the client's `bin` directory first on PATH, HOME set to
 /// [`agent_home`], git's user configuration ignored, and `env` on top.
-pub fn baton_with_agent(baton: &Baton, bin: &Path, env: &[(&str, String)], args: &[&str]) -> Finished {
+pub fn baton_with_agent(
+    baton: &Baton,
+    bin: &Path,
+    env: &[(&str, String)],
+    args: &[&str],
+) -> Finished {
     let path = format!(
         "{}:{}",
         bin.display(),
