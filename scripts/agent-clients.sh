@@ -9,6 +9,8 @@ CACHE="${BATON_AGENT_CLIENTS:-$HOME/.cache/baton-agent-clients}"
 # name  npm package@version  binary
 CLIENTS=(
   "claude @anthropic-ai/claude-code@2.1.197 claude"
+  "codex @openai/codex@0.169.0 codex"
+  "gemini @google/gemini-cli@0.61.0 gemini"
 )
 
 command -v npm >/dev/null || { echo "npm is required to install the agent CLIs the tests drive" >&2; exit 2; }

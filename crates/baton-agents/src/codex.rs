@@ -1,12 +1,13 @@
 //! Codex CLI: `codex exec --json -s workspace-write PROMPT` (stdin must be /dev/null, which
-//! baton-exec gives every child). Its JSONL: `thread.started`, `turn.started`,
+//! baton-exec gives every child), or `-s danger-full-access` when baton's Landlock confinement
+//! is the sandbox (see [`sandbox_mode`]). Its JSONL: `thread.started`, `turn.started`,
 //! `item.started|updated|completed`, `turn.completed {usage}`, `turn.failed`, `error`. The schema
 //! has changed between versions without a version marker, so everything is read leniently.
 
 use crate::adapter::{AgentAdapter, AgentInvocation, StreamDecoder, UsageReporting};
 use crate::limits::classify_error;
 use crate::wire::{at, bounded, parse_line, str_at, u64_at, unknown};
-use baton_exec::CommandSpec;
+use baton_exec::{CommandSpec, landlock_support};
 use baton_protocol::{AgentEvent, FileChangeKind, TodoItem, Usage};
 use serde_json::Value;
 
@@ -24,10 +25,13 @@ impl AgentAdapter for Codex {
     }
 
     fn command(&self, invocation: &AgentInvocation) -> CommandSpec {
-        let mut spec =
-            invocation
-                .base_spec(self.binary())
-                .args(["exec", "--json", "-s", "workspace-write"]);
+        let confined = invocation.confinement.is_some() && landlock_support().confines();
+        let mut spec = invocation.base_spec(self.binary()).args([
+            "exec",
+            "--json",
+            "-s",
+            sandbox_mode(confined),
+        ]);
         if let Some(model) = &invocation.model {
             spec = spec.arg("-m").arg(model.clone());
         }
@@ -49,6 +53,23 @@ impl AgentAdapter for Codex {
     /// `codex exec [options] resume ID PROMPT`.
     fn resume_args(&self, session: &str) -> Option<Vec<String>> {
         Some(vec!["resume".into(), session.into()])
+    }
+}
+
+/// Codex's `-s` sandbox for an attempt: `confined` says baton's Landlock confinement is in force.
+///
+/// Codex's own `workspace-write` sandbox runs every command in bubblewrap with a new user
+/// namespace, whose `uid_map` it must write under `/proc`; inside baton's confinement that
+/// write is refused ("error building bubblewrap command: Permission denied") and every shell
+/// command the model asks for fails. So when baton confines the process, baton's confinement
+/// (the lane and Codex's state directories writable, nothing else) is the sandbox and Codex's
+/// is off; without it (no Landlock in the kernel, or an unconfined invocation) Codex keeps its
+/// own.
+pub fn sandbox_mode(confined: bool) -> &'static str {
+    if confined {
+        "danger-full-access"
+    } else {
+        "workspace-write"
     }
 }
 

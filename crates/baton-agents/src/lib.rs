@@ -24,7 +24,7 @@ pub use adapter::{
 };
 pub use aider::{Aider, AiderDecoder, parse_count};
 pub use claude::{Claude, ClaudeDecoder};
-pub use codex::{Codex, CodexDecoder};
+pub use codex::{Codex, CodexDecoder, sandbox_mode as codex_sandbox_mode};
 pub use cursor::{Cursor, CursorDecoder};
 pub use exec::{AgentRequest, Exec, exec_command};
 pub use gemini::{EXIT_AUTH, EXIT_INPUT, EXIT_TURN_LIMIT, Gemini, GeminiDecoder};

@@ -3,9 +3,9 @@
 
 use baton_agents::{
     ADAPTERS, AgentAdapter, AgentInvocation, Aider, Claude, Codex, Cursor, Exec, Gemini, Goose,
-    MAX_PROMPT_ARG_BYTES, OpenCode, Qwen, adapter, first_version_word,
+    MAX_PROMPT_ARG_BYTES, OpenCode, Qwen, adapter, codex_sandbox_mode, first_version_word,
 };
-use baton_exec::CommandSpec;
+use baton_exec::{CommandSpec, Confinement, landlock_support};
 use baton_protocol::{RunId, TaskId};
 
 const SECRET: &str = "sk-test-secret-123";
@@ -106,6 +106,23 @@ fn codex_runs_exec_json_in_a_workspace_write_sandbox_with_the_prompt_last() {
             "--skip-git-repo-check",
             "Write the lexer"
         ]
+    );
+}
+
+#[test]
+fn codex_leaves_its_sandbox_to_baton_only_when_baton_confines_it() {
+    assert_eq!(codex_sandbox_mode(false), "workspace-write");
+    assert_eq!(codex_sandbox_mode(true), "danger-full-access");
+    let mut invocation = invocation();
+    invocation.confinement = Some(Confinement::new().writable("/lanes/1"));
+    let expected = if landlock_support().confines() {
+        "danger-full-access"
+    } else {
+        "workspace-write"
+    };
+    assert_eq!(
+        args(&Codex.command(&invocation))[..4],
+        ["exec", "--json", "-s", expected]
     );
 }
 

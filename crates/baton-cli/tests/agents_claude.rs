@@ -6,72 +6,25 @@
 mod support;
 
 use baton_testkit::fake_llm::{FakeLlm, Script};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
+use support::agents::{baton_with_agent, client_bin, files_containing, first_lane};
 use support::{Baton, OK, task};
 
 /// A key the test can search for everywhere baton writes.
 const API_KEY: &str = "sk-ant-fake-4c1d9e7b20aa";
 
-/// The directory holding the `claude` binary (`scripts/agent-clients.sh` installs it).
-fn claude_bin() -> PathBuf {
-    let cache = std::env::var_os("BATON_AGENT_CLIENTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/baton-agent-clients")
-        });
-    let bin = cache.join("claude/node_modules/.bin");
-    assert!(
-        bin.join("claude").is_file(),
-        "Claude Code is not installed in {}: run scripts/agent-clients.sh (scripts/test.sh does)",
-        bin.display()
-    );
-    bin
-}
-
-/// Where the run's first lane will be: the script's tool calls need absolute paths.
-fn first_lane(baton: &Baton) -> PathBuf {
-    let root = std::fs::canonicalize(baton.path()).unwrap();
-    baton
-        .home
-        .join("lanes")
-        .join(baton_engine::repo_key(&root))
-        .join("lane-1")
-}
-
 /// `baton ARGS` with Claude Code on PATH, pointed at `llm`, with its own HOME.
 fn baton_with_claude(baton: &Baton, llm: &FakeLlm, args: &[&str]) -> support::Finished {
-    let home = baton.repo.tmp().join("agent-home");
-    std::fs::create_dir_all(&home).unwrap();
-    let path = format!(
-        "{}:{}",
-        claude_bin().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let mut command = Command::new(env!("CARGO_BIN_EXE_baton"));
-    command
-        .args(args)
-        .current_dir(baton.path())
-        .env("BATON_HOME", &baton.home)
-        .env("HOME", &home)
-        .env("PATH", path)
-        .env("ANTHROPIC_BASE_URL", llm.url())
-        .env("ANTHROPIC_API_KEY", API_KEY)
-        .env("CLAUDE_CODE_MAX_RETRIES", "1")
-        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
-        .env("DISABLE_AUTOUPDATER", "1")
-        .env("DISABLE_TELEMETRY", "1")
-        .env("DISABLE_ERROR_REPORTING", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("NO_COLOR", "1")
-        .env_remove("BATON_FAILPOINT")
-        .env_remove("GIT_DIR");
-    support::run_with_deadline(
-        command,
-        format!("baton {}", args.join(" ")),
-        &baton.repo.tmp().join("output"),
-    )
+    let env = [
+        ("ANTHROPIC_BASE_URL", llm.url()),
+        ("ANTHROPIC_API_KEY", API_KEY.to_string()),
+        ("CLAUDE_CODE_MAX_RETRIES", "1".to_string()),
+        ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1".to_string()),
+        ("DISABLE_AUTOUPDATER", "1".to_string()),
+        ("DISABLE_TELEMETRY", "1".to_string()),
+        ("DISABLE_ERROR_REPORTING", "1".to_string()),
+    ];
+    baton_with_agent(baton, &client_bin("claude", "claude"), &env, args)
 }
 
 fn write_turn(path: &Path, content: &str) -> String {
@@ -80,32 +33,6 @@ fn write_turn(path: &Path, content: &str) -> String {
         path.to_str().unwrap(),
         content
     )
-}
-
-/// Every file under `dir` whose bytes contain `needle`.
-fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.filter_map(Result::ok) {
-            let path = entry.path();
-            let Ok(kind) = entry.file_type() else {
-                continue;
-            };
-            if kind.is_dir() {
-                stack.push(path);
-            } else if kind.is_file()
-                && std::fs::read(&path)
-                    .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
-            {
-                found.push(path);
-            }
-        }
-    }
-    found
 }
 
 #[test]

@@ -3,6 +3,8 @@
 //! binary against them with a deadline, and readers for what baton and git say afterwards.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
+pub mod agents;
+
 use baton_testkit::TestRepo;
 use serde_json::Value;
 use std::fs::File;

@@ -1,0 +1,140 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! baton drives the real Codex CLI (installed by `scripts/agent-clients.sh`) in a lane, against
+//! the scripted fake LLM server speaking the OpenAI Responses dialect: Codex's shell tool
+//! writes the task's file, it lands on the integration branch, its tokens are priced into the
+//! ledger, and the API key leaks nowhere.
+
+mod support;
+
+use baton_testkit::fake_llm::{FakeLlm, Script};
+use support::agents::{agent_home, baton_with_agent, client_bin, files_containing};
+use support::{Baton, OK, task};
+
+/// A key the test can search for everywhere baton writes.
+const API_KEY: &str = "sk-codex-fake-7e21b9c04d";
+
+/// The variable Codex's provider configuration names for its key.
+const KEY_VAR: &str = "FAKE_LLM_API_KEY";
+
+/// `$CODEX_HOME/config.toml`: one provider, the fake server, no retries, nothing phoned home.
+fn codex_config(llm: &FakeLlm) -> String {
+    format!(
+        r#"model_provider = "fake"
+check_for_update_on_startup = false
+
+[analytics]
+enabled = false
+
+[features]
+plugins = false
+
+[model_providers.fake]
+name = "Fake LLM"
+base_url = "{}/v1"
+env_key = "{KEY_VAR}"
+wire_api = "responses"
+request_max_retries = 0
+stream_max_retries = 0
+"#,
+        llm.url()
+    )
+}
+
+#[test]
+fn codex_writes_the_tasks_file_in_the_lane_and_baton_prices_its_tokens() {
+    let baton = Baton::new();
+    // Codex 0.169 has no metadata for `gpt-5` (the model baton's price table knows), so it
+    // offers no `apply_patch` and edits through its shell tool, relative to the lane.
+    let script = r#"turns:
+  - text: "Writing it."
+    tool_call:
+      name: exec_command
+      input: {cmd: "echo 'hello from codex' > greeting.txt"}
+    usage: {input: 1000, output: 20}
+  - text: "Done."
+    usage: {input: 1100, output: 5}
+"#;
+    let llm = FakeLlm::start(Script::parse(script).unwrap()).unwrap();
+    // Codex keeps its state in $CODEX_HOME; under HOME it is among the dirs baton lets it write.
+    let codex_home = agent_home(&baton).join(".codex");
+    std::fs::create_dir_all(&codex_home).unwrap();
+    std::fs::write(codex_home.join("config.toml"), codex_config(&llm)).unwrap();
+    let plan = baton.plan(
+        "codex.yaml",
+        r#"version: 1
+goal: "Greet"
+gates:
+  greeting: "grep -q hello greeting.txt"
+merge_gates: []
+tasks:
+  - id: greet
+    agent: codex
+    model: gpt-5
+    prompt: "Write greeting.txt saying hello."
+    claims: ["greeting.txt"]
+    gates: [greeting]
+"#,
+    );
+    let env = [
+        ("CODEX_HOME", codex_home.to_str().unwrap().to_string()),
+        (KEY_VAR, API_KEY.to_string()),
+    ];
+    let run = baton_with_agent(
+        &baton,
+        &client_bin("codex", "codex"),
+        &env,
+        &["run", "--plan", plan.to_str().unwrap()],
+    );
+    run.expect_code(OK);
+    let id = baton.run_ids()[0].clone();
+
+    assert_eq!(
+        baton
+            .read_at(&baton.integration(&id), "greeting.txt")
+            .as_deref(),
+        Some("hello from codex\n")
+    );
+    let report = baton.report(&id);
+    let attempts = task(&report, "greet")["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 1, "{report:#}");
+
+    // baton's prompt reached Codex, through the Responses dialect, with the model of the plan.
+    let requests = llm.requests();
+    let first = requests.iter().find(|r| r.turn == Some(1)).unwrap();
+    assert_eq!(first.path, "/v1/responses", "{first:#?}");
+    assert_eq!(first.model.as_deref(), Some("gpt-5"), "{first:#?}");
+    let prompt = first.last_user_text.as_deref().unwrap_or_default();
+    assert!(
+        prompt.contains("Write greeting.txt saying hello."),
+        "{prompt}"
+    );
+
+    // Its shell call was decoded as a command that succeeded.
+    let events = baton.events(&id);
+    assert!(
+        events.iter().any(|e| e["type"] == "attempt.agent"
+            && e["data"]["event"]["type"] == "command_run"
+            && e["data"]["event"]["exit_code"] == 0),
+        "{events:#?}"
+    );
+
+    // Codex reports tokens and no dollars: baton priced them from its table.
+    let usage = &report["usage"];
+    assert_eq!(usage["total"]["attempts"], 1, "{usage:#}");
+    assert_eq!(usage["total"]["unknown_cost_attempts"], 0, "{usage:#}");
+    assert!(usage["total"]["cost"].as_u64().unwrap() > 0, "{usage:#}");
+    assert!(
+        usage["by_agent"]["codex"]["tokens"]["input"]
+            .as_u64()
+            .unwrap()
+            > 0,
+        "{usage:#}"
+    );
+
+    // The key is in no file baton wrote, no commit, nothing baton printed.
+    let leaks = files_containing(&baton.home, API_KEY.as_bytes());
+    assert!(leaks.is_empty(), "the API key leaked into {leaks:?}");
+    let history = baton.git(&["log", "-p", "--all"]);
+    assert!(!history.contains(API_KEY), "the API key is in a commit");
+    assert!(!run.stdout.contains(API_KEY) && !run.stderr.contains(API_KEY));
+}

@@ -1,0 +1,121 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! baton drives the real Gemini CLI (installed by `scripts/agent-clients.sh`) in a lane, against
+//! the scripted fake LLM server speaking the Gemini API: its `write_file` tool writes the task's
+//! file, it lands on the integration branch, its tokens are priced into the ledger, and the API
+//! key leaks nowhere.
+
+mod support;
+
+use baton_testkit::fake_llm::{FakeLlm, Script};
+use support::agents::{agent_home, baton_with_agent, client_bin, files_containing, first_lane};
+use support::{Baton, OK, task};
+
+/// A key the test can search for everywhere baton writes.
+const API_KEY: &str = "AIza-fake-gemini-5b83f1a2c9";
+
+/// `~/.gemini/settings.json`: the API-key auth selected (without it Gemini CLI exits 41), no
+/// statistics, telemetry or update checks.
+const SETTINGS: &str = r#"{
+  "security": {"auth": {"selectedType": "gemini-api-key"}},
+  "privacy": {"usageStatisticsEnabled": false},
+  "general": {"enableAutoUpdate": false, "enableAutoUpdateNotification": false},
+  "telemetry": {"enabled": false}
+}
+"#;
+
+#[test]
+fn gemini_writes_the_tasks_file_in_the_lane_and_baton_prices_its_tokens() {
+    let baton = Baton::new();
+    // Gemini CLI's `write_file` wants an absolute path.
+    let target = first_lane(&baton).join("greeting.txt");
+    let script = format!(
+        "turns:\n  - text: \"Writing it.\"\n    tool_call:\n      name: write_file\n      input: {{file_path: {:?}, content: \"hello from gemini\\n\"}}\n    usage: {{input: 1000, output: 20}}\n  - text: \"Done.\"\n    usage: {{input: 1100, output: 5}}\n",
+        target.to_str().unwrap()
+    );
+    let llm = FakeLlm::start(Script::parse(&script).unwrap()).unwrap();
+    let gemini_dir = agent_home(&baton).join(".gemini");
+    std::fs::create_dir_all(&gemini_dir).unwrap();
+    std::fs::write(gemini_dir.join("settings.json"), SETTINGS).unwrap();
+    let plan = baton.plan(
+        "gemini.yaml",
+        r#"version: 1
+goal: "Greet"
+gates:
+  greeting: "grep -q hello greeting.txt"
+merge_gates: []
+tasks:
+  - id: greet
+    agent: gemini
+    model: gemini-2.5-flash
+    prompt: "Write greeting.txt saying hello."
+    claims: ["greeting.txt"]
+    gates: [greeting]
+"#,
+    );
+    let env = [
+        ("GEMINI_API_KEY", API_KEY.to_string()),
+        ("GOOGLE_GEMINI_BASE_URL", llm.url()),
+    ];
+    let run = baton_with_agent(
+        &baton,
+        &client_bin("gemini", "gemini"),
+        &env,
+        &["run", "--plan", plan.to_str().unwrap()],
+    );
+    run.expect_code(OK);
+    let id = baton.run_ids()[0].clone();
+
+    assert_eq!(
+        baton
+            .read_at(&baton.integration(&id), "greeting.txt")
+            .as_deref(),
+        Some("hello from gemini\n")
+    );
+    let report = baton.report(&id);
+    let attempts = task(&report, "greet")["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 1, "{report:#}");
+
+    // baton's prompt reached Gemini CLI, through the Gemini API, for the model of the plan.
+    let requests = llm.requests();
+    let first = requests.iter().find(|r| r.turn == Some(1)).unwrap();
+    assert!(
+        first
+            .path
+            .starts_with("/v1beta/models/gemini-2.5-flash:streamGenerateContent"),
+        "{first:#?}"
+    );
+    let prompt = first.last_user_text.as_deref().unwrap_or_default();
+    assert!(
+        prompt.contains("Write greeting.txt saying hello."),
+        "{prompt}"
+    );
+
+    // Its tool call was decoded as a change of that file.
+    let events = baton.events(&id);
+    assert!(
+        events.iter().any(|e| e["type"] == "attempt.agent"
+            && e["data"]["event"]["type"] == "file_change"
+            && e["data"]["event"]["path"] == target.to_str().unwrap()),
+        "{events:#?}"
+    );
+
+    // Gemini CLI reports tokens and no dollars: baton priced them from its table.
+    let usage = &report["usage"];
+    assert_eq!(usage["total"]["attempts"], 1, "{usage:#}");
+    assert_eq!(usage["total"]["unknown_cost_attempts"], 0, "{usage:#}");
+    assert!(usage["total"]["cost"].as_u64().unwrap() > 0, "{usage:#}");
+    assert!(
+        usage["by_agent"]["gemini"]["tokens"]["input"]
+            .as_u64()
+            .unwrap()
+            > 0,
+        "{usage:#}"
+    );
+
+    // The key is in no file baton wrote, no commit, nothing baton printed.
+    let leaks = files_containing(&baton.home, API_KEY.as_bytes());
+    assert!(leaks.is_empty(), "the API key leaked into {leaks:?}");
+    let history = baton.git(&["log", "-p", "--all"]);
+    assert!(!history.contains(API_KEY), "the API key is in a commit");
+    assert!(!run.stdout.contains(API_KEY) && !run.stderr.contains(API_KEY));
+}

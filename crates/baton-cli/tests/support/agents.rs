@@ -1,0 +1,102 @@
+//! Helpers of the end-to-end tests that drive real agent CLIs (installed by
+//! `scripts/agent-clients.sh`) against the scripted fake LLM server: where a client is
+//! installed, a `baton` command with the client on PATH and a HOME of its own, and a search
+//! for leaked keys.
+
+use super::{Baton, Finished};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The directory holding `binary` of the client `name` (`scripts/agent-clients.sh` installs it).
+pub fn client_bin(name: &str, binary: &str) -> PathBuf {
+    let cache = std::env::var_os("BATON_AGENT_CLIENTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/baton-agent-clients")
+        });
+    let bin = cache.join(name).join("node_modules/.bin");
+    assert!(
+        bin.join(binary).is_file(),
+        "{name} is not installed in {}: run scripts/agent-clients.sh (scripts/test.sh does)",
+        bin.display()
+    );
+    bin
+}
+
+/// Where the run's first lane will be: scripts whose tool calls need absolute paths use it.
+pub fn first_lane(baton: &Baton) -> PathBuf {
+    let root = std::fs::canonicalize(baton.path()).unwrap();
+    baton
+        .home
+        .join("lanes")
+        .join(baton_engine::repo_key(&root))
+        .join("lane-1")
+}
+
+/// The HOME the agent runs with, in the test's temporary directory (clients write state there).
+pub fn agent_home(baton: &Baton) -> PathBuf {
+    let home = baton.repo.tmp().join("agent-home");
+    std::fs::create_dir_all(&home).unwrap();
+    home
+}
+
+/// `baton ARGS` with the client's `bin` directory first on PATH, HOME set to
+/// [`agent_home`], git's user configuration ignored, and `env` on top.
+pub fn baton_with_agent(
+    baton: &Baton,
+    bin: &Path,
+    env: &[(&str, String)],
+    args: &[&str],
+) -> Finished {
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut command = Command::new(env!("CARGO_BIN_EXE_baton"));
+    command
+        .args(args)
+        .current_dir(baton.path())
+        .env("BATON_HOME", &baton.home)
+        .env("HOME", agent_home(baton))
+        .env("PATH", path)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("NO_COLOR", "1")
+        .env_remove("BATON_FAILPOINT")
+        .env_remove("GIT_DIR");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    super::run_with_deadline(
+        command,
+        format!("baton {}", args.join(" ")),
+        &baton.repo.tmp().join("output"),
+    )
+}
+
+/// Every file under `dir` whose bytes contain `needle`.
+pub fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.filter_map(Result::ok) {
+            let path = entry.path();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
+                stack.push(path);
+            } else if kind.is_file()
+                && std::fs::read(&path)
+                    .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+            {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
