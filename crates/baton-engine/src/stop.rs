@@ -17,7 +17,8 @@ pub struct StopOutcome {
     pub attempt: u32,
     /// How that attempt ended (`stopped`, or how it ended by itself just before).
     pub attempt_status: AttemptStatus,
-    /// Where the task is now: `pending` (it runs again) or `failed` (no retries left).
+    /// Where the stop sent the task: `pending` (it runs again; its next attempt may have
+    /// started already) or `failed` (no retries left).
     pub task_status: TaskStatus,
 }
 
@@ -77,13 +78,19 @@ impl Engine {
             if let Some(now) = now
                 && now.status != AttemptStatus::Running
             {
-                let task_status = self
+                let now_status = self
                     .store
                     .tasks(run_id)
                     .await?
                     .into_iter()
                     .find(|t| &t.id == task)
                     .map_or(row.status, |t| t.status);
+                // The engine may have started the next attempt (or even merged it) between the
+                // stop and this read: the stop itself sent the task back to pending.
+                let task_status = match now_status {
+                    TaskStatus::Failed | TaskStatus::Blocked => now_status,
+                    _ => TaskStatus::Pending,
+                };
                 return Ok(StopOutcome {
                     run: run_id.clone(),
                     task: task.clone(),
