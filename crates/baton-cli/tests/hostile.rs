@@ -5,29 +5,7 @@
 
 mod support;
 
-use std::path::Path;
-use support::{Baton, FAILED, OK, task};
-
-/// `git` with an isolated configuration and an identity, in `dir`; panics on failure.
-fn git_at(dir: &Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .args(["-c", "user.name=T", "-c", "user.email=t@example.com"])
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?} in {}: {}",
-        dir.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use support::{Baton, FAILED, OK, git_at, task};
 
 /// Commits as a task would (the test machines have no git identity).
 const COMMIT: &str = "git -c user.name=agent -c user.email=agent@example.com commit -q";

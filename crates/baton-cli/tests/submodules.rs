@@ -5,34 +5,7 @@
 
 mod support;
 
-use std::path::Path;
-use support::{Baton, FAILED, OK, task};
-
-fn git_at(dir: &Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .args([
-            "-c",
-            "user.name=T",
-            "-c",
-            "user.email=t@example.com",
-            "-c",
-            "protocol.file.allow=always",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use support::{Baton, FAILED, OK, git_at, task};
 
 /// A repository `lib` added to the fixture's repository as submodule `sub`.
 fn with_submodule(baton: &Baton) -> std::path::PathBuf {

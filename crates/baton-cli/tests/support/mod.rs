@@ -412,3 +412,32 @@ pub fn sh_path(path: &Path) -> String {
     assert!(!text.contains('\''), "{text} cannot be single-quoted");
     format!("'{text}'")
 }
+
+/// `git ARGS` in any directory, with an isolated configuration, a test identity and local
+/// `file://` submodules allowed; fails the test unless it succeeds. Returns stdout.
+pub fn git_at(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=T",
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "protocol.file.allow=always",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?} in {}: {}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
