@@ -159,6 +159,11 @@ impl Human {
                     bar.set_message(style::dim(line));
                 }
             }
+            EventBody::AttemptAgent { event, .. } => {
+                if let (Some(bar), Some(said)) = (self.running.get(&task), agent_line(event)) {
+                    bar.set_message(style::dim(&said));
+                }
+            }
             EventBody::AttemptSilence { silent_ms, .. } => self.say(format!(
                 "{} {task} has printed nothing for {}",
                 style::warn("warning:"),
@@ -246,6 +251,23 @@ impl Human {
             _ => {}
         }
     }
+}
+
+/// What an AI agent is doing, in one line for its progress bar.
+fn agent_line(event: &baton_protocol::AgentEvent) -> Option<String> {
+    use baton_protocol::AgentEvent;
+    let line = match event {
+        AgentEvent::Message { text } => text.lines().find(|l| !l.trim().is_empty())?.to_owned(),
+        AgentEvent::ToolCall { name, .. } => format!("tool {name}"),
+        AgentEvent::CommandRun { command, .. } => format!("$ {command}"),
+        AgentEvent::FileChange { path, .. } => format!("edits {path}"),
+        AgentEvent::TodoList { items } => {
+            let done = items.iter().filter(|item| item.done).count();
+            format!("todo {done}/{}", items.len())
+        }
+        _ => return None,
+    };
+    Some(line)
 }
 
 /// `head: reason`, the reason whole (bounded as in the report, with a pointer to `baton logs`

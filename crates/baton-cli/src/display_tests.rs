@@ -47,3 +47,50 @@ fn short_durations_keep_their_milliseconds() {
         ]
     );
 }
+
+#[test]
+fn an_agents_progress_line_says_what_it_does() {
+    use baton_protocol::{AgentEvent, FileChangeKind, TodoItem};
+    let line = |event: AgentEvent| agent_line(&event);
+    assert_eq!(
+        line(AgentEvent::Message {
+            text: "\nI will add the provider.\nThen tests.".into()
+        })
+        .as_deref(),
+        Some("I will add the provider.")
+    );
+    assert_eq!(
+        line(AgentEvent::CommandRun {
+            command: "cargo test".into(),
+            exit_code: Some(0),
+            output: String::new()
+        })
+        .as_deref(),
+        Some("$ cargo test")
+    );
+    assert_eq!(
+        line(AgentEvent::FileChange {
+            path: "src/auth.rs".into(),
+            kind: FileChangeKind::Modify
+        })
+        .as_deref(),
+        Some("edits src/auth.rs")
+    );
+    assert_eq!(
+        line(AgentEvent::TodoList {
+            items: vec![
+                TodoItem {
+                    text: "a".into(),
+                    done: true
+                },
+                TodoItem {
+                    text: "b".into(),
+                    done: false
+                },
+            ]
+        })
+        .as_deref(),
+        Some("todo 1/2")
+    );
+    assert_eq!(line(AgentEvent::Session { id: "s".into() }), None);
+}
