@@ -66,11 +66,34 @@ impl AgentStream {
     }
 }
 
-/// The adapter for a task: the one it names, or for `auto` the first installed agent.
-pub(crate) fn choose_adapter(spec: &TaskSpec) -> Result<&'static dyn AgentAdapter, String> {
+/// The adapter for a task: the one it names, or for `auto` the first installed agent that is
+/// not in `limited` (agents that hit a rate or usage limit in this run).
+pub(crate) fn choose_adapter(
+    spec: &TaskSpec,
+    limited: &[String],
+) -> Result<&'static dyn AgentAdapter, String> {
     if spec.agent != AgentKind::Auto {
         return baton_agents::adapter(spec.agent.as_str())
             .ok_or_else(|| format!("no adapter for agent {}", spec.agent));
+    }
+    if let Some(adapter) = AUTO_ORDER
+        .iter()
+        .filter(|name| !limited.iter().any(|l| l == *name))
+        .filter_map(|name| baton_agents::adapter(name))
+        .find(|adapter| {
+            std::env::var_os("PATH").is_some_and(|path| {
+                baton_agents::detect::find_on_path(adapter.binary(), &path).is_some()
+            })
+        })
+    {
+        return Ok(adapter);
+    }
+    if !limited.is_empty() {
+        return Err(format!(
+            "agent: auto has no agent left: {} reached a rate or usage limit in this run, and no \
+             other agent CLI is installed",
+            limited.join(", ")
+        ));
     }
     AUTO_ORDER
         .iter()
@@ -204,6 +227,17 @@ pub(crate) fn invocation(
     inv.log_file = log_file;
     inv.running_as_root = nix::unistd::geteuid().is_root();
     inv
+}
+
+/// The reset time of a rate or usage limit (`Some(None)`: limited, no time given); `None` for
+/// any other end.
+pub(crate) fn limit_of(class: &ExitClass) -> Option<Option<String>> {
+    match class {
+        ExitClass::RateLimited { reset_at } | ExitClass::UsageLimited { reset_at } => {
+            Some(reset_at.clone())
+        }
+        _ => None,
+    }
 }
 
 /// Why a finished agent failed, in words, or `None` when it succeeded.

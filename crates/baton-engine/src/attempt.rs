@@ -151,12 +151,34 @@ pub(crate) async fn run_attempt(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
         return fail(&ctx, &task, number, &lane, &why).await;
     }
     // An AI client may exit 0 at its turn limit, or non-zero with a telling error event.
-    let class_failure = match (&end, adapter, stream.as_ref()) {
+    let class = match (&end, adapter, stream.as_ref()) {
         (EndReason::Exited { code }, Some(adapter), Some(stream)) => {
-            agent_run::exit_failure(&adapter.classify_exit(*code, &stream.kept))
+            Some(adapter.classify_exit(*code, &stream.kept))
         }
         _ => None,
     };
+    // A rate or usage limit is not the task's failure: an `auto` task moves to another agent
+    // without using a retry.
+    if let (Some(class), Some(adapter)) = (&class, adapter)
+        && let Some(reset_at) = agent_run::limit_of(class)
+    {
+        ctx.mark_limited(adapter.name(), reset_at.clone()).await?;
+        if spec.agent == baton_core::AgentKind::Auto {
+            let why = format!(
+                "agent {} is {}; the next attempt uses another agent",
+                adapter.name(),
+                agent_run::exit_failure(class).unwrap_or_default()
+            );
+            let events = ctx
+                .store
+                .interrupt_attempt(ctx.id(), &task, number, &why)
+                .await?;
+            ctx.emit(events);
+            ctx.release_lane(&lane.name).await?;
+            return Ok(AttemptEnd::Interrupted);
+        }
+    }
+    let class_failure = class.as_ref().and_then(agent_run::exit_failure);
     if !end.is_success() || class_failure.is_some() {
         let refused = cell.refusal_note(&output);
         let said = class_failure
@@ -196,7 +218,8 @@ async fn agent_command(
         };
         return Ok((exec_command(&request), None));
     }
-    let adapter = agent_run::choose_adapter(spec)?;
+    let limited = ctx.limited_agents();
+    let adapter = agent_run::choose_adapter(spec, &limited)?;
     let task_prompt = agent_run::prompt_text(ctx, spec)?;
     let failure = match &feedback_file {
         Some(path) => std::fs::read_to_string(path).ok(),

@@ -62,6 +62,8 @@ pub(crate) struct RunCtx {
     pub cleaned_refs: std::sync::Mutex<std::collections::BTreeSet<String>>,
     /// The prices agent usage is priced with (built-in, with the user's file on top).
     pub prices: baton_core::PriceTable,
+    /// Agents that reached a rate or usage limit in this run, with the reset time they gave.
+    pub limited: std::sync::Mutex<std::collections::BTreeMap<String, Option<String>>>,
     /// The cap of each agent's and gate's log file, in bytes (`[output] log_cap_mb`).
     pub log_cap: u64,
     /// The stop handle of each running attempt (task, attempt number), children of `cancel`.
@@ -108,6 +110,48 @@ impl RunCtx {
     /// The branch a task's attempts run on.
     pub fn task_branch(&self, task: &TaskId) -> String {
         format!("baton/{}/tasks/{}", self.run.id, task)
+    }
+
+    /// Remembers that `agent` reached a rate or usage limit (`auto` tasks then use another
+    /// agent), and says so once in the event log.
+    pub async fn mark_limited(
+        &self,
+        agent: &str,
+        reset_at: Option<String>,
+    ) -> Result<(), crate::EngineError> {
+        let first = self
+            .limited
+            .lock()
+            .map(|mut limited| limited.insert(agent.to_owned(), reset_at.clone()).is_none())
+            .unwrap_or(false);
+        if first {
+            let until = reset_at
+                .map(|at| format!(" until {at}"))
+                .unwrap_or_default();
+            let event = self
+                .store
+                .append_event(
+                    self.id(),
+                    None,
+                    baton_protocol::EventBody::Warning {
+                        message: format!(
+                            "agent {agent} reached a rate or usage limit{until}; tasks with \
+                             agent: auto use another agent for the rest of this run"
+                        ),
+                    },
+                )
+                .await?;
+            self.emit([event]);
+        }
+        Ok(())
+    }
+
+    /// The agents that reached a limit in this run.
+    pub fn limited_agents(&self) -> Vec<String> {
+        self.limited
+            .lock()
+            .map(|limited| limited.keys().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Registers the stop handle of attempt `number` of `task`.

@@ -93,7 +93,7 @@ fn check_agents_can_run(checked: &ValidatedPlan) -> Result<(), EngineError> {
             continue;
         }
         if task.agent == baton_core::AgentKind::Auto {
-            if crate::agent_run::choose_adapter(task).is_err() {
+            if crate::agent_run::choose_adapter(task, &[]).is_err() {
                 problems.push(format!(
                     "task \"{}\" uses agent: auto, but no agent CLI is installed (see `baton \
                      agents`)",

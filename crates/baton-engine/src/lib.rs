@@ -158,6 +158,7 @@ impl Engine {
             tamper_blame: std::sync::Mutex::new(Default::default()),
             cleaned_refs: std::sync::Mutex::new(Default::default()),
             attempt_stops: Default::default(),
+            limited: Default::default(),
             log_cap,
             prices,
         });

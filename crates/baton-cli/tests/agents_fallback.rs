@@ -1,0 +1,109 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! `agent: auto` with two real clients installed: Claude Code hits a rate limit (HTTP 429 from
+//! the fake LLM server), so the attempt is not counted as a failure and the next attempt runs on
+//! Codex, which does the work.
+
+mod support;
+
+use baton_testkit::fake_llm::{FakeLlm, Script};
+use support::agents::{agent_home, baton_with_agent, client_bin};
+use support::{Baton, OK, task};
+
+const KEY_VAR: &str = "FAKE_LLM_API_KEY";
+
+#[test]
+fn a_rate_limited_agent_hands_an_auto_task_to_the_next_agent_without_using_a_retry() {
+    let baton = Baton::new();
+    let script = r#"aside:
+  - when: {dialect: anthropic_messages}
+    error: {status: 429, retry_after: 1, body: "rate limited, slow down"}
+turns:
+  - text: "Writing it."
+    tool_call:
+      name: exec_command
+      input: {cmd: "echo 'hello from the fallback' > greeting.txt"}
+    usage: {input: 1000, output: 20}
+  - text: "Done."
+    usage: {input: 1100, output: 5}
+"#;
+    let llm = FakeLlm::start(Script::parse(script).unwrap()).unwrap();
+    let codex_home = agent_home(&baton).join(".codex");
+    std::fs::create_dir_all(&codex_home).unwrap();
+    std::fs::write(
+        codex_home.join("config.toml"),
+        format!(
+            "model_provider = \"fake\"\ncheck_for_update_on_startup = false\n[analytics]\nenabled = false\n[features]\nplugins = false\n[model_providers.fake]\nname = \"Fake LLM\"\nbase_url = \"{}/v1\"\nenv_key = \"{KEY_VAR}\"\nwire_api = \"responses\"\nrequest_max_retries = 0\nstream_max_retries = 0\n",
+            llm.url()
+        ),
+    )
+    .unwrap();
+    let plan = baton.plan(
+        "auto.yaml",
+        r#"version: 1
+goal: "Greet"
+tasks:
+  - id: greet
+    agent: auto
+    model: gpt-5
+    prompt: "Write greeting.txt saying hello."
+    claims: ["greeting.txt"]
+"#,
+    );
+    let claude = client_bin("claude", "claude");
+    let codex = client_bin("codex", "codex");
+    let path = format!(
+        "{}:{}:{}",
+        claude.display(),
+        codex.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let env = [
+        ("PATH", path),
+        ("ANTHROPIC_BASE_URL", llm.url()),
+        ("ANTHROPIC_API_KEY", "sk-ant-fake".to_string()),
+        ("CLAUDE_CODE_MAX_RETRIES", "0".to_string()),
+        ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1".to_string()),
+        ("DISABLE_AUTOUPDATER", "1".to_string()),
+        ("DISABLE_TELEMETRY", "1".to_string()),
+        ("CODEX_HOME", codex_home.to_str().unwrap().to_string()),
+        (KEY_VAR, "sk-codex-fake".to_string()),
+    ];
+    let run = baton_with_agent(
+        &baton,
+        &claude,
+        &env,
+        &["run", "--plan", plan.to_str().unwrap()],
+    );
+    run.expect_code(OK);
+    let id = baton.run_ids()[0].clone();
+    assert_eq!(
+        baton
+            .read_at(&baton.integration(&id), "greeting.txt")
+            .as_deref(),
+        Some("hello from the fallback\n")
+    );
+    let report = baton.report(&id);
+    let greet = task(&report, "greet");
+    let statuses: Vec<&str> = greet["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["interrupted", "succeeded"], "{report:#}");
+    let why = greet["attempts"][0]["failure"].as_str().unwrap_or_default();
+    assert!(
+        why.contains("agent claude") && why.contains("rate limited"),
+        "{why}"
+    );
+    let usage = &report["usage"];
+    assert!(usage["by_agent"]["codex"]["attempts"] == 1, "{usage:#}");
+    let warned = baton.events(&id).iter().any(|e| {
+        e["type"] == "warning"
+            && e["data"]["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("agent claude reached a rate or usage limit")
+    });
+    assert!(warned);
+}
