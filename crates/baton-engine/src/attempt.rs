@@ -163,7 +163,13 @@ pub(crate) async fn run_attempt(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
         && let Some(reset_at) = agent_run::limit_of(class)
     {
         ctx.mark_limited(adapter.name(), reset_at.clone()).await?;
-        if spec.agent == baton_core::AgentKind::Auto {
+        let next = agent_run::choose_adapter(
+            &spec,
+            &ctx.limited_agents(),
+            &ctx.agents,
+            &agent_run::installed,
+        );
+        if next.is_ok_and(|next| next.name() != adapter.name()) {
             let why = format!(
                 "agent {} is {}; the next attempt uses another agent",
                 adapter.name(),
@@ -219,7 +225,7 @@ async fn agent_command(
         return Ok((exec_command(&request), None));
     }
     let limited = ctx.limited_agents();
-    let adapter = agent_run::choose_adapter(spec, &limited)?;
+    let adapter = agent_run::choose_adapter(spec, &limited, &ctx.agents, &agent_run::installed)?;
     let task_prompt = agent_run::prompt_text(ctx, spec)?;
     let failure = match &feedback_file {
         Some(path) => std::fs::read_to_string(path).ok(),
@@ -249,6 +255,7 @@ async fn agent_command(
     std::fs::write(&prompt_file, &prompt).map_err(|e| format!("cannot write the prompt: {e}"))?;
     let mut invocation = agent_run::invocation(
         ctx,
+        adapter.name(),
         spec,
         &spec.id,
         number,

@@ -20,6 +20,8 @@ pub struct Config {
     /// The most bytes one agent's or gate's log file may take (`[output] log_cap_mb`, default
     /// 256 MiB); past it the log says how much more was printed.
     pub log_cap: u64,
+    /// `[agents.NAME]`: how each agent runs here and what routing knows about it.
+    pub agents: std::collections::BTreeMap<String, crate::config_agents::AgentConfig>,
 }
 
 /// The default of `[output] log_cap_mb`.
@@ -52,6 +54,8 @@ struct ConfigFile {
     sandbox: SandboxFile,
     #[serde(default)]
     output: OutputFile,
+    #[serde(default)]
+    agents: std::collections::BTreeMap<String, crate::config_agents::AgentConfig>,
 }
 
 /// The `[output]` table as written.
@@ -66,6 +70,7 @@ impl Default for Config {
         Config {
             sandbox: SandboxConfig::default(),
             log_cap: DEFAULT_LOG_CAP_MB * 1024 * 1024,
+            agents: Default::default(),
         }
     }
 }
@@ -134,6 +139,9 @@ impl Config {
             };
             writable.push(resolved);
         }
+        crate::config_agents::check_agents(&file.agents).map_err(|why| {
+            EngineError::Config(format!("{}: {why} (see docs/config.md)", path.display()))
+        })?;
         let log_cap_mb = file.output.log_cap_mb.unwrap_or(DEFAULT_LOG_CAP_MB);
         if log_cap_mb == 0 {
             return Err(EngineError::Config(format!(
@@ -147,6 +155,7 @@ impl Config {
                 writable,
             },
             log_cap: log_cap_mb.saturating_mul(1024 * 1024),
+            agents: file.agents,
         })
     }
 }

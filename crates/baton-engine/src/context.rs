@@ -62,6 +62,8 @@ pub(crate) struct RunCtx {
     pub cleaned_refs: std::sync::Mutex<std::collections::BTreeSet<String>>,
     /// The prices agent usage is priced with (built-in, with the user's file on top).
     pub prices: baton_core::PriceTable,
+    /// `[agents.NAME]` of `baton.toml`.
+    pub agents: std::collections::BTreeMap<String, crate::config_agents::AgentConfig>,
     /// Agents that reached a rate or usage limit in this run, with the reset time they gave.
     pub limited: std::sync::Mutex<std::collections::BTreeMap<String, Option<String>>>,
     /// The cap of each agent's and gate's log file, in bytes (`[output] log_cap_mb`).

@@ -86,30 +86,31 @@ fn check_agents_can_run(checked: &ValidatedPlan) -> Result<(), EngineError> {
     // The prices the run will use: a broken price file is refused now, not mid-run.
     baton_agents::prices::price_table(baton_agents::prices::user_prices_path().as_deref())
         .map_err(|error| EngineError::Config(error.to_string()))?;
-    let path = std::env::var_os("PATH").unwrap_or_default();
+    let config = crate::Config::load(checked.git.root())?;
     let mut problems = Vec::new();
     for task in &checked.plan.tasks {
         if !task.agent.is_ai() {
             continue;
         }
         if task.agent == baton_core::AgentKind::Auto {
-            if crate::agent_run::choose_adapter(task, &[]).is_err() {
+            if let Err(why) = crate::agent_run::choose_adapter(
+                task,
+                &[],
+                &config.agents,
+                &crate::agent_run::installed,
+            ) {
+                problems.push(format!("task \"{}\": {why}", task.id));
+            }
+        } else if let Some(adapter) = baton_agents::adapter(task.agent.as_str()) {
+            let program = crate::agent_run::program_of(adapter, &config.agents);
+            if !crate::agent_run::installed(program) {
                 problems.push(format!(
-                    "task \"{}\" uses agent: auto, but no agent CLI is installed (see `baton \
-                     agents`)",
-                    task.id
+                    "task \"{}\" uses agent {}, but `{program}` is not installed; install it: {}",
+                    task.id,
+                    task.agent,
+                    baton_agents::detect::install_command(adapter.name())
                 ));
             }
-        } else if let Some(adapter) = baton_agents::adapter(task.agent.as_str())
-            && baton_agents::detect::find_on_path(adapter.binary(), &path).is_none()
-        {
-            problems.push(format!(
-                "task \"{}\" uses agent {}, but `{}` is not on PATH; install it: {}",
-                task.id,
-                task.agent,
-                adapter.binary(),
-                baton_agents::detect::install_command(adapter.name())
-            ));
         }
         if let Some(baton_core::Prompt::File(file)) = &task.prompt {
             let base = Path::new(&checked.origin)

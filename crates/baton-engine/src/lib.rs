@@ -13,6 +13,7 @@ mod agent_run;
 pub use agent_run::first_prompt;
 mod attempt;
 pub mod config;
+pub mod config_agents;
 mod context;
 mod deliver;
 mod driver;
@@ -137,6 +138,7 @@ impl Engine {
         let pool = LanePool::new(git.clone(), self.home.lanes_dir(&repo_key(git.root())));
         let dag = plan.dag();
         let log_cap = config.log_cap;
+        let agents = config.agents.clone();
         let prices =
             baton_agents::prices::price_table(baton_agents::prices::user_prices_path().as_deref())
                 .map_err(|error| EngineError::Config(error.to_string()))?;
@@ -159,6 +161,7 @@ impl Engine {
             cleaned_refs: std::sync::Mutex::new(Default::default()),
             attempt_stops: Default::default(),
             limited: Default::default(),
+            agents,
             log_cap,
             prices,
         });
