@@ -123,7 +123,10 @@ async fn a_consumer_that_only_waits_gets_the_outcome_of_a_process_that_floods() 
 async fn dropping_a_flooding_process_nobody_reads_kills_it_and_closes_its_log() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("yes.log");
-    let cap = 64 * 1024;
+    // Small enough that the log passes it before the consumer's buffer (EVENT_BUFFER events)
+    // fills: a cap the flood reaches only after the drop could lose the race with the kill on
+    // a loaded machine, and then no marker would ever be written (seen once under CI load).
+    let cap = 1024;
     let spec = CommandSpec::new("yes", dir.path())
         .log_file(&log)
         .log_cap(cap);
