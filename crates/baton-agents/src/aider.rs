@@ -1,5 +1,5 @@
 //! Aider: `aider --message PROMPT --yes-always --no-auto-commits --no-gitignore --no-pretty
-//! --no-fancy-input`. It prints text, not JSON: baton reads its `Tokens: ... Cost: ...` lines,
+//! --no-fancy-input --no-check-update --analytics-disable --no-show-model-warnings`. It prints text, not JSON: baton reads its `Tokens: ... Cost: ...` lines,
 //! `Applied edit to PATH` lines and litellm errors, and keeps every other line as a message.
 
 use crate::adapter::{
@@ -38,6 +38,11 @@ impl AgentAdapter for Aider {
             "--no-gitignore",
             "--no-pretty",
             "--no-fancy-input",
+            // Headless and quiet: no update check or analytics over the network, no prompt
+            // about a model Aider has no metadata for.
+            "--no-check-update",
+            "--analytics-disable",
+            "--no-show-model-warnings",
         ]);
         if let Some(model) = &invocation.model {
             spec = spec.arg("--model").arg(model.clone());

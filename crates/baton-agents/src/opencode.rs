@@ -1,4 +1,4 @@
-//! OpenCode: `opencode run --format json -m PROVIDER/MODEL PROMPT`. Every record carries a
+//! OpenCode: `opencode run --format json --auto -m PROVIDER/MODEL PROMPT`. Every record carries a
 //! `sessionID` and a `part`: `step_start`, `text`, `reasoning`, `tool_use` (one record per
 //! finished tool, call and result together), `step_finish` (tokens and cost of that step),
 //! `error`.
@@ -26,7 +26,10 @@ impl AgentAdapter for OpenCode {
     fn command(&self, invocation: &AgentInvocation) -> CommandSpec {
         let mut spec = invocation
             .base_spec(self.binary())
-            .args(["run", "--format", "json"]);
+            // `run` rejects anything needing a permission unless `--auto`, and OpenCode takes a
+            // git worktree's lane for a directory outside its project: baton's confinement is
+            // the sandbox.
+            .args(["run", "--format", "json", "--auto"]);
         if let Some(model) = &invocation.model {
             spec = spec.arg("-m").arg(model.clone());
         }

@@ -164,7 +164,7 @@ fn qwen_runs_yolo_stream_json() {
 }
 
 #[test]
-fn opencode_runs_json_format_with_provider_slash_model() {
+fn opencode_runs_json_format_auto_approved_with_provider_slash_model() {
     let mut invocation = invocation();
     invocation.model = Some("fake/fake-model".into());
     let spec = OpenCode.command(&invocation);
@@ -175,6 +175,7 @@ fn opencode_runs_json_format_with_provider_slash_model() {
             "run",
             "--format",
             "json",
+            "--auto",
             "-m",
             "fake/fake-model",
             "Write the lexer"
@@ -183,7 +184,7 @@ fn opencode_runs_json_format_with_provider_slash_model() {
 }
 
 #[test]
-fn aider_runs_one_message_without_commits_gitignore_edits_or_fancy_output() {
+fn aider_runs_one_message_without_commits_gitignore_edits_fancy_output_or_phoning_home() {
     let spec = Aider.command(&invocation());
     assert_eq!(spec.program, "aider");
     assert_eq!(
@@ -196,6 +197,9 @@ fn aider_runs_one_message_without_commits_gitignore_edits_or_fancy_output() {
             "--no-gitignore",
             "--no-pretty",
             "--no-fancy-input",
+            "--no-check-update",
+            "--analytics-disable",
+            "--no-show-model-warnings",
             "--model",
             "m1"
         ]

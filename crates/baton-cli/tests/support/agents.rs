@@ -7,14 +7,32 @@ use super::{Baton, Finished};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The directory holding `binary` of the client `name` (`scripts/agent-clients.sh` installs it).
+/// The directory holding `binary` of the npm client `name` (`scripts/agent-clients.sh` installs it).
 pub fn client_bin(name: &str, binary: &str) -> PathBuf {
-    let cache = std::env::var_os("BATON_AGENT_CLIENTS")
+    installed(
+        name,
+        binary,
+        clients_cache().join(name).join("node_modules/.bin"),
+    )
+}
+
+/// The directory holding `binary` of the Python client `name`, in its venv
+/// (`scripts/agent-clients.sh` installs it).
+pub fn venv_client_bin(name: &str, binary: &str) -> PathBuf {
+    installed(name, binary, clients_cache().join(name).join("venv/bin"))
+}
+
+/// Where `scripts/agent-clients.sh` installs the clients.
+fn clients_cache() -> PathBuf {
+    std::env::var_os("BATON_AGENT_CLIENTS")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/baton-agent-clients")
-        });
-    let bin = cache.join(name).join("node_modules/.bin");
+        })
+}
+
+/// `bin`, once `binary` of the client `name` is found in it.
+fn installed(name: &str, binary: &str, bin: PathBuf) -> PathBuf {
     assert!(
         bin.join(binary).is_file(),
         "{name} is not installed in {}: run scripts/agent-clients.sh (scripts/test.sh does)",

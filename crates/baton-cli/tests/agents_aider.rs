@@ -1,0 +1,156 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! baton drives the real Aider (installed in a venv by `scripts/agent-clients.sh`) in a lane,
+//! against the scripted fake LLM server speaking OpenAI Chat Completions: Aider has no tools, it
+//! applies the SEARCH/REPLACE block of the model's reply, the file lands on the integration
+//! branch, its tokens reach the ledger with a cost, and the API key leaks nowhere.
+
+mod support;
+
+use baton_testkit::fake_llm::{FakeLlm, Script};
+use support::agents::{agent_home, baton_with_agent, files_containing, venv_client_bin};
+use support::{Baton, OK, task};
+
+/// A key the test can search for everywhere baton writes.
+const API_KEY: &str = "sk-aider-fake-81f0c6d3b5";
+
+/// Aider's model metadata for its main and weak models: without it Aider downloads litellm's
+/// price file from GitHub (`LITELLM_LOCAL_MODEL_COST_MAP` stops only litellm's own download).
+const MODEL_METADATA: &str = r#"{
+  "openai/gpt-4.1": {"max_input_tokens": 1000000, "max_output_tokens": 32768, "litellm_provider": "openai", "mode": "chat"},
+  "openai/gpt-4.1-mini": {"max_input_tokens": 1000000, "max_output_tokens": 32768, "litellm_provider": "openai", "mode": "chat"}
+}
+"#;
+
+#[test]
+fn aider_applies_the_models_edit_block_in_the_lane_and_its_tokens_are_costed() {
+    let baton = Baton::new();
+    // The edit arrives as text: a SEARCH/REPLACE block with an empty SEARCH creates the file,
+    // named relative to the repository. A request without a stream (Aider's commit message or
+    // a summary) is an aside, so it takes no turn.
+    let script = r#"turns:
+  - text: "I will create greeting.txt.\n\ngreeting.txt\n```\n<<<<<<< SEARCH\n=======\nhello from aider\n>>>>>>> REPLACE\n```\n"
+    usage: {input: 1000, output: 30}
+aside:
+  - when: {stream: false}
+    text: "add greeting"
+when_exhausted: {text: "Done."}
+"#;
+    let llm = FakeLlm::start(Script::parse(script).unwrap()).unwrap();
+    // Aider keeps its install record and caches in `~/.aider`, which baton lets it write;
+    // Landlock can only grant a directory that exists, and a HOME where Aider ran before has it
+    // (without it Aider only warns).
+    std::fs::create_dir_all(agent_home(&baton).join(".aider")).unwrap();
+    // Aider writes a placeholder git identity into the repository's config when git has none,
+    // and the sandbox (rightly) refuses that write: a user's git has an identity.
+    baton.git(&["config", "user.name", "Aider Test"]);
+    baton.git(&["config", "user.email", "aider@example.com"]);
+    let plan = baton.plan(
+        "aider.yaml",
+        r#"version: 1
+goal: "Greet"
+gates:
+  greeting: "grep -q hello greeting.txt"
+merge_gates: []
+tasks:
+  - id: greet
+    agent: aider
+    model: openai/gpt-4.1
+    prompt: "Write greeting.txt saying hello."
+    claims: ["greeting.txt"]
+    gates: [greeting]
+"#,
+    );
+    let metadata = baton.repo.tmp().join("aider-model-metadata.json");
+    std::fs::write(&metadata, MODEL_METADATA).unwrap();
+    let env = [
+        ("OPENAI_API_KEY", API_KEY.to_string()),
+        (
+            "AIDER_MODEL_METADATA_FILE",
+            metadata.to_str().unwrap().to_string(),
+        ),
+        ("AIDER_OPENAI_API_BASE", format!("{}/v1", llm.url())),
+        // litellm would fetch its price file otherwise.
+        ("LITELLM_LOCAL_MODEL_COST_MAP", "True".to_string()),
+    ];
+    let run = baton_with_agent(
+        &baton,
+        &venv_client_bin("aider", "aider"),
+        &env,
+        &["run", "--plan", plan.to_str().unwrap()],
+    );
+    run.expect_code(OK);
+    let id = baton.run_ids()[0].clone();
+
+    assert_eq!(
+        baton
+            .read_at(&baton.integration(&id), "greeting.txt")
+            .as_deref(),
+        Some("hello from aider\n")
+    );
+    let report = baton.report(&id);
+    let attempts = task(&report, "greet")["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 1, "{report:#}");
+    // Aider's `.aider*` history and caches did not land.
+    let landed = baton.git(&["ls-tree", "-r", "--name-only", &baton.integration(&id)]);
+    assert!(!landed.contains(".aider"), "{landed}");
+
+    // Aider asked nothing of the network but the fake server: no price file, no version check.
+    let log = std::fs::read_to_string(
+        baton
+            .home
+            .join("runs")
+            .join(&id)
+            .join("logs")
+            .join("greet.1.log"),
+    )
+    .unwrap();
+    assert!(log.contains("Applied edit to greeting.txt"), "{log}");
+    assert!(
+        !log.contains("HTTPSConnectionPool") && !log.contains("Error"),
+        "{log}"
+    );
+
+    // baton's prompt reached Aider's model, through Chat Completions, for the model of the plan.
+    let requests = llm.requests();
+    let first = requests.iter().find(|r| r.turn == Some(1)).unwrap();
+    assert_eq!(first.path, "/v1/chat/completions", "{first:#?}");
+    assert_eq!(first.model.as_deref(), Some("gpt-4.1"), "{first:#?}");
+    let prompt = first.last_user_text.as_deref().unwrap_or_default();
+    assert!(
+        prompt.contains("Write greeting.txt saying hello."),
+        "{prompt}"
+    );
+
+    // Its applied edit was decoded as a change of that file.
+    let events = baton.events(&id);
+    assert!(
+        events.iter().any(|e| e["type"] == "attempt.agent"
+            && e["data"]["event"]["type"] == "file_change"
+            && e["data"]["event"]["path"] == "greeting.txt"),
+        "{events:#?}"
+    );
+
+    // Aider counts tokens itself (`Tokens: 2.6k sent, 25 received.`) and, with model metadata
+    // that has no prices, prints no cost: baton priced them at gpt-4.1's $2 and $8 per million.
+    let usage = &report["usage"];
+    assert_eq!(usage["total"]["attempts"], 1, "{usage:#}");
+    assert_eq!(usage["total"]["unknown_cost_attempts"], 0, "{usage:#}");
+    assert!(usage["total"]["cost"].as_u64().unwrap() > 0, "{usage:#}");
+    assert!(
+        usage["by_agent"]["aider"]["tokens"]["input"]
+            .as_u64()
+            .unwrap()
+            > 0,
+        "{usage:#}"
+    );
+    let tokens = &usage["by_agent"]["aider"]["tokens"];
+    let priced = tokens["input"].as_u64().unwrap() * 2 + tokens["output"].as_u64().unwrap() * 8;
+    assert_eq!(usage["total"]["cost"], priced, "{usage:#}");
+
+    // The key is in no file baton wrote, no commit, nothing baton printed.
+    let leaks = files_containing(&baton.home, API_KEY.as_bytes());
+    assert!(leaks.is_empty(), "the API key leaked into {leaks:?}");
+    let history = baton.git(&["log", "-p", "--all"]);
+    assert!(!history.contains(API_KEY), "the API key is in a commit");
+    assert!(!run.stdout.contains(API_KEY) && !run.stderr.contains(API_KEY));
+}
