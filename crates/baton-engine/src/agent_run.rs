@@ -369,22 +369,24 @@ pub(crate) async fn record_usage(
     Ok(())
 }
 
-/// Directories under HOME each client keeps its state in (it must write there to run);
-/// added to the sandbox for that agent.
+/// Paths under HOME each client keeps its state in (it must write there to run); added to the
+/// sandbox for that agent. Entries ending in `/` are directories: baton creates the missing
+/// ones first, since the sandbox can only grant what exists (OpenCode exits 1 on a fresh HOME
+/// otherwise). Others are files, granted when they exist.
 pub(crate) fn state_dirs(agent: &str) -> &'static [&'static str] {
     match agent {
-        "claude" | "qwen" => &[".claude", ".claude.json", ".qwen", ".config/claude"],
-        "codex" => &[".codex"],
-        "gemini" => &[".gemini"],
+        "claude" | "qwen" => &[".claude/", ".claude.json", ".qwen/", ".config/claude/"],
+        "codex" => &[".codex/"],
+        "gemini" => &[".gemini/"],
         "opencode" => &[
-            ".local/share/opencode",
-            ".config/opencode",
-            ".cache/opencode",
-            ".local/state/opencode",
+            ".local/share/opencode/",
+            ".config/opencode/",
+            ".cache/opencode/",
+            ".local/state/opencode/",
         ],
-        "aider" => &[".aider", ".cache"],
-        "goose" => &[".config/goose", ".local/share/goose", ".local/state/goose"],
-        "cursor" => &[".cursor", ".config/cursor"],
+        "aider" => &[".aider/", ".cache/"],
+        "goose" => &[".config/goose/", ".local/share/goose/", ".local/state/goose/"],
+        "cursor" => &[".cursor/", ".config/cursor/"],
         _ => &[],
     }
 }

@@ -102,13 +102,20 @@ impl Cell {
     }
 
     /// The confinement with these paths under `$HOME` also writable (an agent client's own
-    /// state); `None` when confinement is off.
+    /// state; a path ending in `/` is a directory, created when missing); `None` when
+    /// confinement is off.
     pub fn with_home_dirs(&self, dirs: &[&str]) -> Option<Confinement> {
         let mut confinement = self.confinement()?;
         if let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
             let home = PathBuf::from(home);
-            for dir in dirs {
-                confinement = confinement.writable(home.join(dir));
+            for entry in dirs {
+                let path = home.join(entry.trim_end_matches('/'));
+                if entry.ends_with('/')
+                    && let Err(error) = std::fs::create_dir_all(&path)
+                {
+                    tracing::warn!("cannot create {}: {error}", path.display());
+                }
+                confinement = confinement.writable(path);
             }
         }
         Some(confinement)
