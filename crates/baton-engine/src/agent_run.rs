@@ -385,7 +385,11 @@ pub(crate) fn state_dirs(agent: &str) -> &'static [&'static str] {
             ".local/state/opencode/",
         ],
         "aider" => &[".aider/", ".cache/"],
-        "goose" => &[".config/goose/", ".local/share/goose/", ".local/state/goose/"],
+        "goose" => &[
+            ".config/goose/",
+            ".local/share/goose/",
+            ".local/state/goose/",
+        ],
         "cursor" => &[".cursor/", ".config/cursor/"],
         _ => &[],
     }
