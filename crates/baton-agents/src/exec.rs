@@ -2,7 +2,6 @@
 
 use crate::adapter::{AgentAdapter, AgentInvocation, StreamDecoder, UsageReporting};
 use crate::wire::unknown_text;
-use crate::{ENV_ATTEMPT, ENV_FEEDBACK_FILE, ENV_LANE_DIR, ENV_RUN_ID, ENV_TASK_ID};
 use baton_exec::{CommandSpec, Confinement};
 use baton_protocol::{AgentEvent, RunId, TaskId};
 use std::path::PathBuf;
@@ -33,27 +32,22 @@ pub struct AgentRequest {
     pub confinement: Option<Confinement>,
 }
 
-/// The supervised command of an `exec` agent attempt.
+/// The supervised command of an `exec` agent attempt (the [`Exec`] adapter's command for it).
 pub fn exec_command(request: &AgentRequest) -> CommandSpec {
-    let mut spec = CommandSpec::shell(request.command.clone(), request.lane_dir.clone())
-        .env(ENV_RUN_ID, request.run.as_str())
-        .env(ENV_TASK_ID, request.task.as_str())
-        .env(ENV_LANE_DIR, request.lane_dir.to_string_lossy())
-        .env(ENV_ATTEMPT, request.attempt.to_string())
-        .without_git_env()
-        .deadline(request.timeout)
-        .log_file(request.log_file.clone());
-    spec = match &request.feedback_file {
-        Some(path) => spec.env(ENV_FEEDBACK_FILE, path.to_string_lossy()),
-        None => spec.env_remove(ENV_FEEDBACK_FILE),
-    };
-    if let Some(silence) = request.silence {
-        spec = spec.silence(silence);
-    }
-    if let Some(confinement) = &request.confinement {
-        spec = spec.confine(confinement.clone());
-    }
-    spec
+    let mut invocation = AgentInvocation::new(
+        request.run.clone(),
+        request.task.clone(),
+        request.attempt,
+        request.lane_dir.clone(),
+        String::new(),
+    );
+    invocation.run_command = Some(request.command.clone());
+    invocation.feedback_file = request.feedback_file.clone();
+    invocation.timeout = request.timeout;
+    invocation.silence = request.silence;
+    invocation.log_file = request.log_file.clone();
+    invocation.confinement = request.confinement.clone();
+    Exec.command(&invocation)
 }
 
 /// The `exec` agent as an adapter: the invocation's `run_command` through `sh -c`. Its output

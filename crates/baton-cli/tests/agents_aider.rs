@@ -7,8 +7,11 @@
 mod support;
 
 use baton_testkit::fake_llm::{FakeLlm, Script};
-use support::agents::{agent_home, baton_with_agent, files_containing, venv_client_bin};
-use support::{Baton, OK, task};
+use support::agents::{
+    agent_home, assert_key_leaks_nowhere, assert_one_attempt_landed, assert_one_costed_attempt,
+    baton_with_agent, venv_client_bin,
+};
+use support::{Baton, OK};
 
 /// A key the test can search for everywhere baton writes.
 const API_KEY: &str = "sk-aider-fake-81f0c6d3b5";
@@ -81,15 +84,7 @@ tasks:
     run.expect_code(OK);
     let id = baton.run_ids()[0].clone();
 
-    assert_eq!(
-        baton
-            .read_at(&baton.integration(&id), "greeting.txt")
-            .as_deref(),
-        Some("hello from aider\n")
-    );
-    let report = baton.report(&id);
-    let attempts = task(&report, "greet")["attempts"].as_array().unwrap();
-    assert_eq!(attempts.len(), 1, "{report:#}");
+    let report = assert_one_attempt_landed(&baton, &id, "greeting.txt", "hello from aider\n");
     // Aider's `.aider*` history and caches did not land.
     let landed = baton.git(&["ls-tree", "-r", "--name-only", &baton.integration(&id)]);
     assert!(!landed.contains(".aider"), "{landed}");
@@ -132,25 +127,12 @@ tasks:
 
     // Aider counts tokens itself (`Tokens: 2.6k sent, 25 received.`) and, with model metadata
     // that has no prices, prints no cost: baton priced them at gpt-4.1's $2 and $8 per million.
+    assert_one_costed_attempt(&report, "aider");
     let usage = &report["usage"];
-    assert_eq!(usage["total"]["attempts"], 1, "{usage:#}");
-    assert_eq!(usage["total"]["unknown_cost_attempts"], 0, "{usage:#}");
-    assert!(usage["total"]["cost"].as_u64().unwrap() > 0, "{usage:#}");
-    assert!(
-        usage["by_agent"]["aider"]["tokens"]["input"]
-            .as_u64()
-            .unwrap()
-            > 0,
-        "{usage:#}"
-    );
     let tokens = &usage["by_agent"]["aider"]["tokens"];
     let priced = tokens["input"].as_u64().unwrap() * 2 + tokens["output"].as_u64().unwrap() * 8;
     assert_eq!(usage["total"]["cost"], priced, "{usage:#}");
 
     // The key is in no file baton wrote, no commit, nothing baton printed.
-    let leaks = files_containing(&baton.home, API_KEY.as_bytes());
-    assert!(leaks.is_empty(), "the API key leaked into {leaks:?}");
-    let history = baton.git(&["log", "-p", "--all"]);
-    assert!(!history.contains(API_KEY), "the API key is in a commit");
-    assert!(!run.stdout.contains(API_KEY) && !run.stderr.contains(API_KEY));
+    assert_key_leaks_nowhere(&baton, &run, API_KEY);
 }

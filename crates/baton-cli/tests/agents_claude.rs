@@ -7,7 +7,7 @@ mod support;
 
 use baton_testkit::fake_llm::{FakeLlm, Script};
 use std::path::Path;
-use support::agents::{baton_with_agent, client_bin, files_containing, first_lane};
+use support::agents::{assert_key_leaks_nowhere, baton_with_agent, client_bin, first_lane};
 use support::{Baton, OK, task};
 
 /// A key the test can search for everywhere baton writes.
@@ -128,9 +128,5 @@ tasks:
     );
 
     // The key is in no file baton wrote, no event, no commit.
-    let leaks = files_containing(&baton.home, API_KEY.as_bytes());
-    assert!(leaks.is_empty(), "the API key leaked into {leaks:?}");
-    let history = baton.git(&["log", "-p", "--all"]);
-    assert!(!history.contains(API_KEY), "the API key is in a commit");
-    assert!(!run.stdout.contains(API_KEY) && !run.stderr.contains(API_KEY));
+    assert_key_leaks_nowhere(&baton, &run, API_KEY);
 }

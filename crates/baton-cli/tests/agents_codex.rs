@@ -7,38 +7,17 @@
 mod support;
 
 use baton_testkit::fake_llm::{FakeLlm, Script};
-use support::agents::{agent_home, baton_with_agent, client_bin, files_containing};
-use support::{Baton, OK, task};
+use support::agents::{
+    agent_home, assert_key_leaks_nowhere, assert_one_attempt_landed, assert_one_costed_attempt,
+    baton_with_agent, client_bin, codex_config,
+};
+use support::{Baton, OK};
 
 /// A key the test can search for everywhere baton writes.
 const API_KEY: &str = "sk-codex-fake-7e21b9c04d";
 
 /// The variable Codex's provider configuration names for its key.
 const KEY_VAR: &str = "FAKE_LLM_API_KEY";
-
-/// `$CODEX_HOME/config.toml`: one provider, the fake server, no retries, nothing phoned home.
-fn codex_config(llm: &FakeLlm) -> String {
-    format!(
-        r#"model_provider = "fake"
-check_for_update_on_startup = false
-
-[analytics]
-enabled = false
-
-[features]
-plugins = false
-
-[model_providers.fake]
-name = "Fake LLM"
-base_url = "{}/v1"
-env_key = "{KEY_VAR}"
-wire_api = "responses"
-request_max_retries = 0
-stream_max_retries = 0
-"#,
-        llm.url()
-    )
-}
 
 #[test]
 fn codex_writes_the_tasks_file_in_the_lane_and_baton_prices_its_tokens() {
@@ -58,7 +37,11 @@ fn codex_writes_the_tasks_file_in_the_lane_and_baton_prices_its_tokens() {
     // Codex keeps its state in $CODEX_HOME; under HOME it is among the dirs baton lets it write.
     let codex_home = agent_home(&baton).join(".codex");
     std::fs::create_dir_all(&codex_home).unwrap();
-    std::fs::write(codex_home.join("config.toml"), codex_config(&llm)).unwrap();
+    std::fs::write(
+        codex_home.join("config.toml"),
+        codex_config(&llm.url(), KEY_VAR),
+    )
+    .unwrap();
     let plan = baton.plan(
         "codex.yaml",
         r#"version: 1
@@ -88,15 +71,7 @@ tasks:
     run.expect_code(OK);
     let id = baton.run_ids()[0].clone();
 
-    assert_eq!(
-        baton
-            .read_at(&baton.integration(&id), "greeting.txt")
-            .as_deref(),
-        Some("hello from codex\n")
-    );
-    let report = baton.report(&id);
-    let attempts = task(&report, "greet")["attempts"].as_array().unwrap();
-    assert_eq!(attempts.len(), 1, "{report:#}");
+    let report = assert_one_attempt_landed(&baton, &id, "greeting.txt", "hello from codex\n");
 
     // baton's prompt reached Codex, through the Responses dialect, with the model of the plan.
     let requests = llm.requests();
@@ -119,22 +94,8 @@ tasks:
     );
 
     // Codex reports tokens and no dollars: baton priced them from its table.
-    let usage = &report["usage"];
-    assert_eq!(usage["total"]["attempts"], 1, "{usage:#}");
-    assert_eq!(usage["total"]["unknown_cost_attempts"], 0, "{usage:#}");
-    assert!(usage["total"]["cost"].as_u64().unwrap() > 0, "{usage:#}");
-    assert!(
-        usage["by_agent"]["codex"]["tokens"]["input"]
-            .as_u64()
-            .unwrap()
-            > 0,
-        "{usage:#}"
-    );
+    assert_one_costed_attempt(&report, "codex");
 
     // The key is in no file baton wrote, no commit, nothing baton printed.
-    let leaks = files_containing(&baton.home, API_KEY.as_bytes());
-    assert!(leaks.is_empty(), "the API key leaked into {leaks:?}");
-    let history = baton.git(&["log", "-p", "--all"]);
-    assert!(!history.contains(API_KEY), "the API key is in a commit");
-    assert!(!run.stdout.contains(API_KEY) && !run.stderr.contains(API_KEY));
+    assert_key_leaks_nowhere(&baton, &run, API_KEY);
 }

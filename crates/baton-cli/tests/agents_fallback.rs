@@ -6,7 +6,7 @@
 mod support;
 
 use baton_testkit::fake_llm::{FakeLlm, Script};
-use support::agents::{agent_home, baton_with_agent, client_bin};
+use support::agents::{agent_home, baton_with_agent, client_bin, codex_config};
 use support::{Baton, OK, task};
 
 const KEY_VAR: &str = "FAKE_LLM_API_KEY";
@@ -31,10 +31,7 @@ turns:
     std::fs::create_dir_all(&codex_home).unwrap();
     std::fs::write(
         codex_home.join("config.toml"),
-        format!(
-            "model_provider = \"fake\"\ncheck_for_update_on_startup = false\n[analytics]\nenabled = false\n[features]\nplugins = false\n[model_providers.fake]\nname = \"Fake LLM\"\nbase_url = \"{}/v1\"\nenv_key = \"{KEY_VAR}\"\nwire_api = \"responses\"\nrequest_max_retries = 0\nstream_max_retries = 0\n",
-            llm.url()
-        ),
+        codex_config(&llm.url(), KEY_VAR),
     )
     .unwrap();
     let plan = baton.plan(

@@ -7,8 +7,11 @@
 mod support;
 
 use baton_testkit::fake_llm::{FakeLlm, Script};
-use support::agents::{agent_home, baton_with_agent, client_bin, files_containing, first_lane};
-use support::{Baton, OK, task};
+use support::agents::{
+    agent_home, assert_key_leaks_nowhere, assert_one_attempt_landed, assert_one_costed_attempt,
+    baton_with_agent, client_bin, first_lane,
+};
+use support::{Baton, OK};
 
 /// A key the test can search for everywhere baton writes.
 const API_KEY: &str = "AIza-fake-gemini-5b83f1a2c9";
@@ -65,15 +68,7 @@ tasks:
     run.expect_code(OK);
     let id = baton.run_ids()[0].clone();
 
-    assert_eq!(
-        baton
-            .read_at(&baton.integration(&id), "greeting.txt")
-            .as_deref(),
-        Some("hello from gemini\n")
-    );
-    let report = baton.report(&id);
-    let attempts = task(&report, "greet")["attempts"].as_array().unwrap();
-    assert_eq!(attempts.len(), 1, "{report:#}");
+    let report = assert_one_attempt_landed(&baton, &id, "greeting.txt", "hello from gemini\n");
 
     // baton's prompt reached Gemini CLI, through the Gemini API, for the model of the plan.
     let requests = llm.requests();
@@ -100,22 +95,8 @@ tasks:
     );
 
     // Gemini CLI reports tokens and no dollars: baton priced them from its table.
-    let usage = &report["usage"];
-    assert_eq!(usage["total"]["attempts"], 1, "{usage:#}");
-    assert_eq!(usage["total"]["unknown_cost_attempts"], 0, "{usage:#}");
-    assert!(usage["total"]["cost"].as_u64().unwrap() > 0, "{usage:#}");
-    assert!(
-        usage["by_agent"]["gemini"]["tokens"]["input"]
-            .as_u64()
-            .unwrap()
-            > 0,
-        "{usage:#}"
-    );
+    assert_one_costed_attempt(&report, "gemini");
 
     // The key is in no file baton wrote, no commit, nothing baton printed.
-    let leaks = files_containing(&baton.home, API_KEY.as_bytes());
-    assert!(leaks.is_empty(), "the API key leaked into {leaks:?}");
-    let history = baton.git(&["log", "-p", "--all"]);
-    assert!(!history.contains(API_KEY), "the API key is in a commit");
-    assert!(!run.stdout.contains(API_KEY) && !run.stderr.contains(API_KEY));
+    assert_key_leaks_nowhere(&baton, &run, API_KEY);
 }

@@ -96,6 +96,18 @@ impl Tokens {
     }
 }
 
+impl From<&baton_protocol::UsageTotals> for Tokens {
+    fn from(usage: &baton_protocol::UsageTotals) -> Tokens {
+        Tokens {
+            input: usage.input_tokens,
+            cached_input: usage.cached_input_tokens,
+            cache_write: usage.cache_write_tokens,
+            output: usage.output_tokens,
+            reasoning: usage.reasoning_tokens,
+        }
+    }
+}
+
 /// What a model charges per million tokens of each kind, in micro-dollars.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelPrice {

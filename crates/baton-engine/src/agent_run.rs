@@ -165,7 +165,7 @@ pub(crate) fn prompt_text(ctx: &RunCtx, spec: &TaskSpec) -> Result<String, Strin
 }
 
 /// [`prompt_text`] for the plan file at `plan_origin`.
-fn prompt_text_of(plan_origin: &str, spec: &TaskSpec) -> Result<String, String> {
+pub(crate) fn prompt_text_of(plan_origin: &str, spec: &TaskSpec) -> Result<String, String> {
     match &spec.prompt {
         Some(Prompt::Text(text)) => Ok(text.clone()),
         Some(Prompt::File(file)) => {
@@ -179,6 +179,15 @@ fn prompt_text_of(plan_origin: &str, spec: &TaskSpec) -> Result<String, String> 
         }
         None => Err(format!("task {} has no prompt", spec.id)),
     }
+}
+
+/// The task's gates as (name, command), for its prompt.
+pub(crate) fn gate_commands(plan: &baton_core::Plan, spec: &TaskSpec) -> Vec<(String, String)> {
+    spec.gates
+        .iter()
+        .filter_map(|name| plan.gate(name))
+        .map(|gate| (gate.name.clone(), gate.command.clone()))
+        .collect()
 }
 
 /// What baton tells the agent: the goal, its task, the paths it may change, the gates that
@@ -244,12 +253,7 @@ pub fn first_prompt(checked: &crate::ValidatedPlan, task: &TaskId) -> Result<Str
     }
     let text = prompt_text_of(&checked.origin, spec)
         .map_err(|why| EngineError::InvalidPlan(format!("{}: {why}", checked.origin)))?;
-    let gates: Vec<(String, String)> = spec
-        .gates
-        .iter()
-        .filter_map(|name| checked.plan.gate(name))
-        .map(|gate| (gate.name.clone(), gate.command.clone()))
-        .collect();
+    let gates = gate_commands(&checked.plan, spec);
     Ok(render_prompt(&checked.plan.goal, spec, &text, &gates, None))
 }
 
@@ -339,13 +343,7 @@ pub(crate) async fn record_usage(
     model: Option<&str>,
     usage: &UsageTotals,
 ) -> Result<(), EngineError> {
-    let tokens = Tokens {
-        input: usage.input_tokens,
-        cached_input: usage.cached_input_tokens,
-        cache_write: usage.cache_write_tokens,
-        output: usage.output_tokens,
-        reasoning: usage.reasoning_tokens,
-    };
+    let tokens = Tokens::from(usage);
     let model = usage.model.clone().or_else(|| model.map(str::to_owned));
     let has_tokens = usage.reports > 0;
     let (cost, basis) = settle_cost(

@@ -231,12 +231,7 @@ async fn agent_command(
         Some(path) => std::fs::read_to_string(path).ok(),
         None => None,
     };
-    let gates: Vec<(String, String)> = spec
-        .gates
-        .iter()
-        .filter_map(|name| ctx.plan.gate(name))
-        .map(|gate| (gate.name.clone(), gate.command.clone()))
-        .collect();
+    let gates = agent_run::gate_commands(&ctx.plan, spec);
     let prompt = agent_run::render_prompt(
         &ctx.plan.goal,
         spec,

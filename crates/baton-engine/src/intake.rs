@@ -112,19 +112,10 @@ fn check_agents_can_run(checked: &ValidatedPlan) -> Result<(), EngineError> {
                 ));
             }
         }
-        if let Some(baton_core::Prompt::File(file)) = &task.prompt {
-            let base = Path::new(&checked.origin)
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_default();
-            let full = base.join(file);
-            if let Err(error) = std::fs::read_to_string(&full) {
-                problems.push(format!(
-                    "task \"{}\": prompt_file {} cannot be read: {error}",
-                    task.id,
-                    full.display()
-                ));
-            }
+        if let Some(baton_core::Prompt::File(_)) = &task.prompt
+            && let Err(why) = crate::agent_run::prompt_text_of(&checked.origin, task)
+        {
+            problems.push(format!("task \"{}\": {why}", task.id));
         }
     }
     if problems.is_empty() {

@@ -24,6 +24,7 @@ const GIT_WRITABLE: &[&str] = &["objects", "refs", "logs"];
 #[derive(Debug, Clone)]
 pub(crate) struct Sandbox {
     config: SandboxConfig,
+    git: Git,
     common_dir: PathBuf,
     tmp_root: PathBuf,
 }
@@ -33,6 +34,7 @@ impl Sandbox {
     pub fn new(config: SandboxConfig, git: &Git, home: &Home, run: &RunId) -> Sandbox {
         Sandbox {
             config,
+            git: git.clone(),
             common_dir: git.common_dir().to_path_buf(),
             tmp_root: home.run_dir(run.as_str()).join("tmp"),
         }
@@ -65,7 +67,7 @@ impl Sandbox {
         for part in GIT_WRITABLE {
             confinement = confinement.writable(self.common_dir.join(part));
         }
-        if let Some(admin) = worktree_admin_dir(dir).await {
+        if let Some(admin) = self.git.linked_git_dir(dir) {
             confinement = confinement.writable(admin);
         }
         for extra in &self.config.writable {
@@ -76,16 +78,6 @@ impl Sandbox {
             tmp: Some(tmp),
         })
     }
-}
-
-/// A linked worktree's own admin directory (`<common>/worktrees/<name>`: its HEAD, index and
-/// reflog), from the `gitdir:` line of its `.git` file. `None` for a main worktree.
-async fn worktree_admin_dir(worktree: &Path) -> Option<PathBuf> {
-    let text = tokio::fs::read_to_string(worktree.join(".git"))
-        .await
-        .ok()?;
-    let target = text.lines().next()?.strip_prefix("gitdir:")?.trim();
-    Some(worktree.join(target))
 }
 
 /// The confinement of one agent or gate process and its private temporary directory.

@@ -111,6 +111,13 @@ impl Git {
         &self.common_dir
     }
 
+    /// The administrative directory of the linked worktree at `worktree` (its HEAD, index and
+    /// reflog, under `<common dir>/worktrees/`), when its `.git` link points there and back;
+    /// `None` for the main worktree or a broken link.
+    pub fn linked_git_dir(&self, worktree: &Path) -> Option<PathBuf> {
+        crate::pin::linked_git_dir(worktree, &self.common_dir).ok()
+    }
+
     /// The time limit for each git command.
     pub fn timeout(&self) -> Duration {
         self.timeout

@@ -118,3 +118,71 @@ pub fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
     }
     found
 }
+
+/// The key is in no file baton wrote, no commit, nothing baton printed.
+pub fn assert_key_leaks_nowhere(baton: &Baton, run: &Finished, key: &str) {
+    let leaks = files_containing(&baton.home, key.as_bytes());
+    assert!(leaks.is_empty(), "the API key leaked into {leaks:?}");
+    let history = baton.git(&["log", "-p", "--all"]);
+    assert!(!history.contains(key), "the API key is in a commit");
+    assert!(!run.stdout.contains(key) && !run.stderr.contains(key));
+}
+
+/// The run's only attempt: `file` on the integration branch holds `content`, the task `greet`
+/// took one attempt; returns the run's report.
+pub fn assert_one_attempt_landed(
+    baton: &Baton,
+    id: &str,
+    file: &str,
+    content: &str,
+) -> serde_json::Value {
+    assert_eq!(
+        baton.read_at(&baton.integration(id), file).as_deref(),
+        Some(content)
+    );
+    let report = baton.report(id);
+    let attempts = super::task(&report, "greet")["attempts"]
+        .as_array()
+        .unwrap();
+    assert_eq!(attempts.len(), 1, "{report:#}");
+    report
+}
+
+/// One attempt's usage with a known, non-zero cost and input tokens charged to `agent`.
+pub fn assert_one_costed_attempt(report: &serde_json::Value, agent: &str) {
+    let usage = &report["usage"];
+    assert_eq!(usage["total"]["attempts"], 1, "{usage:#}");
+    assert_eq!(usage["total"]["unknown_cost_attempts"], 0, "{usage:#}");
+    assert!(usage["total"]["cost"].as_u64().unwrap() > 0, "{usage:#}");
+    assert!(
+        usage["by_agent"][agent]["tokens"]["input"]
+            .as_u64()
+            .unwrap()
+            > 0,
+        "{usage:#}"
+    );
+}
+
+/// `$CODEX_HOME/config.toml`: one provider (the fake server at `url`) whose key is in the
+/// variable `key_var`, no retries, nothing phoned home.
+pub fn codex_config(url: &str, key_var: &str) -> String {
+    format!(
+        r#"model_provider = "fake"
+check_for_update_on_startup = false
+
+[analytics]
+enabled = false
+
+[features]
+plugins = false
+
+[model_providers.fake]
+name = "Fake LLM"
+base_url = "{url}/v1"
+env_key = "{key_var}"
+wire_api = "responses"
+request_max_retries = 0
+stream_max_retries = 0
+"#
+    )
+}
