@@ -226,28 +226,12 @@ async fn agent_command(
     }
     let limited = ctx.limited_agents();
     let adapter = agent_run::choose_adapter(spec, &limited, &ctx.agents, &agent_run::installed)?;
-    let task_prompt = agent_run::prompt_text(ctx, spec)?;
     let failure = match &feedback_file {
         Some(path) => std::fs::read_to_string(path).ok(),
         None => None,
     };
-    let gates = agent_run::gate_commands(&ctx.plan, spec);
-    let prompt = agent_run::render_prompt(
-        &ctx.plan.goal,
-        spec,
-        &task_prompt,
-        &gates,
-        failure.as_deref(),
-    );
-    let prompt_file = ctx
-        .home
-        .run_dir(ctx.id().as_str())
-        .join("prompts")
-        .join(format!("{}.{number}.md", spec.id));
-    if let Some(dir) = prompt_file.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot write the prompt: {e}"))?;
-    }
-    std::fs::write(&prompt_file, &prompt).map_err(|e| format!("cannot write the prompt: {e}"))?;
+    let (prompt, prompt_file) =
+        crate::prompt::attempt_prompt(ctx, spec, number, failure.as_deref()).await?;
     let mut invocation = agent_run::invocation(
         ctx,
         adapter.name(),

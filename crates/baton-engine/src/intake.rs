@@ -113,7 +113,7 @@ fn check_agents_can_run(checked: &ValidatedPlan) -> Result<(), EngineError> {
             }
         }
         if let Some(baton_core::Prompt::File(_)) = &task.prompt
-            && let Err(why) = crate::agent_run::prompt_text_of(&checked.origin, task)
+            && let Err(why) = crate::prompt::prompt_text_of(&checked.origin, task)
         {
             problems.push(format!("task \"{}\": {why}", task.id));
         }

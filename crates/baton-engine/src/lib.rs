@@ -10,7 +10,6 @@
 //! read its state and events, and watch live events on the [`Bus`].
 
 mod agent_run;
-pub use agent_run::first_prompt;
 mod attempt;
 pub mod config;
 pub mod config_agents;
@@ -26,6 +25,8 @@ mod intake;
 mod lanes;
 mod lease;
 mod merge_queue;
+mod prompt;
+pub use prompt::first_prompt;
 mod reconcile;
 mod report;
 mod report_usage;
