@@ -108,6 +108,14 @@ tasks:
     assert!(firsts[1].contains("previous attempt"), "{}", firsts[1]);
     assert!(firsts[1].contains("greeting"), "{}", firsts[1]);
 
+    // The retry resumed the first attempt's session (`claude --resume ID` in the same lane):
+    // Claude sent the first attempt's conversation along with the new prompt.
+    let retry = requests.iter().find(|r| r.turn == Some(3)).unwrap();
+    assert!(
+        retry.roles.len() >= 5,
+        "the retry carries the first conversation: {retry:#?}"
+    );
+
     // Usage: both attempts in the ledger, Claude's own dollars (reported), per agent and model.
     let usage = &report["usage"];
     assert_eq!(usage["total"]["attempts"], 2, "{usage:#}");

@@ -99,3 +99,67 @@ tasks:
     // The key is in no file baton wrote, no commit, nothing baton printed.
     assert_key_leaks_nowhere(&baton, &run, API_KEY);
 }
+
+#[test]
+fn a_codex_retry_resumes_its_thread_with_the_failure() {
+    let baton = Baton::new();
+    let turn = |content: &str| {
+        format!(
+            "  - text: \"Writing it.\"\n    tool_call:\n      name: exec_command\n      input: {{cmd: \"echo '{content}' > greeting.txt\"}}\n    usage: {{input: 1000, output: 20}}\n  - text: \"Done.\"\n    usage: {{input: 1100, output: 5}}\n"
+        )
+    };
+    let script = format!("turns:\n{}{}", turn("wrong"), turn("hello again"));
+    let llm = FakeLlm::start(Script::parse(&script).unwrap()).unwrap();
+    let codex_home = agent_home(&baton).join(".codex");
+    std::fs::create_dir_all(&codex_home).unwrap();
+    std::fs::write(
+        codex_home.join("config.toml"),
+        codex_config(&llm.url(), KEY_VAR),
+    )
+    .unwrap();
+    let plan = baton.plan(
+        "codex.yaml",
+        r#"version: 1
+goal: "Greet"
+gates:
+  greeting: "grep -q hello greeting.txt"
+merge_gates: []
+tasks:
+  - id: greet
+    agent: codex
+    model: gpt-5
+    prompt: "Write greeting.txt saying hello."
+    claims: ["greeting.txt"]
+    gates: [greeting]
+    retries: 1
+"#,
+    );
+    let env = [
+        ("CODEX_HOME", codex_home.to_str().unwrap().to_string()),
+        (KEY_VAR, API_KEY.to_string()),
+    ];
+    let run = baton_with_agent(
+        &baton,
+        &client_bin("codex", "codex"),
+        &env,
+        &["run", "--plan", plan.to_str().unwrap()],
+    );
+    run.expect_code(OK);
+    let id = baton.run_ids()[0].clone();
+    assert_eq!(
+        baton
+            .read_at(&baton.integration(&id), "greeting.txt")
+            .as_deref(),
+        Some("hello again\n")
+    );
+    // The retry's first request carries the first attempt's thread and then the failure.
+    let requests = llm.requests();
+    let first = requests.iter().find(|r| r.turn == Some(1)).unwrap();
+    let retry = requests.iter().find(|r| r.turn == Some(3)).unwrap();
+    assert!(
+        retry.roles.len() > first.roles.len() + 2,
+        "the resumed thread: {first:#?} then {retry:#?}"
+    );
+    let prompt = retry.last_user_text.as_deref().unwrap_or_default();
+    assert!(prompt.contains("previous attempt"), "{prompt}");
+}

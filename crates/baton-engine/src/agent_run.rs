@@ -195,6 +195,29 @@ pub(crate) fn invocation(
     inv
 }
 
+/// The session a retry continues: the previous attempt's, when the same agent runs again in
+/// the same lane (clients keep sessions per directory), the client can resume, and the
+/// previous attempt did not end because its conversation outgrew the context (resuming it
+/// would again).
+pub(crate) fn session_to_resume(
+    previous: Option<&baton_store::AttemptRow>,
+    adapter: &dyn AgentAdapter,
+    lane: &str,
+) -> Option<String> {
+    let previous = previous?;
+    let session = previous.session_id.as_deref()?;
+    let same_agent = previous.agent.as_deref() == Some(adapter.name());
+    let outgrew = previous
+        .failure
+        .as_deref()
+        .is_some_and(|why| why.contains(CONTEXT_TOO_LONG));
+    (same_agent && previous.lane == lane && !outgrew && adapter.resume_args(session).is_some())
+        .then(|| session.to_owned())
+}
+
+/// How a conversation that outgrew its model's context is said in a failure.
+const CONTEXT_TOO_LONG: &str = "the conversation outgrew the model's context";
+
 /// The reset time of a rate or usage limit (`Some(None)`: limited, no time given); `None` for
 /// any other end.
 pub(crate) fn limit_of(class: &ExitClass) -> Option<Option<String>> {
@@ -231,7 +254,7 @@ pub(crate) fn exit_failure(class: &ExitClass) -> Option<String> {
                 .unwrap_or_default()
         ),
         ExitClass::TurnLimit => "the agent stopped at its turn limit".to_owned(),
-        ExitClass::ContextTooLong => "the conversation outgrew the model's context".to_owned(),
+        ExitClass::ContextTooLong => CONTEXT_TOO_LONG.to_owned(),
     })
 }
 

@@ -44,7 +44,15 @@ pub(crate) async fn run_attempt(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
             what: format!("task {task} is in the database but not in the plan"),
         });
     };
-    let lane = ctx.acquire_lane(Some(&task), "task").await?;
+    // A retry whose agent can resume its session prefers the lane that session worked in.
+    let previous = ctx.store.attempts(ctx.id(), Some(&task)).await?.pop();
+    let resumable_lane = previous
+        .as_ref()
+        .filter(|p| p.session_id.is_some())
+        .map(|p| p.lane.clone());
+    let lane = ctx
+        .acquire_lane_preferring(Some(&task), "task", resumable_lane.as_deref())
+        .await?;
     let head = ctx.integration_head().await?;
     let log_dir = ctx.home.log_dir(ctx.id().as_str());
     let (number, events) = ctx
@@ -81,13 +89,18 @@ pub(crate) async fn run_attempt(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
         &ctx,
         &spec,
         number,
-        &lane.path,
+        &lane,
+        previous.as_ref(),
         &cell,
         feedback_file,
         log_file,
     )
     .await;
-    let (command, adapter) = match started {
+    let AgentStart {
+        command,
+        adapter,
+        resumed,
+    } = match started {
         Ok(started) => started,
         Err(why) => {
             cell.leave().await;
@@ -110,16 +123,17 @@ pub(crate) async fn run_attempt(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
     cell.leave().await;
     let end = outcome.end.clone();
     // Money spent is recorded whatever happens next (a cancel, a failure).
-    if let (Some(adapter), Some(stream)) = (adapter, stream.as_ref()) {
-        agent_run::record_usage(
-            &ctx,
-            &task,
-            number,
-            adapter,
-            spec.model.as_deref(),
-            &stream.usage,
-        )
-        .await?;
+    if let (Some(adapter), Some((usage, session))) = (
+        adapter,
+        stream
+            .as_ref()
+            .map(|s| (s.usage.clone(), adapter.and_then(|a| a.session_id(&s.kept)))),
+    ) {
+        agent_run::record_usage(&ctx, &task, number, adapter, spec.model.as_deref(), &usage)
+            .await?;
+        ctx.store
+            .set_attempt_agent(ctx.id(), &task, number, adapter.name(), session.as_deref())
+            .await?;
         agent_run::remove_state_files(&lane.path);
     }
     // Refs the agent created or moved in the shared repository go before anything else.
@@ -184,6 +198,23 @@ pub(crate) async fn run_attempt(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
             return Ok(AttemptEnd::Interrupted);
         }
     }
+    // A session the client could not resume (it is gone from the client's state) is baton's
+    // miss, not the task's failure: the next attempt starts a new session.
+    if let (Some(session), Some(stream)) = (&resumed, stream.as_ref())
+        && class.as_ref() != Some(&baton_agents::ExitClass::Success)
+        && baton_agents::last_session(&stream.kept).is_none()
+    {
+        let why = format!(
+            "the agent could not resume its session {session}; the next attempt starts a new one"
+        );
+        let events = ctx
+            .store
+            .interrupt_attempt(ctx.id(), &task, number, &why)
+            .await?;
+        ctx.emit(events);
+        ctx.release_lane(&lane.name).await?;
+        return Ok(AttemptEnd::Interrupted);
+    }
     let class_failure = class.as_ref().and_then(agent_run::exit_failure);
     if !end.is_success() || class_failure.is_some() {
         let refused = cell.refusal_note(&output);
@@ -198,17 +229,30 @@ pub(crate) async fn run_attempt(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
     after_agent(&ctx, &task, number, &lane, &head, &stop).await
 }
 
+/// What an attempt's agent starts as.
+struct AgentStart {
+    command: baton_exec::CommandSpec,
+    /// The AI client's adapter (`None` for an `exec` task).
+    adapter: Option<&'static dyn AgentAdapter>,
+    /// The client session this attempt continues, if it resumes one.
+    resumed: Option<String>,
+}
+
 /// The command of an attempt's agent: the `exec` task's shell command, or the AI client's
-/// headless command with the prompt baton renders. The error is the attempt's failure.
+/// headless command with the prompt baton renders, resuming the previous attempt's session when
+/// the same agent runs again in the same lane. The error is the attempt's failure.
+#[allow(clippy::too_many_arguments)]
 async fn agent_command(
     ctx: &RunCtx,
     spec: &baton_core::TaskSpec,
     number: u32,
-    lane: &std::path::Path,
+    held: &HeldLane,
+    previous: Option<&AttemptRow>,
     cell: &crate::sandbox::Cell,
     feedback_file: Option<std::path::PathBuf>,
     log_file: std::path::PathBuf,
-) -> Result<(baton_exec::CommandSpec, Option<&'static dyn AgentAdapter>), String> {
+) -> Result<AgentStart, String> {
+    let lane = held.path.as_path();
     if !spec.agent.is_ai() {
         let request = AgentRequest {
             run: ctx.id().clone(),
@@ -222,7 +266,11 @@ async fn agent_command(
             log_file,
             confinement: cell.confinement(),
         };
-        return Ok((exec_command(&request), None));
+        return Ok(AgentStart {
+            command: exec_command(&request),
+            adapter: None,
+            resumed: None,
+        });
     }
     let limited = ctx.limited_agents();
     let adapter = agent_run::choose_adapter(spec, &limited, &ctx.agents, &agent_run::installed)?;
@@ -245,12 +293,14 @@ async fn agent_command(
     );
     invocation.feedback_file = feedback_file;
     invocation.confinement = cell.with_home_dirs(agent_run::state_dirs(adapter.name()));
-    Ok((
-        adapter
+    invocation.resume = agent_run::session_to_resume(previous, adapter, &held.name);
+    Ok(AgentStart {
+        command: adapter
             .command(&invocation)
             .max_line_bytes(agent_run::AGENT_MAX_LINE),
-        Some(adapter),
-    ))
+        adapter: Some(adapter),
+        resumed: invocation.resume.clone(),
+    })
 }
 
 /// Continues an attempt whose agent had finished when the previous engine stopped.

@@ -27,9 +27,20 @@ impl RunCtx {
         task: Option<&TaskId>,
         purpose: &str,
     ) -> Result<HeldLane, EngineError> {
+        self.acquire_lane_preferring(task, purpose, None).await
+    }
+
+    /// [`acquire_lane`](Self::acquire_lane), taking the lane named `prefer` when it is free (a
+    /// retry whose agent resumes its session wants the directory that session worked in).
+    pub async fn acquire_lane_preferring(
+        &self,
+        task: Option<&TaskId>,
+        purpose: &str,
+        prefer: Option<&str>,
+    ) -> Result<HeldLane, EngineError> {
         loop {
             let mut lanes = self.store.lanes(&self.lane_repo).await?;
-            lanes.sort_by_key(|l| lane_number(&l.name));
+            lanes.sort_by_key(|l| (Some(l.name.as_str()) != prefer, lane_number(&l.name)));
             for lane in lanes.iter().filter(|l| l.run_id.is_none()) {
                 if self
                     .store

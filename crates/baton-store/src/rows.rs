@@ -170,6 +170,10 @@ pub struct AttemptRow {
     pub log_path: String,
     pub started_at: String,
     pub finished_at: Option<String>,
+    /// The agent that ran the attempt (an adapter's name), once its process ended.
+    pub agent: Option<String>,
+    /// The client session the agent reported, for a retry to resume.
+    pub session_id: Option<String>,
 }
 
 impl AttemptRow {
@@ -196,6 +200,8 @@ impl AttemptRow {
             log_path: row.try_get("log_path")?,
             started_at: row.try_get("started_at")?,
             finished_at: row.try_get("finished_at")?,
+            agent: row.try_get("agent")?,
+            session_id: row.try_get("session_id")?,
         })
     }
 

@@ -224,6 +224,28 @@ impl Store {
         Ok((number, vec![moved, started]))
     }
 
+    /// Records which agent ran the attempt and the client session it reported.
+    pub async fn set_attempt_agent(
+        &self,
+        run: &RunId,
+        task: &TaskId,
+        number: u32,
+        agent: &str,
+        session: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE attempts SET agent = ?, session_id = ? WHERE run_id = ? AND task_id = ? AND number = ?",
+        )
+        .bind(agent)
+        .bind(session)
+        .bind(run.as_str())
+        .bind(task.as_str())
+        .bind(i64::from(number))
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
     /// Records how the agent process of an attempt ended, with its captured output.
     pub async fn set_agent_end(
         &self,
