@@ -85,31 +85,43 @@ async fn detect(adapter: &dyn AgentAdapter, check: bool, cwd: &Path, path: &OsSt
         info.healthy = Some(true);
         return info;
     }
-    let detect = adapter.detect();
-    let spec = detect
-        .command(&path.to_string_lossy(), cwd)
-        .deadline(CHECK_LIMIT);
-    match run_captured(spec).await {
-        Ok(out) if out.success() => {
-            let text = format!("{}\n{}", out.stdout_text(), out.stderr);
-            info.version = (detect.parse)(&text);
+    match check_health(adapter, &path.to_string_lossy(), cwd).await {
+        Ok(version) => {
+            info.version = version;
             info.healthy = Some(true);
         }
-        Ok(out) => {
+        Err(problem) => {
             info.healthy = Some(false);
-            let said = out.stderr.lines().next().unwrap_or("").trim().to_owned();
-            info.problem = Some(format!(
-                "`{} --version` {}: {said}",
-                adapter.binary(),
-                out.status
-            ));
-        }
-        Err(error) => {
-            info.healthy = Some(false);
-            info.problem = Some(error.to_string());
+            info.problem = Some(problem);
         }
     }
     info
+}
+
+/// The health check of an agent CLI: `program --version` (in `cwd`) answers within its limit.
+/// Returns the version it gave, or the problem in words.
+pub async fn check_health(
+    adapter: &dyn AgentAdapter,
+    program: &str,
+    cwd: &Path,
+) -> Result<Option<String>, String> {
+    let detect = adapter.detect();
+    let spec = detect.command(program, cwd).deadline(CHECK_LIMIT);
+    match run_captured(spec).await {
+        Ok(out) if out.success() => {
+            let text = format!("{}\n{}", out.stdout_text(), out.stderr);
+            Ok((detect.parse)(&text))
+        }
+        Ok(out) => {
+            let said = out.stderr.lines().next().unwrap_or("").trim().to_owned();
+            Err(format!(
+                "`{} --version` {}: {said}",
+                adapter.binary(),
+                out.status
+            ))
+        }
+        Err(error) => Err(error.to_string()),
+    }
 }
 
 #[cfg(test)]

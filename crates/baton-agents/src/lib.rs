@@ -62,3 +62,17 @@ pub const ENV_FEEDBACK_FILE: &str = "BATON_FEEDBACK_FILE";
 /// starts. Whatever still carries it once that process has ended escaped its process group
 /// (`setsid`, a daemon) and is killed.
 pub const ENV_PROCESS_MARKER: &str = "BATON_PROCESS_MARKER";
+
+/// baton's directory for the user's own files (`config.toml`, `prices.toml`):
+/// `$XDG_CONFIG_HOME/baton`, else `~/.config/baton`; `None` without either variable.
+pub fn user_config_dir() -> Option<std::path::PathBuf> {
+    let config = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|home| std::path::PathBuf::from(home).join(".config"))
+        })?;
+    Some(config.join("baton"))
+}

@@ -126,15 +126,7 @@ pub fn built_in_prices() -> Result<PriceFile, PriceError> {
 
 /// `~/.config/baton/prices.toml` (or under `$XDG_CONFIG_HOME`), where the user's prices live.
 pub fn user_prices_path() -> Option<PathBuf> {
-    let config = std::env::var_os("XDG_CONFIG_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|v| !v.is_empty())
-                .map(|home| PathBuf::from(home).join(".config"))
-        })?;
-    Some(config.join("baton").join("prices.toml"))
+    Some(crate::user_config_dir()?.join("prices.toml"))
 }
 
 /// Reads a price file; `None` when it does not exist.

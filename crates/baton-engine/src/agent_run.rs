@@ -3,22 +3,15 @@
 //! the ledger. The process itself runs like any other (see `supervise.rs`).
 
 use crate::EngineError;
-use crate::config_agents::{AgentConfig, fits};
 use crate::context::RunCtx;
 use baton_agents::{AgentAdapter, AgentInvocation, ExitClass, StreamDecoder};
-use baton_core::{AgentKind, TaskSpec, Tokens, Usd, settle_cost};
+use baton_core::{TaskSpec, Tokens, Usd, settle_cost};
 use baton_protocol::{AgentEvent, TaskId, UsageTotals};
 use baton_store::LedgerEntry;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Longest stdout line of an agent delivered whole: its JSON records can be megabytes.
 pub(crate) const AGENT_MAX_LINE: usize = 16 * 1024 * 1024;
-
-/// The order `agent: auto` tries agents in, when no configuration says otherwise.
-const AUTO_ORDER: &[&str] = &[
-    "claude", "codex", "gemini", "qwen", "opencode", "aider", "goose", "cursor",
-];
 
 /// What baton reads from an agent's stdout while it runs.
 pub(crate) struct AgentStream {
@@ -66,97 +59,6 @@ impl AgentStream {
             }
         }
     }
-}
-
-/// The program baton starts for `adapter`: the configured `command`, else its binary.
-pub(crate) fn program_of<'a>(
-    adapter: &'a dyn AgentAdapter,
-    agents: &'a BTreeMap<String, AgentConfig>,
-) -> &'a str {
-    agents
-        .get(adapter.name())
-        .and_then(|config| config.command.as_deref())
-        .unwrap_or(adapter.binary())
-}
-
-/// Whether `program` (a path, or a name looked up on PATH) can be started.
-pub(crate) fn installed(program: &str) -> bool {
-    if program.contains('/') {
-        return std::path::Path::new(program).is_file();
-    }
-    std::env::var_os("PATH")
-        .is_some_and(|path| baton_agents::detect::find_on_path(program, &path).is_some())
-}
-
-/// The adapter for a task's next attempt.
-///
-/// A named agent runs itself, unless it reached a rate or usage limit in this run (`limited`)
-/// and its `[agents.NAME] fallback` lists one that has not and is installed. `agent: auto` takes
-/// the first agent of [`AUTO_ORDER`] that is installed, fits the task (capabilities and
-/// complexity, from `[agents.NAME]`) and is not limited.
-pub(crate) fn choose_adapter(
-    spec: &TaskSpec,
-    limited: &[String],
-    agents: &BTreeMap<String, AgentConfig>,
-    installed: &dyn Fn(&str) -> bool,
-) -> Result<&'static dyn AgentAdapter, String> {
-    let is_limited = |name: &str| limited.iter().any(|l| l == name);
-    let usable = |adapter: &dyn AgentAdapter| {
-        !is_limited(adapter.name()) && installed(program_of(adapter, agents))
-    };
-    if spec.agent != AgentKind::Auto {
-        let own = baton_agents::adapter(spec.agent.as_str())
-            .ok_or_else(|| format!("no adapter for agent {}", spec.agent))?;
-        if !is_limited(own.name()) {
-            return Ok(own);
-        }
-        let fallback = agents
-            .get(own.name())
-            .map(|config| config.fallback.as_slice())
-            .unwrap_or_default();
-        return Ok(fallback
-            .iter()
-            .filter_map(|name| baton_agents::adapter(name))
-            .find(|adapter| usable(*adapter))
-            .unwrap_or(own));
-    }
-    let fitting: Vec<&'static dyn AgentAdapter> = AUTO_ORDER
-        .iter()
-        .filter_map(|name| baton_agents::adapter(name))
-        .filter(|adapter| installed(program_of(*adapter, agents)))
-        .filter(|adapter| {
-            fits(
-                agents.get(adapter.name()),
-                &spec.capabilities,
-                spec.complexity,
-            )
-        })
-        .collect();
-    if let Some(adapter) = fitting.iter().find(|adapter| !is_limited(adapter.name())) {
-        return Ok(*adapter);
-    }
-    if !fitting.is_empty() {
-        return Err(format!(
-            "agent: auto has no agent left: {} reached a rate or usage limit in this run",
-            limited.join(", ")
-        ));
-    }
-    if spec.capabilities.is_empty() && spec.complexity.is_none() {
-        return Err(format!(
-            "agent: auto found none of {} installed; install one (see `baton agents`) or name \
-             the agent in the plan",
-            AUTO_ORDER.join(", ")
-        ));
-    }
-    Err(format!(
-        "agent: auto found no installed agent for task {} (capabilities [{}], complexity {}); \
-         say what each agent takes in baton.toml: [agents.NAME] capabilities = [...], \
-         complexity = [low, high]",
-        spec.id,
-        spec.capabilities.join(", "),
-        spec.complexity
-            .map_or_else(|| "any".to_owned(), |c| c.to_string())
-    ))
 }
 
 /// The invocation of `adapter` for one attempt.
@@ -342,7 +244,6 @@ pub(crate) fn remove_state_files(lane: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use baton_core::TaskSpec;
 
     #[test]
     fn every_failed_exit_class_is_said_in_words() {
@@ -357,108 +258,5 @@ mod tests {
                 .unwrap()
                 .contains("credentials")
         );
-    }
-
-    fn auto_task(capabilities: &[&str], complexity: Option<u32>) -> TaskSpec {
-        let mut spec = TaskSpec::exec("t", "");
-        spec.agent = AgentKind::Auto;
-        spec.capabilities = capabilities.iter().map(|c| c.to_string()).collect();
-        spec.complexity = complexity;
-        spec
-    }
-
-    fn config(entries: &[(&str, AgentConfig)]) -> BTreeMap<String, AgentConfig> {
-        entries
-            .iter()
-            .map(|(name, config)| (name.to_string(), config.clone()))
-            .collect()
-    }
-
-    #[test]
-    fn auto_routes_by_capabilities_and_complexity_and_skips_limited_agents() {
-        let agents = config(&[
-            (
-                "claude",
-                AgentConfig {
-                    capabilities: vec!["rust".into()],
-                    complexity: Some([5, 10]),
-                    ..AgentConfig::default()
-                },
-            ),
-            (
-                "codex",
-                AgentConfig {
-                    capabilities: vec!["rust".into()],
-                    complexity: Some([1, 4]),
-                    ..AgentConfig::default()
-                },
-            ),
-        ]);
-        let everything = |_: &str| true;
-        let pick = |spec: &TaskSpec, limited: &[String]| {
-            choose_adapter(spec, limited, &agents, &everything).map(|a| a.name())
-        };
-        assert_eq!(pick(&auto_task(&["rust"], Some(8)), &[]), Ok("claude"));
-        assert_eq!(
-            pick(&auto_task(&["rust"], Some(2)), &[]),
-            Ok("codex"),
-            "cheap for simple"
-        );
-        assert_eq!(pick(&auto_task(&[], None), &[]), Ok("claude"));
-        let limited = vec!["claude".to_string()];
-        assert_eq!(pick(&auto_task(&[], None), &limited), Ok("codex"));
-        assert!(
-            pick(&auto_task(&["rust"], Some(8)), &limited)
-                .unwrap_err()
-                .contains("no agent left")
-        );
-        assert!(
-            pick(&auto_task(&["go"], None), &[])
-                .unwrap_err()
-                .contains("capabilities [go]")
-        );
-    }
-
-    #[test]
-    fn a_named_agent_that_reached_a_limit_hands_over_to_its_configured_fallback() {
-        let agents = config(&[(
-            "claude",
-            AgentConfig {
-                fallback: vec!["gemini".into(), "codex".into()],
-                ..AgentConfig::default()
-            },
-        )]);
-        let mut spec = TaskSpec::exec("t", "");
-        spec.agent = AgentKind::Claude;
-        let only_codex = |program: &str| program == "claude" || program == "codex";
-        let pick = |limited: &[String]| {
-            choose_adapter(&spec, limited, &agents, &only_codex).map(|a| a.name())
-        };
-        assert_eq!(pick(&[]), Ok("claude"));
-        assert_eq!(
-            pick(&["claude".to_string()]),
-            Ok("codex"),
-            "gemini is not installed"
-        );
-        assert_eq!(
-            pick(&["claude".to_string(), "codex".to_string()]),
-            Ok("claude"),
-            "no fallback left: the agent itself (its limit fails the attempt)"
-        );
-    }
-
-    #[test]
-    fn a_configured_command_replaces_the_binary() {
-        let agents = config(&[(
-            "claude",
-            AgentConfig {
-                command: Some("/opt/claude/bin/claude".into()),
-                ..AgentConfig::default()
-            },
-        )]);
-        let claude = baton_agents::adapter("claude").unwrap();
-        assert_eq!(program_of(claude, &agents), "/opt/claude/bin/claude");
-        let codex = baton_agents::adapter("codex").unwrap();
-        assert_eq!(program_of(codex, &agents), "codex");
     }
 }

@@ -7,6 +7,7 @@ use crate::context::{AttemptStop, RunCtx};
 use crate::failpoint::fail_point;
 use crate::gates::{GateSite, run_gates};
 use crate::lanes::HeldLane;
+use crate::routing::{self, Choice, Dispatch};
 use crate::supervise::{Lines, run_supervised};
 use baton_agents::{AgentAdapter, AgentRequest, exec_command};
 use baton_git::Oid;
@@ -37,7 +38,12 @@ fn commit_message(ctx: &RunCtx, task: &TaskId, title: &str, attempt: u32) -> Str
 }
 
 /// Starts and runs a new attempt of `task`.
-pub(crate) async fn run_attempt(ctx: Arc<RunCtx>, task: TaskId) -> Result<AttemptEnd, EngineError> {
+/// `dispatch` is the agent the driver chose for it (holding one of the agent's slots).
+pub(crate) async fn run_attempt(
+    ctx: Arc<RunCtx>,
+    task: TaskId,
+    dispatch: Dispatch,
+) -> Result<AttemptEnd, EngineError> {
     let Some(spec) = ctx.plan.task(&task).cloned() else {
         return Err(EngineError::Inconsistent {
             run: ctx.id().clone(),
@@ -85,9 +91,15 @@ pub(crate) async fn run_attempt(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
         .sandbox
         .cell(&lane.path, &format!("{task}.{number}"))
         .await?;
+    let (chosen, slot) = match dispatch {
+        Dispatch::Exec => (Ok(None), None),
+        Dispatch::Agent(adapter, slot) => (Ok(Some(adapter)), Some(slot)),
+        Dispatch::Refused(why) => (Err(why), None),
+    };
     let started = agent_command(
         &ctx,
         &spec,
+        chosen,
         number,
         &lane,
         previous.as_ref(),
@@ -121,6 +133,8 @@ pub(crate) async fn run_attempt(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
     )
     .await?;
     cell.leave().await;
+    // The agent's slot is free once its process ended; the gates do not hold it.
+    drop(slot);
     let end = outcome.end.clone();
     // Money spent is recorded whatever happens next (a cancel, a failure).
     if let (Some(adapter), Some((usage, session))) = (
@@ -177,13 +191,12 @@ pub(crate) async fn run_attempt(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
         && let Some(reset_at) = agent_run::limit_of(class)
     {
         ctx.mark_limited(adapter.name(), reset_at.clone()).await?;
-        let next = agent_run::choose_adapter(
-            &spec,
-            &ctx.limited_agents(),
-            &ctx.agents,
-            &agent_run::installed,
-        );
-        if next.is_ok_and(|next| next.name() != adapter.name()) {
+        let next = routing::choose_adapter(&spec, &ctx.avoid(), &ctx.agents, &routing::installed);
+        let other = match next {
+            Ok(Choice::Run(next) | Choice::Wait(next)) => next.name() != adapter.name(),
+            Err(_) => false,
+        };
+        if other {
             let why = format!(
                 "agent {} is {}; the next attempt uses another agent",
                 adapter.name(),
@@ -215,6 +228,11 @@ pub(crate) async fn run_attempt(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
         ctx.release_lane(&lane.name).await?;
         return Ok(AttemptEnd::Interrupted);
     }
+    // Refused credentials will not heal during the run: `auto` and fallbacks avoid the agent.
+    if let (Some(baton_agents::ExitClass::AuthFailure), Some(adapter)) = (&class, adapter) {
+        ctx.mark_unhealthy(adapter.name(), "its credentials were refused")
+            .await?;
+    }
     let class_failure = class.as_ref().and_then(agent_run::exit_failure);
     if !end.is_success() || class_failure.is_some() {
         let refused = cell.refusal_note(&output);
@@ -245,6 +263,7 @@ struct AgentStart {
 async fn agent_command(
     ctx: &RunCtx,
     spec: &baton_core::TaskSpec,
+    chosen: Result<Option<&'static dyn AgentAdapter>, String>,
     number: u32,
     held: &HeldLane,
     previous: Option<&AttemptRow>,
@@ -253,7 +272,7 @@ async fn agent_command(
     log_file: std::path::PathBuf,
 ) -> Result<AgentStart, String> {
     let lane = held.path.as_path();
-    if !spec.agent.is_ai() {
+    let Some(adapter) = chosen? else {
         let request = AgentRequest {
             run: ctx.id().clone(),
             task: spec.id.clone(),
@@ -271,9 +290,7 @@ async fn agent_command(
             adapter: None,
             resumed: None,
         });
-    }
-    let limited = ctx.limited_agents();
-    let adapter = agent_run::choose_adapter(spec, &limited, &ctx.agents, &agent_run::installed)?;
+    };
     let failure = match &feedback_file {
         Some(path) => std::fs::read_to_string(path).ok(),
         None => None,

@@ -1,5 +1,5 @@
-//! `baton.toml` at the repository root: the repository's settings for baton. Optional; today
-//! it holds the `[sandbox]` table (see `docs/config.md`).
+//! baton's settings: `baton.toml` at the repository root, on top of the user's
+//! `~/.config/baton/config.toml`. Both optional (see `docs/config.md`).
 
 use crate::EngineError;
 use baton_core::text::line_column;
@@ -13,7 +13,7 @@ pub const CONFIG_FILE: &str = "baton.toml";
 pub const ENV_CONFINE: &str = "BATON_CONFINE";
 
 /// The repository's configuration, with defaults for what `baton.toml` does not say.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// Where agents and gates may write.
     pub sandbox: SandboxConfig,
@@ -84,35 +84,122 @@ struct SandboxFile {
     writable: Vec<String>,
 }
 
+/// What one configuration file says, resolved, before the files are layered.
+#[derive(Debug, Default)]
+struct Layer {
+    confine: Option<bool>,
+    writable: Vec<PathBuf>,
+    log_cap_mb: Option<u64>,
+    agents: std::collections::BTreeMap<String, crate::config_agents::AgentConfig>,
+}
+
+/// Where the user's own configuration lives: `$BATON_CONFIG` when set, else
+/// `~/.config/baton/config.toml` (under `$XDG_CONFIG_HOME` when set).
+pub fn user_config_path() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os(ENV_USER_CONFIG).filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(path));
+    }
+    Some(baton_agents::user_config_dir()?.join(USER_CONFIG_FILE))
+}
+
+/// The environment variable naming the user's configuration file instead of the default.
+pub const ENV_USER_CONFIG: &str = "BATON_CONFIG";
+
+/// The user's configuration file's name in baton's configuration directory.
+pub const USER_CONFIG_FILE: &str = "config.toml";
+
+/// The text of `path`, or `None` when there is no such file.
+fn read_optional(path: &Path) -> Result<Option<String>, EngineError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(EngineError::Config(format!(
+            "{}: cannot read: {error}",
+            path.display()
+        ))),
+    }
+}
+
 impl Config {
-    /// Reads `baton.toml` at `repo_root` (defaults when there is none) and applies
-    /// `BATON_CONFINE`. Errors name the file, line and column.
+    /// Reads the user's configuration (see [`user_config_path`]) and `baton.toml` at
+    /// `repo_root` on top of it (defaults for what neither says), and applies `BATON_CONFINE`.
+    /// Errors name the file, line and column.
     pub fn load(repo_root: &Path) -> Result<Config, EngineError> {
+        let home = home_dir();
+        let mut layers = Vec::new();
+        if let Some(path) = user_config_path()
+            && let Some(text) = read_optional(&path)?
+        {
+            layers.push(Layer::parse(&text, &path, None, home.as_deref())?);
+        }
         let path = repo_root.join(CONFIG_FILE);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(error) => {
-                return Err(EngineError::Config(format!(
-                    "{}: cannot read: {error}",
-                    path.display()
-                )));
-            }
-        };
-        let mut config = Config::parse(&text, &path, repo_root, home_dir().as_deref())?;
+        if let Some(text) = read_optional(&path)? {
+            layers.push(Layer::parse(
+                &text,
+                &path,
+                Some(repo_root),
+                home.as_deref(),
+            )?);
+        }
+        let mut config = Config::layered(layers);
         if std::env::var(ENV_CONFINE).is_ok_and(|v| is_off(&v)) {
             config.sandbox.confine = false;
         }
         Ok(config)
     }
 
-    /// Parses the text of `path`, resolving `writable` against `repo_root` and `home`.
+    /// Parses the text of the repository's `path` alone (tests).
+    #[cfg(test)]
     fn parse(
         text: &str,
         path: &Path,
         repo_root: &Path,
         home: Option<&Path>,
     ) -> Result<Config, EngineError> {
+        Ok(Config::layered(vec![Layer::parse(
+            text,
+            path,
+            Some(repo_root),
+            home,
+        )?]))
+    }
+
+    /// The configuration the layers say, later ones winning: a value set in a later file
+    /// replaces the earlier one; `writable` lists add up; an agent's table is merged field by
+    /// field (see [`AgentConfig::overlay`](crate::config_agents::AgentConfig::overlay)).
+    fn layered(layers: Vec<Layer>) -> Config {
+        let mut config = Config::default();
+        let mut log_cap_mb = DEFAULT_LOG_CAP_MB;
+        for layer in layers {
+            if let Some(confine) = layer.confine {
+                config.sandbox.confine = confine;
+            }
+            config.sandbox.writable.extend(layer.writable);
+            if let Some(cap) = layer.log_cap_mb {
+                log_cap_mb = cap;
+            }
+            for (name, agent) in layer.agents {
+                let merged = match config.agents.remove(&name) {
+                    Some(earlier) => earlier.overlay(agent),
+                    None => agent,
+                };
+                config.agents.insert(name, merged);
+            }
+        }
+        config.log_cap = log_cap_mb.saturating_mul(1024 * 1024);
+        config
+    }
+}
+
+impl Layer {
+    /// Parses the text of `path`, resolving `writable` against `repo_root` (a relative path in
+    /// the user's file, which has no repository, is refused) and `home`.
+    fn parse(
+        text: &str,
+        path: &Path,
+        repo_root: Option<&Path>,
+        home: Option<&Path>,
+    ) -> Result<Layer, EngineError> {
         let file: ConfigFile = toml::from_str(text).map_err(|error| {
             let (line, column) = error
                 .span()
@@ -134,27 +221,32 @@ impl Config {
                     )));
                 };
                 home.join(entry.trim_start_matches('~').trim_start_matches('/'))
+            } else if Path::new(entry).is_absolute() {
+                PathBuf::from(entry)
+            } else if let Some(root) = repo_root {
+                root.join(entry)
             } else {
-                repo_root.join(entry)
+                return Err(EngineError::Config(format!(
+                    "{}: sandbox.writable entry {entry:?} is relative; in the user's \
+                     configuration write an absolute path or one starting with `~/`",
+                    path.display()
+                )));
             };
             writable.push(resolved);
         }
         crate::config_agents::check_agents(&file.agents).map_err(|why| {
             EngineError::Config(format!("{}: {why} (see docs/config.md)", path.display()))
         })?;
-        let log_cap_mb = file.output.log_cap_mb.unwrap_or(DEFAULT_LOG_CAP_MB);
-        if log_cap_mb == 0 {
+        if file.output.log_cap_mb == Some(0) {
             return Err(EngineError::Config(format!(
                 "{}: output.log_cap_mb must be at least 1 (MiB per agent or gate log)",
                 path.display()
             )));
         }
-        Ok(Config {
-            sandbox: SandboxConfig {
-                confine: file.sandbox.confine.unwrap_or(true),
-                writable,
-            },
-            log_cap: log_cap_mb.saturating_mul(1024 * 1024),
+        Ok(Layer {
+            confine: file.sandbox.confine,
+            writable,
+            log_cap_mb: file.output.log_cap_mb,
             agents: file.agents,
         })
     }
@@ -259,6 +351,77 @@ mod tests {
         assert_eq!(parse("").unwrap().log_cap, 256 * 1024 * 1024);
         let error = parse("[output]\nlog_cap_mb = 0\n").unwrap_err();
         assert!(error.contains("log_cap_mb must be at least 1"), "{error}");
+    }
+
+    #[test]
+    fn the_repository_file_goes_on_top_of_the_users_field_by_field() {
+        let home = Some(Path::new("/home/me"));
+        let user = Layer::parse(
+            "[sandbox]\nconfine = false\nwritable = [\"~/.cache/sccache\"]\n[output]\nlog_cap_mb = 9\n\
+             [agents.claude]\nmodel = \"claude-opus-4-1\"\nmax_concurrency = 2\ncost_hint = 1.5\n\
+             [agents.claude.env]\nA = \"user\"\nB = \"user\"\n",
+            Path::new("/home/me/.config/baton/config.toml"),
+            None,
+            home,
+        )
+        .unwrap();
+        let repo = Layer::parse(
+            "[sandbox]\nwritable = [\"out\"]\n[agents.claude]\nmax_concurrency = 1\n\
+             [agents.claude.env]\nB = \"repo\"\n",
+            Path::new("/repo/baton.toml"),
+            Some(Path::new("/repo")),
+            home,
+        )
+        .unwrap();
+        let config = Config::layered(vec![user, repo]);
+        assert!(
+            !config.sandbox.confine,
+            "the user's value stays when the repo says none"
+        );
+        assert_eq!(
+            config.sandbox.writable,
+            [
+                PathBuf::from("/home/me/.cache/sccache"),
+                PathBuf::from("/repo/out")
+            ]
+        );
+        assert_eq!(config.log_cap, 9 * 1024 * 1024);
+        let claude = &config.agents["claude"];
+        assert_eq!(claude.model.as_deref(), Some("claude-opus-4-1"));
+        assert_eq!(claude.max_concurrency, Some(1), "the repository's wins");
+        assert_eq!(claude.cost_hint, Some(1.5));
+        assert_eq!(claude.env["A"], "user");
+        assert_eq!(claude.env["B"], "repo");
+    }
+
+    #[test]
+    fn a_relative_writable_path_in_the_users_file_is_refused_naming_it() {
+        let error = Layer::parse(
+            "[sandbox]\nwritable = [\"build\"]\n",
+            Path::new("/home/me/.config/baton/config.toml"),
+            None,
+            Some(Path::new("/home/me")),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.starts_with("/home/me/.config/baton/config.toml: "),
+            "{error}"
+        );
+        assert!(error.contains("\"build\" is relative"), "{error}");
+    }
+
+    #[test]
+    fn zero_concurrency_and_negative_cost_hints_are_refused() {
+        let error = parse("[agents.codex]\nmax_concurrency = 0\n").unwrap_err();
+        assert!(
+            error.contains("[agents.codex] max_concurrency = 0"),
+            "{error}"
+        );
+        let error = parse("[agents.codex]\ncost_hint = -1.0\n").unwrap_err();
+        assert!(error.contains("[agents.codex] cost_hint = -1"), "{error}");
+        let error = parse("[agents.codex]\nmax_concurrency = \"two\"\n").unwrap_err();
+        assert!(error.starts_with("/repo/baton.toml:2:19: "), "{error}");
     }
 
     #[test]

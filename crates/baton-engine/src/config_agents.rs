@@ -6,7 +6,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 /// One agent's settings, as written.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgentConfig {
     /// The program to start instead of the agent's usual binary (a path or a name on PATH).
@@ -27,6 +27,34 @@ pub struct AgentConfig {
     /// Agents to use instead when this one reaches a rate or usage limit, in order.
     #[serde(default)]
     pub fallback: Vec<String>,
+    /// The most attempts of this agent that run at once in a run (default: no limit beyond
+    /// the run's lanes).
+    pub max_concurrency: Option<u32>,
+    /// What one task costs with this agent, in dollars, roughly: `agent: auto` tries the
+    /// cheapest fitting agent first.
+    pub cost_hint: Option<f64>,
+}
+
+impl AgentConfig {
+    /// This configuration with `later`'s on top (the repository's over the user's): every
+    /// value `later` sets wins, lists it gives replace this one's, environments merge.
+    pub fn overlay(mut self, later: AgentConfig) -> AgentConfig {
+        fn list(earlier: &mut Vec<String>, later: Vec<String>) {
+            if !later.is_empty() {
+                *earlier = later;
+            }
+        }
+        self.command = later.command.or(self.command);
+        list(&mut self.args, later.args);
+        self.env.extend(later.env);
+        self.model = later.model.or(self.model);
+        list(&mut self.capabilities, later.capabilities);
+        self.complexity = later.complexity.or(self.complexity);
+        list(&mut self.fallback, later.fallback);
+        self.max_concurrency = later.max_concurrency.or(self.max_concurrency);
+        self.cost_hint = later.cost_hint.or(self.cost_hint);
+        self
+    }
 }
 
 /// Checks the `[agents]` tables: known agent names, complexity ranges, fallbacks. Returns the
@@ -55,6 +83,19 @@ pub(crate) fn check_agents(agents: &BTreeMap<String, AgentConfig>) -> Result<(),
             return Err(format!(
                 "[agents.{name}] complexity = [{low}, {high}]: write [low, high] with 1 <= low <= \
                  high <= 10"
+            ));
+        }
+        if agent.max_concurrency == Some(0) {
+            return Err(format!(
+                "[agents.{name}] max_concurrency = 0: write at least 1 (or leave it out for no \
+                 limit)"
+            ));
+        }
+        if let Some(hint) = agent.cost_hint
+            && !(hint.is_finite() && hint >= 0.0)
+        {
+            return Err(format!(
+                "[agents.{name}] cost_hint = {hint}: write the dollars one task costs, 0 or more"
             ));
         }
         for other in &agent.fallback {

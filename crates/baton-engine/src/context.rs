@@ -66,6 +66,10 @@ pub(crate) struct RunCtx {
     pub agents: std::collections::BTreeMap<String, crate::config_agents::AgentConfig>,
     /// Agents that reached a rate or usage limit in this run, with the reset time they gave.
     pub limited: std::sync::Mutex<std::collections::BTreeMap<String, Option<String>>>,
+    /// Agents that failed their health check or had their credentials refused in this run.
+    pub unhealthy: std::sync::Mutex<std::collections::BTreeMap<String, Option<String>>>,
+    /// How many attempts each agent runs now (for `[agents.NAME] max_concurrency`).
+    pub agent_slots: crate::routing::AgentSlots,
     /// The cap of each agent's and gate's log file, in bytes (`[output] log_cap_mb`).
     pub log_cap: u64,
     /// The stop handle of each running attempt (task, attempt number), children of `cancel`.
@@ -146,14 +150,6 @@ impl RunCtx {
             self.emit([event]);
         }
         Ok(())
-    }
-
-    /// The agents that reached a limit in this run.
-    pub fn limited_agents(&self) -> Vec<String> {
-        self.limited
-            .lock()
-            .map(|limited| limited.keys().cloned().collect())
-            .unwrap_or_default()
     }
 
     /// Registers the stop handle of attempt `number` of `task`.

@@ -11,6 +11,7 @@ use crate::EngineError;
 use crate::attempt::{AttemptEnd, continue_attempt, run_attempt};
 use crate::context::RunCtx;
 use crate::merge_queue::merge_worker;
+use crate::routing::Dispatch;
 use baton_core::{next_to_start, tasks_to_block};
 use baton_protocol::{TaskId, TaskStatus};
 use baton_store::AttemptRow;
@@ -34,6 +35,13 @@ const STOP_POLL: Duration = Duration::from_millis(250);
 /// How many times a busy database is asked again before the run gives up.
 const STORE_RETRIES: u32 = 20;
 
+/// How an attempt starts: a new one with its agent, or one whose agent had finished before
+/// the previous engine stopped.
+enum Start {
+    New(Dispatch),
+    Continue(Box<AttemptRow>),
+}
+
 /// What the loop owns: the attempts it started (by task) and the merge worker.
 struct Owned {
     attempts: JoinSet<Result<AttemptEnd, EngineError>>,
@@ -42,13 +50,13 @@ struct Owned {
 }
 
 impl Owned {
-    fn spawn_attempt(&mut self, ctx: &Arc<RunCtx>, task: TaskId, continuing: Option<AttemptRow>) {
+    fn spawn_attempt(&mut self, ctx: &Arc<RunCtx>, task: TaskId, start: Start) {
         let ctx = Arc::clone(ctx);
         let id = task.clone();
         let handle = self.attempts.spawn(async move {
-            match continuing {
-                Some(attempt) => continue_attempt(ctx, attempt).await,
-                None => run_attempt(ctx, id).await,
+            match start {
+                Start::Continue(attempt) => continue_attempt(ctx, *attempt).await,
+                Start::New(dispatch) => run_attempt(ctx, id, dispatch).await,
             }
         });
         self.running.insert(handle.id(), task);
@@ -105,7 +113,10 @@ pub(crate) async fn run_loop(
             stop_merging.clone(),
         ))),
     };
-    let driven = drive(&ctx, &mut owned, continuing, &wake, &mut merged_rx).await;
+    let driven = match ctx.check_agent_health().await {
+        Ok(()) => drive(&ctx, &mut owned, continuing, &wake, &mut merged_rx).await,
+        Err(error) => Err(error),
+    };
 
     // One wind-down for every way out: an error or a panic cancels the run's work (it stays
     // resumable), then every attempt and the merge worker are joined.
@@ -152,7 +163,11 @@ async fn drive(
     merged_rx: &mut mpsc::Receiver<()>,
 ) -> Result<LoopEnd, EngineError> {
     for attempt in continuing {
-        owned.spawn_attempt(ctx, attempt.task_id.clone(), Some(attempt));
+        owned.spawn_attempt(
+            ctx,
+            attempt.task_id.clone(),
+            Start::Continue(Box::new(attempt)),
+        );
     }
     wake.notify_one();
     let mut stop_poll = tokio::time::interval(STOP_POLL);
@@ -196,8 +211,21 @@ async fn drive(
             .count();
         let free = lanes.saturating_sub(owned.running.len() + queued);
         if free > 0 {
-            for id in next_to_start(&ctx.plan, &ctx.dag, &status, free) {
-                owned.spawn_attempt(ctx, id, None);
+            // A task whose agents are all at their `max_concurrency` waits for a slot (a
+            // finished agent frees one; the stop poll looks again) and the next task may go.
+            let mut started = 0;
+            for id in next_to_start(&ctx.plan, &ctx.dag, &status, ctx.plan.tasks.len()) {
+                let Some(spec) = ctx.plan.task(&id) else {
+                    continue;
+                };
+                let Some(dispatch) = ctx.dispatch(spec) else {
+                    continue;
+                };
+                owned.spawn_attempt(ctx, id, Start::New(dispatch));
+                started += 1;
+                if started == free {
+                    break;
+                }
             }
         }
         tokio::select! {

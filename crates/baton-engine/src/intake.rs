@@ -93,17 +93,17 @@ fn check_agents_can_run(checked: &ValidatedPlan) -> Result<(), EngineError> {
             continue;
         }
         if task.agent == baton_core::AgentKind::Auto {
-            if let Err(why) = crate::agent_run::choose_adapter(
+            if let Err(why) = crate::routing::choose_adapter(
                 task,
-                &[],
+                &crate::routing::Avoid::default(),
                 &config.agents,
-                &crate::agent_run::installed,
+                &crate::routing::installed,
             ) {
                 problems.push(format!("task \"{}\": {why}", task.id));
             }
         } else if let Some(adapter) = baton_agents::adapter(task.agent.as_str()) {
-            let program = crate::agent_run::program_of(adapter, &config.agents);
-            if !crate::agent_run::installed(program) {
+            let program = crate::routing::program_of(adapter, &config.agents);
+            if !crate::routing::installed(program) {
                 problems.push(format!(
                     "task \"{}\" uses agent {}, but `{program}` is not installed; install it: {}",
                     task.id,

@@ -30,6 +30,7 @@ pub use prompt::first_prompt;
 mod reconcile;
 mod report;
 mod report_usage;
+mod routing;
 mod sandbox;
 mod stop;
 mod supervise;
@@ -162,6 +163,8 @@ impl Engine {
             cleaned_refs: std::sync::Mutex::new(Default::default()),
             attempt_stops: Default::default(),
             limited: Default::default(),
+            unhealthy: Default::default(),
+            agent_slots: Default::default(),
             agents,
             log_cap,
             prices,

@@ -247,6 +247,9 @@ impl Fixture {
         let mut command = Command::new(env!("CARGO_BIN_EXE_baton"));
         command
             .env("BATON_HOME", &self.home)
+            // The user's own ~/.config/baton never reaches a test.
+            .env("XDG_CONFIG_HOME", self.home.with_extension("user-config"))
+            .env_remove("BATON_CONFIG")
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("NO_COLOR", "1")

@@ -198,6 +198,9 @@ impl Baton {
             .args(args)
             .current_dir(dir)
             .env("BATON_HOME", &self.home)
+            // The user's own ~/.config/baton never reaches a test.
+            .env("XDG_CONFIG_HOME", self.home.with_extension("user-config"))
+            .env_remove("BATON_CONFIG")
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("NO_COLOR", "1")
@@ -219,6 +222,9 @@ impl Baton {
             .args(args)
             .current_dir(self.path())
             .env("BATON_HOME", &self.home)
+            // The user's own ~/.config/baton never reaches a test.
+            .env("XDG_CONFIG_HOME", self.home.with_extension("user-config"))
+            .env_remove("BATON_CONFIG")
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("NO_COLOR", "1")
