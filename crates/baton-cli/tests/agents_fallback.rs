@@ -104,3 +104,98 @@ tasks:
     });
     assert!(warned);
 }
+
+/// `~/.gemini/settings.json`: the API-key auth selected, nothing phoned home.
+const GEMINI_SETTINGS: &str = r#"{
+  "security": {"auth": {"selectedType": "gemini-api-key"}},
+  "privacy": {"usageStatisticsEnabled": false},
+  "general": {"enableAutoUpdate": false, "enableAutoUpdateNotification": false},
+  "telemetry": {"enabled": false}
+}
+"#;
+
+#[test]
+fn a_named_agent_that_is_rate_limited_hands_over_to_its_configured_fallback() {
+    let baton = Baton::new();
+    // Codex's Responses requests get 429; Gemini CLI's requests get the turns.
+    let target = support::agents::first_lane(&baton).join("greeting.txt");
+    let script = format!(
+        "aside:\n  - when: {{dialect: openai_responses}}\n    error: {{status: 429, retry_after: 1, body: \"rate limited, slow down\"}}\nturns:\n  - text: \"Writing it.\"\n    tool_call:\n      name: write_file\n      input: {{file_path: {:?}, content: \"hello from gemini\\n\"}}\n    usage: {{input: 1000, output: 20}}\n  - text: \"Done.\"\n    usage: {{input: 1100, output: 5}}\n",
+        target.to_str().unwrap()
+    );
+    let llm = FakeLlm::start(Script::parse(&script).unwrap()).unwrap();
+    let home = agent_home(&baton);
+    let codex_home = home.join(".codex");
+    std::fs::create_dir_all(&codex_home).unwrap();
+    std::fs::write(
+        codex_home.join("config.toml"),
+        codex_config(&llm.url(), KEY_VAR),
+    )
+    .unwrap();
+    std::fs::create_dir_all(home.join(".gemini")).unwrap();
+    std::fs::write(home.join(".gemini/settings.json"), GEMINI_SETTINGS).unwrap();
+    std::fs::write(
+        baton.path().join("baton.toml"),
+        "[agents.codex]\nfallback = [\"gemini\"]\n\n[agents.gemini]\nmodel = \"gemini-2.5-flash\"\n",
+    )
+    .unwrap();
+    std::fs::write(baton.path().join(".git/info/exclude"), "/baton.toml\n").unwrap();
+    let plan = baton.plan(
+        "named.yaml",
+        r#"version: 1
+goal: "Greet"
+tasks:
+  - id: greet
+    agent: codex
+    prompt: "Write greeting.txt saying hello."
+    claims: ["greeting.txt"]
+"#,
+    );
+    let codex = client_bin("codex", "codex");
+    let gemini = client_bin("gemini", "gemini");
+    let path = format!(
+        "{}:{}:{}",
+        codex.display(),
+        gemini.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let env = [
+        ("PATH", path),
+        ("CODEX_HOME", codex_home.to_str().unwrap().to_string()),
+        (KEY_VAR, "sk-codex-fake".to_string()),
+        ("GEMINI_API_KEY", "AIza-fake".to_string()),
+        ("GOOGLE_GEMINI_BASE_URL", llm.url()),
+    ];
+    let run = baton_with_agent(
+        &baton,
+        &codex,
+        &env,
+        &["run", "--plan", plan.to_str().unwrap()],
+    );
+    run.expect_code(OK);
+    let id = baton.run_ids()[0].clone();
+    assert_eq!(
+        baton
+            .read_at(&baton.integration(&id), "greeting.txt")
+            .as_deref(),
+        Some("hello from gemini\n")
+    );
+    let report = baton.report(&id);
+    let greet = task(&report, "greet");
+    let statuses: Vec<&str> = greet["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["interrupted", "succeeded"], "{report:#}");
+    let why = greet["attempts"][0]["failure"].as_str().unwrap_or_default();
+    assert!(
+        why.contains("agent codex") && why.contains("rate limited"),
+        "{why}"
+    );
+    assert_eq!(
+        report["usage"]["by_agent"]["gemini"]["attempts"], 1,
+        "{report:#}"
+    );
+}

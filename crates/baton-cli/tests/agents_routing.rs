@@ -87,7 +87,12 @@ fn max_concurrency_keeps_an_agents_attempts_from_overlapping() {
     )
     .unwrap();
     std::fs::write(baton.path().join(".git/info/exclude"), "/baton.toml\n").unwrap();
-    let run = baton_with_agent(&baton, &bin, &[], &["run", "--plan", plan.to_str().unwrap()]);
+    let run = baton_with_agent(
+        &baton,
+        &bin,
+        &[],
+        &["run", "--plan", plan.to_str().unwrap()],
+    );
     run.expect_code(OK);
     let id = baton.run_ids()[0].clone();
     let spans = agent_spans(&baton, &id);
@@ -108,7 +113,12 @@ fn without_a_limit_the_same_agent_runs_in_both_lanes_at_once() {
     let bin = baton.scratch("bin");
     stand_in(&bin, "claude", true);
     let plan = baton.plan("two.yaml", TWO_TASKS);
-    let run = baton_with_agent(&baton, &bin, &[], &["run", "--plan", plan.to_str().unwrap()]);
+    let run = baton_with_agent(
+        &baton,
+        &bin,
+        &[],
+        &["run", "--plan", plan.to_str().unwrap()],
+    );
     run.expect_code(OK);
     let id = baton.run_ids()[0].clone();
     let spans = agent_spans(&baton, &id);
@@ -128,7 +138,12 @@ fn auto_skips_an_agent_that_fails_its_health_check() {
         "auto.yaml",
         "version: 1\ngoal: g\ntasks:\n  - id: a\n    agent: auto\n    prompt: \"Write a.txt.\"\n    claims: [\"a.txt\"]\n",
     );
-    let run = baton_with_agent(&baton, &bin, &[], &["run", "--plan", plan.to_str().unwrap()]);
+    let run = baton_with_agent(
+        &baton,
+        &bin,
+        &[],
+        &["run", "--plan", plan.to_str().unwrap()],
+    );
     run.expect_code(OK);
     let id = baton.run_ids()[0].clone();
     assert_eq!(
@@ -140,10 +155,9 @@ fn auto_skips_an_agent_that_fails_its_health_check() {
     let events = baton.events(&id);
     assert!(
         events.iter().any(|e| e["type"] == "warning"
-            && e["data"]["message"]
-                .as_str()
-                .is_some_and(|m| m.contains("agent claude is unhealthy")
-                    && m.contains("broken install"))),
+            && e["data"]["message"].as_str().is_some_and(|m| m
+                .contains("agent claude is unhealthy")
+                && m.contains("broken install"))),
         "{events:#?}"
     );
 }
@@ -158,7 +172,10 @@ fn the_users_config_file_configures_agents_under_the_repositorys() {
     std::fs::create_dir_all(&user_dir).unwrap();
     std::fs::write(
         user_dir.join("config.toml"),
-        format!("[agents.claude]\ncommand = {:?}\n", claude.to_str().unwrap()),
+        format!(
+            "[agents.claude]\ncommand = {:?}\n",
+            claude.to_str().unwrap()
+        ),
     )
     .unwrap();
     let plan = baton.plan(
@@ -166,7 +183,12 @@ fn the_users_config_file_configures_agents_under_the_repositorys() {
         "version: 1\ngoal: g\ntasks:\n  - id: a\n    agent: claude\n    prompt: \"Write a.txt.\"\n    claims: [\"a.txt\"]\n",
     );
     let empty = baton.scratch("empty-bin");
-    let run = baton_with_agent(&baton, &empty, &[], &["run", "--plan", plan.to_str().unwrap()]);
+    let run = baton_with_agent(
+        &baton,
+        &empty,
+        &[],
+        &["run", "--plan", plan.to_str().unwrap()],
+    );
     run.expect_code(OK);
     let id = baton.run_ids()[0].clone();
     assert_eq!(
@@ -181,7 +203,12 @@ fn the_users_config_file_configures_agents_under_the_repositorys() {
     )
     .unwrap();
     let runs_before = baton.run_ids().len();
-    let bad = baton_with_agent(&baton, &empty, &[], &["run", "--plan", plan.to_str().unwrap()]);
+    let bad = baton_with_agent(
+        &baton,
+        &empty,
+        &[],
+        &["run", "--plan", plan.to_str().unwrap()],
+    );
     bad.expect_code(BAD_INPUT);
     assert!(
         bad.stderr
