@@ -475,8 +475,9 @@ async fn tampered(ctx: &RunCtx, task: &TaskId) -> Result<Option<String>, EngineE
     Ok(ctx.take_tamper_blame(task))
 }
 
-/// Commits what the agent left, or adopts the commit an earlier engine made of it before it
-/// died (recognised by its trailers), so a task is never committed twice.
+/// Commits what the agent left, as one commit on the attempt's start holding the lane's net
+/// change (commits the agent made itself are folded into it), or adopts the commit an earlier
+/// engine made before it died (recognised by its trailers), so a task is never committed twice.
 async fn commit_leftovers(
     ctx: &RunCtx,
     task: &TaskId,
@@ -504,6 +505,8 @@ async fn commit_leftovers(
                 return Ok(head);
             }
         }
+        // The agent committed on its own: its commits become part of baton's one commit.
+        ctx.git.reset_soft(&lane.path, start).await?;
     }
     Ok(ctx
         .git

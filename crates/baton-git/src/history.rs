@@ -59,6 +59,14 @@ impl Git {
         self.head(worktree).await
     }
 
+    /// Moves the branch checked out in `worktree` to `to`, keeping the index and the files
+    /// (`git reset --soft`): the commits in between become one staged change.
+    pub async fn reset_soft(&self, worktree: &Path, to: &Oid) -> Result<(), GitError> {
+        self.run_ok(worktree, &["reset", "-q", "--soft", to.as_str()])
+            .await?;
+        Ok(())
+    }
+
     /// Fast-forwards the branch checked out in `worktree` to `to`, updating its files; fails
     /// (changing nothing) if that is not a fast-forward.
     pub async fn fast_forward(&self, worktree: &Path, to: &Oid) -> Result<(), GitError> {
