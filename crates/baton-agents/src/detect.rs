@@ -67,10 +67,26 @@ pub async fn detect_agents(check: bool, cwd: &Path, path: &OsStr) -> Vec<AgentIn
 }
 
 async fn detect(adapter: &dyn AgentAdapter, check: bool, cwd: &Path, path: &OsStr) -> AgentInfo {
-    let path = find_on_path(adapter.binary(), path);
+    detect_program(adapter, adapter.binary(), check, cwd, path).await
+}
+
+/// One agent, started as `program` (its binary, or a configured command: a path, or a name
+/// looked up in `path`); with `check`, asked for its version.
+pub async fn detect_program(
+    adapter: &dyn AgentAdapter,
+    program: &str,
+    check: bool,
+    cwd: &Path,
+    path: &OsStr,
+) -> AgentInfo {
+    let path = if program.contains('/') {
+        Some(PathBuf::from(program)).filter(|p| p.is_file())
+    } else {
+        find_on_path(program, path)
+    };
     let mut info = AgentInfo {
         name: adapter.name().to_owned(),
-        binary: adapter.binary().to_owned(),
+        binary: program.to_owned(),
         path: path.clone(),
         version: None,
         healthy: None,

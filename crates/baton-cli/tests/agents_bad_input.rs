@@ -143,3 +143,60 @@ tasks:
     unknown.expect_code(BAD_INPUT);
     assert!(unknown.stderr.contains("github, fmt"), "{}", unknown.stderr);
 }
+
+#[test]
+fn baton_agents_shows_the_configured_command_model_and_routing_but_no_secret() {
+    use std::os::unix::fs::PermissionsExt;
+    let baton = Baton::new();
+    let tools = baton.scratch("tools");
+    let fake = tools.join("my-claude");
+    std::fs::write(&fake, "#!/bin/sh\necho '2.1.197 (Claude Code)'\n").unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(
+        baton.path().join("baton.toml"),
+        format!(
+            "[agents.claude]\ncommand = {:?}\nmodel = \"claude-sonnet-4-5\"\ncapabilities = [\"rust\"]\ncomplexity = [5, 10]\nmax_concurrency = 2\ncost_hint = 1.5\nfallback = [\"codex\"]\n\n[agents.claude.env]\nANTHROPIC_API_KEY = \"sk-ant-shown-nowhere-77\"\n",
+            fake.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let listed = baton.baton(&["agents", "--check", "--json"]);
+    listed.expect_code(support::OK);
+    assert!(!listed.stdout.contains("sk-ant-shown-nowhere-77"));
+    let agents = listed.json();
+    let claude = &agents[0];
+    assert_eq!(claude["name"], "claude");
+    assert_eq!(claude["path"], fake.to_str().unwrap());
+    assert_eq!(claude["version"], "2.1.197");
+    assert_eq!(claude["healthy"], true);
+    assert_eq!(claude["model"], "claude-sonnet-4-5");
+    assert_eq!(claude["capabilities"], serde_json::json!(["rust"]));
+    assert_eq!(claude["complexity"], serde_json::json!([5, 10]));
+    assert_eq!(claude["max_concurrency"], 2);
+    assert_eq!(claude["fallback"], serde_json::json!(["codex"]));
+    assert_eq!(claude["env"], serde_json::json!(["ANTHROPIC_API_KEY"]));
+
+    let table = baton.baton(&["agents"]);
+    table.expect_code(support::OK);
+    assert!(
+        table.stdout.contains("claude-sonnet-4-5"),
+        "{}",
+        table.stdout
+    );
+    assert!(
+        table.stdout.contains("at most 2 at once"),
+        "{}",
+        table.stdout
+    );
+    assert!(!table.stdout.contains("sk-ant-shown-nowhere-77"));
+
+    // A broken configuration is said with its place, exit 2.
+    std::fs::write(
+        baton.path().join("baton.toml"),
+        "[agents.claude]\nmodel = 3\n",
+    )
+    .unwrap();
+    let bad = baton.baton(&["agents"]);
+    bad.expect_code(BAD_INPUT);
+    assert!(bad.stderr.contains("baton.toml:2:9"), "{}", bad.stderr);
+}
