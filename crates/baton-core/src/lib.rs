@@ -1,6 +1,7 @@
 //! What is a plan, and what may run next? The pure logic of baton: plan validation, claims,
 //! the task DAG, scheduling decisions, state machines and durations. No I/O, no processes.
 
+pub mod budget;
 pub mod claims;
 pub mod dag;
 pub mod duration;
@@ -12,6 +13,10 @@ pub mod simulate;
 pub mod state;
 pub mod text;
 
+pub use budget::{
+    Amount, BudgetLimit, BudgetPeriod, BudgetScope, BudgetUnit, Exceeded, LimitUse, WARN_PER_MILLE,
+    admit,
+};
 pub use claims::{Claim, ClaimError, ClaimGlob, ClaimSet, SHARED_PREFIX};
 pub use dag::{DEFAULT_ESTIMATE, Dag, parallel_efficiency};
 pub use duration::{DurationError, format_duration, parse_duration};

@@ -33,9 +33,12 @@ fn to_u64(row: &sqlx::sqlite::SqliteRow, column: &str) -> Result<u64, StoreError
 }
 
 impl Store {
-    /// Records an attempt's usage. Recording the same attempt again replaces its row (an
-    /// attempt's usage settles once; a resumed engine may write it a second time).
+    /// Records an attempt's usage and settles its reservation, in one transaction. Recording
+    /// the same attempt again replaces its row (an attempt's usage settles once; a resumed
+    /// engine may write it a second time).
     pub async fn record_usage(&self, entry: &LedgerEntry) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let now = now_text();
         sqlx::query(
             "INSERT INTO ledger (run_id, task_id, attempt, agent, model, input_tokens,
                  cached_input_tokens, cache_write_tokens, output_tokens, reasoning_tokens,
@@ -64,9 +67,20 @@ impl Store {
         .bind(entry.cost.map(|usd| to_i64(usd.micros())))
         .bind(entry.basis.as_str())
         .bind(entry.price_version.as_deref())
-        .bind(now_text())
-        .execute(&self.writer)
+        .bind(&now)
+        .execute(&mut *tx)
         .await?;
+        sqlx::query(
+            "UPDATE reservations SET settled_at = ?
+             WHERE run_id = ? AND task_id = ? AND attempt = ? AND settled_at IS NULL",
+        )
+        .bind(&now)
+        .bind(entry.run_id.as_str())
+        .bind(entry.task_id.as_str())
+        .bind(i64::from(entry.attempt))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 
