@@ -113,6 +113,12 @@ pub enum Command {
         #[command(subcommand)]
         command: PricesCommand,
     },
+    /// Spending limits in dollars and tokens per project and globally, what is spent against
+    /// them, and the spending history.
+    Budget {
+        #[command(subcommand)]
+        command: BudgetCommand,
+    },
     /// Run an offline demo on a generated sample repository (about half a minute).
     Demo {
         /// Create the sample repository here instead of a new temporary directory.
@@ -173,6 +179,64 @@ pub enum PricesCommand {
         /// The JSON file.
         file: PathBuf,
     },
+}
+
+/// `baton budget` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum BudgetCommand {
+    /// Set the daily and/or monthly limits of a scope (`project`: the repository of the current
+    /// directory or --repo; `global`: every run). Limits not given stay as they are.
+    Set {
+        /// `project` or `global` (a run's own limit is `baton run --budget`).
+        #[arg(long, value_parser = parse_scope)]
+        scope: baton_core::BudgetScope,
+        /// The most dollars per UTC day, e.g. 20 or 12.50.
+        #[arg(long, value_name = "USD", value_parser = parse_dollars, allow_hyphen_values = true)]
+        daily: Option<baton_core::Usd>,
+        /// The most dollars per UTC month.
+        #[arg(long, value_name = "USD", value_parser = parse_dollars, allow_hyphen_values = true)]
+        monthly: Option<baton_core::Usd>,
+        /// The most tokens (of every kind) per UTC day, for subscriptions with no price.
+        #[arg(long, value_name = "N")]
+        daily_tokens: Option<u64>,
+        /// The most tokens per UTC month.
+        #[arg(long, value_name = "N")]
+        monthly_tokens: Option<u64>,
+        /// Remove the scope's limits instead.
+        #[arg(long, conflicts_with_all = ["daily", "monthly", "daily_tokens", "monthly_tokens"])]
+        clear: bool,
+    },
+    /// Spent, reserved and limit of every project (this repository) and global limit.
+    Status,
+    /// Spending per day, agent and model.
+    History {
+        /// How many days back, today included.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3660))]
+        days: u32,
+    },
+}
+
+/// A dollar amount on the command line: a non-negative decimal.
+pub fn parse_dollars(text: &str) -> Result<baton_core::Usd, String> {
+    let value: f64 = text
+        .trim()
+        .trim_start_matches('$')
+        .parse()
+        .map_err(|_| format!("{text:?} is not an amount of dollars (write 20 or 12.50)"))?;
+    baton_core::Usd::from_dollars(value)
+        .ok_or_else(|| format!("{text:?}: a budget is 0 dollars or more"))
+}
+
+/// A scope that `baton budget set` can set.
+fn parse_scope(text: &str) -> Result<baton_core::BudgetScope, String> {
+    match baton_core::BudgetScope::parse(text) {
+        Some(baton_core::BudgetScope::Run) => Err(
+            "a run's budget is set with `baton run --budget USD` or `baton resume RUN --budget USD`"
+                .to_owned(),
+        ),
+        Some(scope) => Ok(scope),
+        None => Err(format!("unknown scope {text:?}; the scopes are project and global")),
+    }
 }
 
 /// `baton lanes` subcommands.

@@ -11,6 +11,7 @@
 
 mod agent_run;
 mod attempt;
+pub mod budget;
 pub mod config;
 pub mod config_agents;
 mod context;

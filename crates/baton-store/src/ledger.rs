@@ -90,38 +90,52 @@ impl Store {
             .bind(run.as_str())
             .fetch_all(&self.pool)
             .await?;
+        rows.iter().map(entry_from_row).collect()
+    }
+
+    /// Every ledger row recorded at or after `since` (RFC 3339 UTC), with its time, oldest
+    /// first (`baton budget history`).
+    pub async fn ledger_since(
+        &self,
+        since: &str,
+    ) -> Result<Vec<(String, LedgerEntry)>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM ledger WHERE recorded_at >= ? ORDER BY recorded_at")
+            .bind(since)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
-            .map(|row| {
-                let basis: String = row.try_get("cost_basis")?;
-                let cost: Option<i64> = row.try_get("cost_micros")?;
-                let attempt: i64 = row.try_get("attempt")?;
-                Ok(LedgerEntry {
-                    run_id: RunId::new(row.try_get::<String, _>("run_id")?),
-                    task_id: TaskId::new(row.try_get::<String, _>("task_id")?),
-                    attempt: u32::try_from(attempt)
-                        .map_err(|_| StoreError::Corrupt(format!("ledger.attempt = {attempt}")))?,
-                    agent: row.try_get("agent")?,
-                    model: row.try_get("model")?,
-                    tokens: Tokens {
-                        input: to_u64(row, "input_tokens")?,
-                        cached_input: to_u64(row, "cached_input_tokens")?,
-                        cache_write: to_u64(row, "cache_write_tokens")?,
-                        output: to_u64(row, "output_tokens")?,
-                        reasoning: to_u64(row, "reasoning_tokens")?,
-                    },
-                    cost: cost
-                        .map(|micros| {
-                            u64::try_from(micros).map(Usd).map_err(|_| {
-                                StoreError::Corrupt(format!("ledger.cost_micros = {micros}"))
-                            })
-                        })
-                        .transpose()?,
-                    basis: CostBasis::parse(&basis).ok_or_else(|| {
-                        StoreError::Corrupt(format!("ledger.cost_basis = {basis}"))
-                    })?,
-                    price_version: row.try_get("price_version")?,
-                })
-            })
+            .map(|row| Ok((row.try_get("recorded_at")?, entry_from_row(row)?)))
             .collect()
     }
+}
+
+fn entry_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<LedgerEntry, StoreError> {
+    let basis: String = row.try_get("cost_basis")?;
+    let cost: Option<i64> = row.try_get("cost_micros")?;
+    let attempt: i64 = row.try_get("attempt")?;
+    Ok(LedgerEntry {
+        run_id: RunId::new(row.try_get::<String, _>("run_id")?),
+        task_id: TaskId::new(row.try_get::<String, _>("task_id")?),
+        attempt: u32::try_from(attempt)
+            .map_err(|_| StoreError::Corrupt(format!("ledger.attempt = {attempt}")))?,
+        agent: row.try_get("agent")?,
+        model: row.try_get("model")?,
+        tokens: Tokens {
+            input: to_u64(row, "input_tokens")?,
+            cached_input: to_u64(row, "cached_input_tokens")?,
+            cache_write: to_u64(row, "cache_write_tokens")?,
+            output: to_u64(row, "output_tokens")?,
+            reasoning: to_u64(row, "reasoning_tokens")?,
+        },
+        cost: cost
+            .map(|micros| {
+                u64::try_from(micros)
+                    .map(Usd)
+                    .map_err(|_| StoreError::Corrupt(format!("ledger.cost_micros = {micros}")))
+            })
+            .transpose()?,
+        basis: CostBasis::parse(&basis)
+            .ok_or_else(|| StoreError::Corrupt(format!("ledger.cost_basis = {basis}")))?,
+        price_version: row.try_get("price_version")?,
+    })
 }

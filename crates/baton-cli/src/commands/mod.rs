@@ -1,6 +1,7 @@
 //! One module per group of commands; `dispatch` routes the parsed command line.
 
 mod agents;
+mod budget;
 mod inspect;
 mod lanes;
 mod plan;
@@ -76,6 +77,7 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Exit> {
         Command::Plan { command } => plan::plan(&cli.repo, command, json).await,
         Command::Lanes { command } => lanes::lanes(command, json).await,
         Command::Prices { command } => prices::prices(command, json),
+        Command::Budget { command } => budget::budget(&cli.repo, command, json).await,
         Command::Agents { check } => agents::agents(check, json).await,
         Command::Prompt { plan, task } => plan::prompt(&cli.repo, &plan, &task, json).await,
         Command::Bench(mut args) => {

@@ -1,0 +1,88 @@
+//! Budgets as the frontends see them: set a limit, read what is spent and reserved against
+//! each, and the spending history per day, agent and model.
+
+use crate::{Engine, EngineError};
+use baton_core::{BudgetLimit, BudgetScope, LimitUse, Tokens, Usd};
+use baton_store::GLOBAL_KEY;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The key of the project scope for the repository at `root`: its path, as runs record it.
+pub fn project_key(root: &Path) -> String {
+    root.to_string_lossy().into_owned()
+}
+
+/// One line of `baton budget history`: a day, an agent and a model.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct HistoryLine {
+    /// The UTC day, `2026-11-29`.
+    pub day: String,
+    pub agent: String,
+    /// The model, or `-` when none was known.
+    pub model: String,
+    pub attempts: u64,
+    pub tokens: Tokens,
+    /// Dollars of the attempts whose cost is known.
+    pub cost: Usd,
+    /// Attempts whose cost is unknown (not counted in `cost`).
+    pub unknown_cost_attempts: u64,
+}
+
+impl Engine {
+    /// Sets or replaces a limit (a limit with neither dollars nor tokens removes it).
+    pub async fn set_budget(&self, limit: &BudgetLimit) -> Result<(), EngineError> {
+        self.store().set_budget(limit).await?;
+        Ok(())
+    }
+
+    /// The limits of one scope and key (both periods).
+    pub async fn budget_limits(
+        &self,
+        scope: BudgetScope,
+        key: &str,
+    ) -> Result<Vec<BudgetLimit>, EngineError> {
+        let run = (scope == BudgetScope::Run).then(|| baton_protocol::RunId::new(key));
+        let limits = self.store().budgets_for(run.as_ref(), key).await?;
+        Ok(limits
+            .into_iter()
+            .filter(|limit| limit.scope == scope && limit.key == key)
+            .collect())
+    }
+
+    /// Every project (for the repository at `repo`, when given) and global limit, with what is
+    /// spent and reserved against it now.
+    pub async fn budget_status(&self, repo: Option<&Path>) -> Result<Vec<LimitUse>, EngineError> {
+        let key = repo
+            .map(project_key)
+            .unwrap_or_else(|| GLOBAL_KEY.to_owned());
+        Ok(self.store().limit_uses(None, &key).await?)
+    }
+
+    /// Spending of the last `days` days (today included), per day, agent and model.
+    pub async fn budget_history(&self, days: u32) -> Result<Vec<HistoryLine>, EngineError> {
+        let since =
+            chrono::Utc::now().date_naive() - chrono::Days::new(u64::from(days.saturating_sub(1)));
+        let since = format!("{since}T00:00:00.000Z");
+        let mut lines: BTreeMap<(String, String, String), HistoryLine> = BTreeMap::new();
+        for (at, entry) in self.store().ledger_since(&since).await? {
+            let day = at.get(..10).unwrap_or(&at).to_owned();
+            let model = entry.model.clone().unwrap_or_else(|| "-".to_owned());
+            let line = lines
+                .entry((day.clone(), entry.agent.clone(), model.clone()))
+                .or_insert_with(|| HistoryLine {
+                    day,
+                    agent: entry.agent.clone(),
+                    model,
+                    ..HistoryLine::default()
+                });
+            line.attempts += 1;
+            line.tokens = line.tokens.add(&entry.tokens);
+            match entry.cost {
+                Some(cost) => line.cost = line.cost.saturating_add(cost),
+                None => line.unknown_cost_attempts += 1,
+            }
+        }
+        Ok(lines.into_values().collect())
+    }
+}
