@@ -1,5 +1,6 @@
 //! `baton.toml` at the repository root: the repository's settings for baton. Optional; today
-//! it holds the `[sandbox]` table (see `docs/config.md`).
+//! it holds the `[sandbox]`, `[output]`, `[agents.NAME]` and `[prompt]` tables (see
+//! `docs/config.md`).
 
 use crate::EngineError;
 use baton_core::text::line_column;
@@ -22,6 +23,9 @@ pub struct Config {
     pub log_cap: u64,
     /// `[agents.NAME]`: how each agent runs here and what routing knows about it.
     pub agents: std::collections::BTreeMap<String, crate::config_agents::AgentConfig>,
+    /// `[prompt] template`: the prompt template to render instead of `.baton/prompt.md.j2` or
+    /// the default one; absolute, relative paths taken from the repository root.
+    pub prompt_template: Option<PathBuf>,
 }
 
 /// The default of `[output] log_cap_mb`.
@@ -56,6 +60,15 @@ struct ConfigFile {
     output: OutputFile,
     #[serde(default)]
     agents: std::collections::BTreeMap<String, crate::config_agents::AgentConfig>,
+    #[serde(default)]
+    prompt: PromptFile,
+}
+
+/// The `[prompt]` table as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PromptFile {
+    template: Option<String>,
 }
 
 /// The `[output]` table as written.
@@ -71,6 +84,7 @@ impl Default for Config {
             sandbox: SandboxConfig::default(),
             log_cap: DEFAULT_LOG_CAP_MB * 1024 * 1024,
             agents: Default::default(),
+            prompt_template: None,
         }
     }
 }
@@ -142,6 +156,13 @@ impl Config {
         crate::config_agents::check_agents(&file.agents).map_err(|why| {
             EngineError::Config(format!("{}: {why} (see docs/config.md)", path.display()))
         })?;
+        if file.prompt.template.as_deref().is_some_and(|t| t.trim().is_empty()) {
+            return Err(EngineError::Config(format!(
+                "{}: prompt.template is empty; give the template's path (or remove the key to \
+                 use .baton/prompt.md.j2 or the default)",
+                path.display()
+            )));
+        }
         let log_cap_mb = file.output.log_cap_mb.unwrap_or(DEFAULT_LOG_CAP_MB);
         if log_cap_mb == 0 {
             return Err(EngineError::Config(format!(
@@ -156,6 +177,7 @@ impl Config {
             },
             log_cap: log_cap_mb.saturating_mul(1024 * 1024),
             agents: file.agents,
+            prompt_template: file.prompt.template.map(|path| repo_root.join(path)),
         })
     }
 }
@@ -259,6 +281,21 @@ mod tests {
         assert_eq!(parse("").unwrap().log_cap, 256 * 1024 * 1024);
         let error = parse("[output]\nlog_cap_mb = 0\n").unwrap_err();
         assert!(error.contains("log_cap_mb must be at least 1"), "{error}");
+    }
+
+    #[test]
+    fn the_prompt_template_is_taken_from_the_repository_root_and_an_empty_one_is_refused() {
+        assert_eq!(
+            parse("[prompt]\ntemplate = \"prompts/agent.j2\"\n")
+                .unwrap()
+                .prompt_template,
+            Some(PathBuf::from("/repo/prompts/agent.j2"))
+        );
+        assert_eq!(parse("").unwrap().prompt_template, None);
+        let error = parse("[prompt]\ntemplate = \" \"\n").unwrap_err();
+        assert!(error.contains("prompt.template is empty"), "{error}");
+        let error = parse("[prompt]\ntemplte = \"x\"\n").unwrap_err();
+        assert!(error.starts_with("/repo/baton.toml:2:1: "), "{error}");
     }
 
     #[test]

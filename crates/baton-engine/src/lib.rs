@@ -27,6 +27,7 @@ mod lease;
 mod merge_queue;
 mod prompt;
 pub use prompt::first_prompt;
+pub mod prompt_template;
 mod reconcile;
 mod report;
 mod report_usage;
