@@ -13,6 +13,7 @@ mod agent_run;
 mod attempt;
 pub mod config;
 pub mod config_agents;
+mod conflict;
 mod context;
 mod deliver;
 mod driver;
