@@ -70,7 +70,12 @@ fn a_dependent_tasks_prompt_lists_its_dependencys_title_and_changed_files() {
     let baton = Baton::new();
     let bin = fake_claude(&baton, "cat db/schema.sql > api.txt");
     let plan = baton.plan("dependent.yaml", DEPENDENT_PLAN);
-    let run = baton_with_agent(&baton, &bin, &[], &["run", "--plan", plan.to_str().unwrap()]);
+    let run = baton_with_agent(
+        &baton,
+        &bin,
+        &[],
+        &["run", "--plan", plan.to_str().unwrap()],
+    );
     run.expect_code(OK);
     let id = baton.run_ids()[0].clone();
     assert_eq!(
@@ -144,7 +149,10 @@ fn a_template_that_does_not_parse_or_render_is_refused_before_anything_runs() {
         "Goal: {{ goal }}\n{% if failure %}\n{{ failure.text }}\n{% endif %}\n",
     );
     let line = format!("{}:3: undefined value", file.display());
-    refused(&["run", "--plan", plan], &[&line, "{{ failure.text }}", "task api"]);
+    refused(
+        &["run", "--plan", plan],
+        &[&line, "{{ failure.text }}", "task api"],
+    );
 
     repository_template(&baton, "{{ task.titel }}\n");
     let line = format!("{}:1: undefined value", file.display());
@@ -159,7 +167,10 @@ fn a_template_that_does_not_parse_or_render_is_refused_before_anything_runs() {
     let missing = baton.path().join("prompts/missing.j2");
     refused(
         &["run", "--plan", plan],
-        &[&missing.display().to_string(), "cannot read the prompt template"],
+        &[
+            &missing.display().to_string(),
+            "cannot read the prompt template",
+        ],
     );
 }
 
@@ -185,7 +196,12 @@ fn a_configured_template_is_used_for_the_agents_prompt() {
     )
     .unwrap();
     let plan = baton.plan("dependent.yaml", DEPENDENT_PLAN);
-    let run = baton_with_agent(&baton, &bin, &[], &["run", "--plan", plan.to_str().unwrap()]);
+    let run = baton_with_agent(
+        &baton,
+        &bin,
+        &[],
+        &["run", "--plan", plan.to_str().unwrap()],
+    );
     run.expect_code(OK);
     let id = baton.run_ids()[0].clone();
     assert_eq!(
@@ -233,7 +249,12 @@ tasks:
     claims: ["shared:line.txt"]
 "#,
     );
-    let run = baton_with_agent(&baton, &bin, &[], &["run", "--plan", plan.to_str().unwrap()]);
+    let run = baton_with_agent(
+        &baton,
+        &bin,
+        &[],
+        &["run", "--plan", plan.to_str().unwrap()],
+    );
     run.expect_code(OK);
     let id = baton.run_ids()[0].clone();
     let report = baton.report(&id);

@@ -156,7 +156,12 @@ impl Config {
         crate::config_agents::check_agents(&file.agents).map_err(|why| {
             EngineError::Config(format!("{}: {why} (see docs/config.md)", path.display()))
         })?;
-        if file.prompt.template.as_deref().is_some_and(|t| t.trim().is_empty()) {
+        if file
+            .prompt
+            .template
+            .as_deref()
+            .is_some_and(|t| t.trim().is_empty())
+        {
             return Err(EngineError::Config(format!(
                 "{}: prompt.template is empty; give the template's path (or remove the key to \
                  use .baton/prompt.md.j2 or the default)",

@@ -146,7 +146,12 @@ pub(crate) fn describe_conflict(
 
 /// `paths` joined by ", ", the first `max` only, with how many more.
 fn file_list(paths: &[String], max: usize) -> String {
-    let shown = paths.iter().take(max).cloned().collect::<Vec<_>>().join(", ");
+    let shown = paths
+        .iter()
+        .take(max)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
     match paths.len().saturating_sub(max) {
         0 => shown,
         more => format!("{shown} and {more} more"),
@@ -199,7 +204,10 @@ mod tests {
              src/f3.rs, src/f4.rs, src/f5.rs and 55 more"
         );
         let second = text.lines().nth(1).unwrap();
-        assert!(second.starts_with("Conflicting files: src/f1.rs,"), "{second}");
+        assert!(
+            second.starts_with("Conflicting files: src/f1.rs,"),
+            "{second}"
+        );
         assert!(second.ends_with("src/f50.rs and 10 more"), "{second}");
         assert!(text.contains("could not be told"), "{text}");
     }

@@ -95,7 +95,11 @@ async fn dependencies_in_run(
 ) -> Result<Vec<DependencyVars>, EngineError> {
     let mut out = Vec::new();
     for dep in &spec.deps {
-        let title = ctx.plan.task(dep).map(|t| t.title.clone()).unwrap_or_default();
+        let title = ctx
+            .plan
+            .task(dep)
+            .map(|t| t.title.clone())
+            .unwrap_or_default();
         let row = ctx.task_row(dep).await?;
         if row.status != TaskStatus::Merged {
             out.push(DependencyVars::pending(
@@ -232,4 +236,3 @@ pub fn first_prompt(checked: &crate::ValidatedPlan, task: &TaskId) -> Result<Str
     let context = context_without_run(&checked.plan, spec, text, 1, None);
     template.render(&context).map_err(EngineError::Config)
 }
-

@@ -129,7 +129,10 @@ impl PromptTemplate {
     /// The template for the repository at `repo_root`: `configured` (`[prompt] template`,
     /// absolute) when given, else `.baton/prompt.md.j2` when it exists, else the default.
     /// A file that cannot be read or does not parse is a configuration error naming it.
-    pub fn load(repo_root: &Path, configured: Option<&Path>) -> Result<PromptTemplate, EngineError> {
+    pub fn load(
+        repo_root: &Path,
+        configured: Option<&Path>,
+    ) -> Result<PromptTemplate, EngineError> {
         let (path, configured) = match configured {
             Some(path) => (path.to_path_buf(), true),
             None => (repo_root.join(OVERRIDE_PATH), false),
@@ -198,9 +201,7 @@ impl PromptTemplate {
             .and_then(|(line, source)| source.lines().nth(line.saturating_sub(1)))
             .map(|text| format!(", in `{}`", text.trim()))
             .unwrap_or_default();
-        format!(
-            "{place}: {what}{quoted} (the variables a prompt template may use: docs/agents.md)"
-        )
+        format!("{place}: {what}{quoted} (the variables a prompt template may use: docs/agents.md)")
     }
 }
 

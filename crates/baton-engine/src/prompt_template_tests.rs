@@ -85,11 +85,20 @@ fn a_first_attempt_of_a_task_that_claims_everything_says_only_what_applies() {
 #[test]
 fn a_repository_template_overrides_the_default_and_a_configured_one_overrides_both() {
     let repo = tempfile::tempdir().unwrap();
-    assert!(PromptTemplate::load(repo.path(), None).unwrap().origin.is_none());
+    assert!(
+        PromptTemplate::load(repo.path(), None)
+            .unwrap()
+            .origin
+            .is_none()
+    );
 
     std::fs::create_dir_all(repo.path().join(".baton")).unwrap();
     let own = repo.path().join(OVERRIDE_PATH);
-    std::fs::write(&own, "{{ task.id }} for {{ goal }}; {{ dependencies | length }} deps\n").unwrap();
+    std::fs::write(
+        &own,
+        "{{ task.id }} for {{ goal }}; {{ dependencies | length }} deps\n",
+    )
+    .unwrap();
     let template = PromptTemplate::load(repo.path(), None).unwrap();
     assert_eq!(template.origin.as_deref(), Some(own.as_path()));
     assert_eq!(
@@ -127,7 +136,10 @@ fn an_undefined_variable_is_an_error_naming_the_file_and_line() {
         error.starts_with("/repo/.baton/prompt.md.j2:2: undefined value"),
         "{error}"
     );
-    assert!(error.contains("`Task: {{ task.titel }}`"), "quotes the line: {error}");
+    assert!(
+        error.contains("`Task: {{ task.titel }}`"),
+        "quotes the line: {error}"
+    );
     assert!(error.contains("docs/agents.md"), "{error}");
     // An undefined top-level name too, even where lenient Jinja would print nothing.
     let template = PromptTemplate::parse("{% if retry %}x{% endif %}".into(), None).unwrap();
@@ -154,7 +166,10 @@ fn a_syntax_error_names_the_file_and_line() {
         .unwrap()
         .parse()
         .unwrap();
-    assert!((3..=5).contains(&line), "the line of the open block: {error}");
+    assert!(
+        (3..=5).contains(&line),
+        "the line of the open block: {error}"
+    );
 }
 
 #[test]
@@ -166,3 +181,27 @@ fn html_is_not_escaped() {
     );
 }
 
+#[test]
+fn the_example_template_of_the_docs_renders() {
+    let docs = include_str!("../../../docs/agents.md");
+    let example = docs
+        .split("```jinja\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("docs/agents.md has a ```jinja example");
+    let template = PromptTemplate::parse(example.to_owned(), None).unwrap();
+    let text = template.render(&context()).unwrap();
+    assert!(
+        text.starts_with("Login page (login), part of: Add OAuth2 login\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Already done by schema (Database schema): migrations/000.sql,"),
+        "{text}"
+    );
+    assert!(!text.contains("Already done by docs"), "{text}");
+    assert!(
+        text.contains("Attempt 2. The last one failed:\ngate `test`"),
+        "{text}"
+    );
+}
