@@ -22,6 +22,9 @@ pub struct Config {
     pub log_cap: u64,
     /// `[agents.NAME]`: how each agent runs here and what routing knows about it.
     pub agents: std::collections::BTreeMap<String, crate::config_agents::AgentConfig>,
+    /// `[prompt] template`: the prompt template to render instead of `.baton/prompt.md.j2` or
+    /// the default one; absolute, relative paths taken from the repository root.
+    pub prompt_template: Option<PathBuf>,
 }
 
 /// The default of `[output] log_cap_mb`.
@@ -56,6 +59,15 @@ struct ConfigFile {
     output: OutputFile,
     #[serde(default)]
     agents: std::collections::BTreeMap<String, crate::config_agents::AgentConfig>,
+    #[serde(default)]
+    prompt: PromptFile,
+}
+
+/// The `[prompt]` table as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PromptFile {
+    template: Option<String>,
 }
 
 /// The `[output]` table as written.
@@ -71,6 +83,7 @@ impl Default for Config {
             sandbox: SandboxConfig::default(),
             log_cap: DEFAULT_LOG_CAP_MB * 1024 * 1024,
             agents: Default::default(),
+            prompt_template: None,
         }
     }
 }
@@ -87,6 +100,7 @@ struct SandboxFile {
 /// What one configuration file says, resolved, before the files are layered.
 #[derive(Debug, Default)]
 struct Layer {
+    prompt_template: Option<PathBuf>,
     confine: Option<bool>,
     writable: Vec<PathBuf>,
     log_cap_mb: Option<u64>,
@@ -178,6 +192,9 @@ impl Config {
             if let Some(cap) = layer.log_cap_mb {
                 log_cap_mb = cap;
             }
+            if layer.prompt_template.is_some() {
+                config.prompt_template = layer.prompt_template;
+            }
             for (name, agent) in layer.agents {
                 let merged = match config.agents.remove(&name) {
                     Some(earlier) => earlier.overlay(agent),
@@ -213,30 +230,34 @@ impl Layer {
         })?;
         let mut writable = Vec::new();
         for entry in &file.sandbox.writable {
-            let resolved = if entry == "~" || entry.starts_with("~/") {
-                let Some(home) = home else {
-                    return Err(EngineError::Config(format!(
-                        "{}: sandbox.writable entry {entry:?} starts with `~` but HOME is not set",
-                        path.display()
-                    )));
-                };
-                home.join(entry.trim_start_matches('~').trim_start_matches('/'))
-            } else if Path::new(entry).is_absolute() {
-                PathBuf::from(entry)
-            } else if let Some(root) = repo_root {
-                root.join(entry)
-            } else {
-                return Err(EngineError::Config(format!(
-                    "{}: sandbox.writable entry {entry:?} is relative; in the user's \
-                     configuration write an absolute path or one starting with `~/`",
-                    path.display()
-                )));
-            };
-            writable.push(resolved);
+            writable.push(resolve_path(
+                entry,
+                path,
+                repo_root,
+                home,
+                "sandbox.writable entry",
+            )?);
         }
         crate::config_agents::check_agents(&file.agents).map_err(|why| {
             EngineError::Config(format!("{}: {why} (see docs/config.md)", path.display()))
         })?;
+        let prompt_template = match file.prompt.template.as_deref().map(str::trim) {
+            None => None,
+            Some("") => {
+                return Err(EngineError::Config(format!(
+                    "{}: prompt.template is empty; give the template's path (or remove the key \
+                     to use .baton/prompt.md.j2 or the default)",
+                    path.display()
+                )));
+            }
+            Some(template) => Some(resolve_path(
+                template,
+                path,
+                repo_root,
+                home,
+                "prompt.template",
+            )?),
+        };
         if file.output.log_cap_mb == Some(0) {
             return Err(EngineError::Config(format!(
                 "{}: output.log_cap_mb must be at least 1 (MiB per agent or gate log)",
@@ -244,11 +265,44 @@ impl Layer {
             )));
         }
         Ok(Layer {
+            prompt_template,
             confine: file.sandbox.confine,
             writable,
             log_cap_mb: file.output.log_cap_mb,
             agents: file.agents,
         })
+    }
+}
+
+/// A path written in the configuration file `path`: `~` is `home`, a relative path is taken
+/// from `repo_root` (and refused in the user's file, which has no repository). `what` names
+/// the setting in the error.
+fn resolve_path(
+    entry: &str,
+    path: &Path,
+    repo_root: Option<&Path>,
+    home: Option<&Path>,
+    what: &str,
+) -> Result<PathBuf, EngineError> {
+    if entry == "~" || entry.starts_with("~/") {
+        let Some(home) = home else {
+            return Err(EngineError::Config(format!(
+                "{}: {what} {entry:?} starts with `~` but HOME is not set",
+                path.display()
+            )));
+        };
+        return Ok(home.join(entry.trim_start_matches('~').trim_start_matches('/')));
+    }
+    if Path::new(entry).is_absolute() {
+        return Ok(PathBuf::from(entry));
+    }
+    match repo_root {
+        Some(root) => Ok(root.join(entry)),
+        None => Err(EngineError::Config(format!(
+            "{}: {what} {entry:?} is relative; in the user's configuration write an absolute \
+             path or one starting with `~/`",
+            path.display()
+        ))),
     }
 }
 

@@ -153,6 +153,7 @@ impl RunRequest {
     pub async fn check(&self) -> Result<CheckedRequest, EngineError> {
         let checked = validate_plan(&self.repo_dir, &self.plan_path).await?;
         check_agents_can_run(&checked)?;
+        crate::prompt::check_template(&checked)?;
         let lanes = self.lanes.unwrap_or(checked.plan.lanes);
         if lanes < 1 {
             return Err(EngineError::InvalidPlan(

@@ -94,11 +94,7 @@ async fn process_item(
     fail_point("merge.commit.before");
     let tree = match ctx.git.merge_tree(&head, &task_commit).await? {
         MergeCheck::Conflicted { paths, .. } => {
-            let detail = format!(
-                "its branch conflicts with the integration branch in: {}. The task runs again \
-                 from the new integration head.",
-                paths.join(", ")
-            );
+            let detail = crate::conflict::conflict_detail(ctx, &item, &head, &paths).await;
             let row = ctx.task_row(&item.task_id).await?;
             let task_to = if row.conflicts + 1 < MAX_CONFLICTS {
                 TaskStatus::Pending

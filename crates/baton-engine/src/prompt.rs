@@ -1,10 +1,13 @@
 //! The prompt baton writes for an AI agent's attempt: the goal, the task, the paths it may
-//! change, the gates that judge it and, on a retry, why the previous attempt failed.
+//! change, what its dependencies changed, the gates that judge it and, on a retry, why the
+//! previous attempt failed. This module gathers those facts into a [`PromptContext`]; the
+//! template (`prompt_template.rs`) turns them into text.
 
 use crate::EngineError;
 use crate::context::RunCtx;
-use baton_core::{Prompt, TaskSpec};
-use baton_protocol::TaskId;
+use crate::prompt_template::{DependencyVars, GateVars, PromptContext, PromptTemplate, TaskVars};
+use baton_core::{Plan, Prompt, TaskSpec};
+use baton_protocol::{MergeItemStatus, TaskId, TaskStatus};
 use std::path::{Path, PathBuf};
 
 /// The prompt's text: the plan's, or its `prompt_file` read relative to the plan file.
@@ -29,57 +32,102 @@ pub(crate) fn prompt_text_of(plan_origin: &str, spec: &TaskSpec) -> Result<Strin
     }
 }
 
-/// The task's gates as (name, command), for its prompt.
-pub(crate) fn gate_commands(plan: &baton_core::Plan, spec: &TaskSpec) -> Vec<(String, String)> {
+/// The task's gates, for its prompt.
+fn gate_vars(plan: &baton_core::Plan, spec: &TaskSpec) -> Vec<GateVars> {
     spec.gates
         .iter()
         .filter_map(|name| plan.gate(name))
-        .map(|gate| (gate.name.clone(), gate.command.clone()))
+        .map(|gate| GateVars {
+            name: gate.name.clone(),
+            command: gate.command.clone(),
+        })
         .collect()
 }
 
-/// What baton tells the agent: the goal, its task, the paths it may change, the gates that
-/// will judge it, and on a retry why the previous attempt failed.
-pub(crate) fn render_prompt(
-    goal: &str,
-    spec: &TaskSpec,
-    task_prompt: &str,
-    gates: &[(String, String)],
-    failure: Option<&str>,
-) -> String {
-    let mut out = format!(
-        "You are working on one task of a larger change.\n\nGoal of the whole change: {goal}\n\n\
-         Your task ({}): {}\n\n{task_prompt}\n",
-        spec.id, spec.title
-    );
+/// `task` of the prompt's context.
+fn task_vars(spec: &TaskSpec, task_prompt: String) -> TaskVars {
     let claims = spec.claims.as_strings();
-    if !(claims.len() == 1 && claims[0] == "**") {
-        out.push_str(&format!(
-            "\nChange only these paths (other changes are refused): {}\n",
-            claims.join(", ")
-        ));
+    TaskVars {
+        id: spec.id.to_string(),
+        title: spec.title.clone(),
+        prompt: task_prompt,
+        claims_everything: claims.len() == 1 && claims[0] == "**",
+        claims,
+        complexity: spec.complexity,
+        capabilities: spec.capabilities.clone(),
+        agent: spec.agent.to_string(),
+        model: spec.model.clone(),
     }
-    if !gates.is_empty() {
-        out.push_str("\nWhen you are done, these checks must pass:\n");
-        for (name, command) in gates {
-            out.push_str(&format!("- {name}: `{command}`\n"));
+}
+
+/// The context of a prompt with no run yet: every dependency "not run yet".
+fn context_without_run(
+    plan: &Plan,
+    spec: &TaskSpec,
+    task_prompt: String,
+    attempt: u32,
+    failure: Option<String>,
+) -> PromptContext {
+    let dependencies = spec
+        .deps
+        .iter()
+        .map(|dep| {
+            let title = plan.task(dep).map(|t| t.title.clone()).unwrap_or_default();
+            DependencyVars::pending(dep.to_string(), title, "not run yet".to_owned())
+        })
+        .collect();
+    PromptContext {
+        goal: plan.goal.clone(),
+        task: task_vars(spec, task_prompt),
+        gates: gate_vars(plan, spec),
+        dependencies,
+        attempt,
+        failure,
+        run: None,
+    }
+}
+
+/// The task's dependencies in the run: each merged one with the files its merged attempt
+/// changed.
+async fn dependencies_in_run(
+    ctx: &RunCtx,
+    spec: &TaskSpec,
+) -> Result<Vec<DependencyVars>, EngineError> {
+    let mut out = Vec::new();
+    for dep in &spec.deps {
+        let title = ctx
+            .plan
+            .task(dep)
+            .map(|t| t.title.clone())
+            .unwrap_or_default();
+        let row = ctx.task_row(dep).await?;
+        if row.status != TaskStatus::Merged {
+            out.push(DependencyVars::pending(
+                dep.to_string(),
+                title,
+                row.status.as_str().to_owned(),
+            ));
+            continue;
         }
+        let files = match ctx.store.latest_merge_item(ctx.id(), dep).await? {
+            Some(item) if item.status == MergeItemStatus::Merged => ctx
+                .store
+                .attempts(ctx.id(), Some(dep))
+                .await?
+                .into_iter()
+                .find(|attempt| attempt.number == item.attempt)
+                .map(|attempt| attempt.changed_paths)
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        out.push(DependencyVars::merged(dep.to_string(), title, files));
     }
-    if let Some(failure) = failure {
-        out.push_str(&format!(
-            "\nThe previous attempt at this task failed. Fix that:\n{failure}\n"
-        ));
-    }
-    out.push_str(
-        "\nWork in the current directory. Do not commit, push or change branches: baton commits \
-         your changes and integrates them after the checks.\n",
-    );
-    out
+    Ok(out)
 }
 
 /// Renders the prompt of attempt `number` of `spec` (with the previous attempt's `failure` on a
-/// retry) and saves it as `runs/<run>/prompts/<task>.<number>.md`; returns the text and the
-/// file. The error is the attempt's failure.
+/// retry) from the repository's template and saves it as `runs/<run>/prompts/<task>.<number>.md`;
+/// returns the text and the file. The error is the attempt's failure.
 pub(crate) async fn attempt_prompt(
     ctx: &RunCtx,
     spec: &TaskSpec,
@@ -87,8 +135,20 @@ pub(crate) async fn attempt_prompt(
     failure: Option<&str>,
 ) -> Result<(String, PathBuf), String> {
     let task_prompt = prompt_text(ctx, spec)?;
-    let gates = gate_commands(&ctx.plan, spec);
-    let prompt = render_prompt(&ctx.plan.goal, spec, &task_prompt, &gates, failure);
+    let template = repository_template(ctx.git.root()).map_err(|e| e.to_string())?;
+    let dependencies = dependencies_in_run(ctx, spec)
+        .await
+        .map_err(|e| format!("cannot read the dependencies of {}: {e}", spec.id))?;
+    let context = PromptContext {
+        goal: ctx.plan.goal.clone(),
+        task: task_vars(spec, task_prompt),
+        gates: gate_vars(&ctx.plan, spec),
+        dependencies,
+        attempt: number,
+        failure: failure.map(str::to_owned),
+        run: Some(ctx.id().to_string()),
+    };
+    let prompt = template.render(&context)?;
     let prompt_file = ctx
         .home
         .run_dir(ctx.id().as_str())
@@ -101,8 +161,54 @@ pub(crate) async fn attempt_prompt(
     Ok((prompt, prompt_file))
 }
 
+/// The prompt template of the repository at `repo_root` (see [`PromptTemplate::load`]).
+pub(crate) fn repository_template(repo_root: &Path) -> Result<PromptTemplate, EngineError> {
+    let config = crate::Config::load(repo_root)?;
+    PromptTemplate::load(repo_root, config.prompt_template.as_deref())
+}
+
+/// Before a run: the repository's prompt template parses and renders for every AI task of the
+/// plan, on a first attempt and on a retry with dependencies that changed files, so a typo in
+/// any branch of it is refused now (with its file and line) rather than failing attempts.
+pub(crate) fn check_template(checked: &crate::ValidatedPlan) -> Result<(), EngineError> {
+    check_renders(checked, &repository_template(checked.git.root())?)
+}
+
+/// [`check_template`] for a loaded `template`.
+fn check_renders(
+    checked: &crate::ValidatedPlan,
+    template: &PromptTemplate,
+) -> Result<(), EngineError> {
+    for spec in checked.plan.tasks.iter().filter(|t| t.agent.is_ai()) {
+        // An unreadable prompt_file is reported by the agent checks; render the rest.
+        let task_prompt = prompt_text_of(&checked.origin, spec).unwrap_or_default();
+        let first = context_without_run(&checked.plan, spec, task_prompt.clone(), 1, None);
+        let mut retry = context_without_run(
+            &checked.plan,
+            spec,
+            task_prompt,
+            2,
+            Some("gate `test` failed (exit 1)".to_owned()),
+        );
+        retry.run = Some("20260101-000000-0000".to_owned());
+        for dep in &mut retry.dependencies {
+            *dep = DependencyVars::merged(
+                dep.id.clone(),
+                dep.title.clone(),
+                vec!["src/lib.rs".to_owned()],
+            );
+        }
+        for context in [first, retry] {
+            template.render(&context).map_err(|why| {
+                EngineError::Config(format!("{why}; rendering the prompt of task {}", spec.id))
+            })?;
+        }
+    }
+    Ok(())
+}
+
 /// The prompt baton would send for `task` of a validated plan on its first attempt (`baton
-/// prompt PLAN TASK`).
+/// prompt PLAN TASK`), from the repository's template.
 pub fn first_prompt(checked: &crate::ValidatedPlan, task: &TaskId) -> Result<String, EngineError> {
     let Some(spec) = checked.plan.task(task) else {
         let known: Vec<String> = checked
@@ -125,37 +231,8 @@ pub fn first_prompt(checked: &crate::ValidatedPlan, task: &TaskId) -> Result<Str
     }
     let text = prompt_text_of(&checked.origin, spec)
         .map_err(|why| EngineError::InvalidPlan(format!("{}: {why}", checked.origin)))?;
-    let gates = gate_commands(&checked.plan, spec);
-    Ok(render_prompt(&checked.plan.goal, spec, &text, &gates, None))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_prompt_names_the_goal_the_claims_the_gates_and_the_failure() {
-        let mut spec = TaskSpec::exec("login", "");
-        spec.claims = baton_core::ClaimSet::parse(&["src/auth/**".to_owned()]).unwrap();
-        let text = render_prompt(
-            "Add OAuth2 login",
-            &spec,
-            "Write the GitHub provider.",
-            &[("test".into(), "cargo test".into())],
-            Some("gate `test` failed: 2 tests failed"),
-        );
-        assert!(text.contains("Goal of the whole change: Add OAuth2 login"));
-        assert!(text.contains("Write the GitHub provider."));
-        assert!(text.contains("Change only these paths (other changes are refused): src/auth/**"));
-        assert!(text.contains("- test: `cargo test`"));
-        assert!(text.contains("gate `test` failed: 2 tests failed"));
-    }
-
-    #[test]
-    fn a_task_that_claims_everything_gets_no_path_list() {
-        let spec = TaskSpec::exec("any", "");
-        let text = render_prompt("g", &spec, "p", &[], None);
-        assert!(!text.contains("Change only these paths"));
-        assert!(!text.contains("previous attempt"));
-    }
+    let template = repository_template(checked.git.root())?;
+    check_renders(checked, &template)?;
+    let context = context_without_run(&checked.plan, spec, text, 1, None);
+    template.render(&context).map_err(EngineError::Config)
 }
