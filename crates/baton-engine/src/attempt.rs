@@ -291,8 +291,13 @@ async fn agent_command(
             resumed: None,
         });
     };
+    // The previous failure itself (the feedback file wraps it in a header of its own).
     let failure = match &feedback_file {
-        Some(path) => std::fs::read_to_string(path).ok(),
+        Some(_) => ctx
+            .task_row(&spec.id)
+            .await
+            .map_err(|e| format!("cannot read the task's last failure: {e}"))?
+            .last_failure,
         None => None,
     };
     let (prompt, prompt_file) =
