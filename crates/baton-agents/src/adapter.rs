@@ -52,6 +52,9 @@ pub struct AgentInvocation {
     pub confinement: Option<Confinement>,
     /// Whether baton runs as root (Claude Code then needs `IS_SANDBOX=1` to skip permissions).
     pub running_as_root: bool,
+    /// The most dollars the attempt may spend, in micro-dollars, for clients that can enforce
+    /// it themselves (Claude Code's `--max-budget-usd`); baton's budget guard stops it anyway.
+    pub max_budget_micros: Option<u64>,
 }
 
 impl AgentInvocation {
@@ -89,6 +92,7 @@ impl AgentInvocation {
             log_file,
             confinement: None,
             running_as_root: false,
+            max_budget_micros: None,
         }
     }
 

@@ -44,6 +44,13 @@ impl AgentAdapter for Claude {
         if let Some(session) = &invocation.resume {
             spec = spec.args(self.resume_args(session).unwrap_or_default());
         }
+        if let Some(micros) = invocation.max_budget_micros {
+            spec = spec.arg("--max-budget-usd").arg(format!(
+                "{}.{:06}",
+                micros / 1_000_000,
+                micros % 1_000_000
+            ));
+        }
         spec = spec.args(invocation.extra_args.iter().cloned());
         if invocation.running_as_root {
             // As root, Claude Code refuses to skip permissions unless told it is sandboxed.

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 /// State lives in $BATON_HOME (default ~/.local/share/baton): the SQLite database baton.db, the
 /// lane pools and the logs. Exit codes: 0 completed, 1 run failed, 2 bad input or usage (or a
 /// BATON_HOME or baton.db baton cannot use), 3 cancelled (baton cancel, Ctrl-C, SIGTERM, or the
-/// terminal closed).
+/// terminal closed), 4 paused (a budget would be exceeded: baton resume RUN --budget USD).
 #[derive(Debug, Parser)]
 #[command(name = "baton", version, propagate_version = true)]
 pub struct Cli {
@@ -76,6 +76,13 @@ pub enum Command {
     Resume {
         /// The run id.
         run: String,
+        /// Set the run's budget to USD (dollars) before continuing (a run paused by its
+        /// budget continues only with a higher one).
+        #[arg(long, value_name = "USD", value_parser = parse_dollars, allow_hyphen_values = true)]
+        budget: Option<baton_core::Usd>,
+        /// Set the run's token budget to N before continuing.
+        #[arg(long, value_name = "N")]
+        budget_tokens: Option<u64>,
     },
     /// Print a run's report: tasks, attempts, gates, merge queue, parallel efficiency.
     Report {
@@ -144,6 +151,13 @@ pub struct RunArgs {
     /// Validate the plan and show the schedule without running anything.
     #[arg(long)]
     pub dry_run: bool,
+    /// The most dollars the run may spend on agents (estimates are reserved before each
+    /// attempt; a running agent that crosses it is stopped and the run pauses, exit 4).
+    #[arg(long, value_name = "USD", value_parser = parse_dollars, allow_hyphen_values = true)]
+    pub budget: Option<baton_core::Usd>,
+    /// The most tokens (of every kind) the run may use.
+    #[arg(long, value_name = "N")]
+    pub budget_tokens: Option<u64>,
 }
 
 /// `baton plan` subcommands.

@@ -21,6 +21,8 @@ pub(crate) mod exit {
     pub const BAD_INPUT: u8 = 2;
     /// The run was cancelled.
     pub const CANCELLED: u8 = 3;
+    /// The run paused for a person: a budget would be exceeded (`baton resume --budget`).
+    pub const PAUSED: u8 = 4;
 }
 
 /// An error that carries its exit code.

@@ -173,6 +173,17 @@ fn period_word(period: BudgetPeriod) -> &'static str {
 }
 
 impl LimitUse {
+    /// The limit with `live` in place of `reservation` (an attempt spending past what it
+    /// reserved): the first unit that would then be over its ceiling.
+    pub fn exceeded_with(&self, reservation: Amount, live: Amount) -> Option<Exceeded> {
+        let others = LimitUse {
+            limit: self.limit.clone(),
+            spent: self.spent,
+            reserved: self.reserved.minus(reservation),
+        };
+        others.exceeded_by(live)
+    }
+
     /// What is committed against the limit: spent plus reserved.
     pub fn committed(&self) -> Amount {
         self.spent.plus(self.reserved)
@@ -232,6 +243,31 @@ pub fn admit(uses: &[LimitUse], asked: Amount) -> Result<(), Exceeded> {
         None => Ok(()),
     }
 }
+
+impl Amount {
+    /// The difference, saturating at zero.
+    pub fn minus(self, other: Amount) -> Amount {
+        Amount {
+            usd: Usd(self.usd.micros().saturating_sub(other.usd.micros())),
+            tokens: self.tokens.saturating_sub(other.tokens),
+        }
+    }
+
+    /// Whether either unit of `self` is more than the same unit of `other`.
+    pub fn exceeds(self, other: Amount) -> bool {
+        self.usd > other.usd || self.tokens > other.tokens
+    }
+}
+
+/// The tokens an attempt is assumed to use at most when this repository has no history for its
+/// agent: a long agentic session's input (most of it re-read context) and output.
+pub const ENVELOPE_TOKENS: crate::pricing::Tokens = crate::pricing::Tokens {
+    input: 200_000,
+    cached_input: 0,
+    cache_write: 0,
+    output: 20_000,
+    reasoning: 0,
+};
 
 /// The share of a limit at which baton warns, in thousandths.
 pub const WARN_PER_MILLE: u64 = 800;

@@ -14,8 +14,8 @@ pub mod state;
 pub mod text;
 
 pub use budget::{
-    Amount, BudgetLimit, BudgetPeriod, BudgetScope, BudgetUnit, Exceeded, LimitUse, WARN_PER_MILLE,
-    admit,
+    Amount, BudgetLimit, BudgetPeriod, BudgetScope, BudgetUnit, ENVELOPE_TOKENS, Exceeded,
+    LimitUse, WARN_PER_MILLE, admit,
 };
 pub use claims::{Claim, ClaimError, ClaimGlob, ClaimSet, SHARED_PREFIX};
 pub use dag::{DEFAULT_ESTIMATE, Dag, parallel_efficiency};

@@ -18,7 +18,8 @@ pub fn run_transition(from: RunStatus, to: RunStatus) -> Result<RunStatus, Inval
     use RunStatus::*;
     match (from, to) {
         (Pending, Running | Cancelled)
-        | (Running, Completed | Failed | Cancelled)
+        | (Running, Completed | Failed | Cancelled | BudgetExceeded)
+        | (BudgetExceeded, Running | Cancelled) // resume with a higher budget, or give up
         | (Cancelled, Running) // resume
         | (Failed, Running) => Ok(to), // resume retries the failed tasks
         _ => Err(invalid("run", from.as_str(), to.as_str())),
@@ -75,7 +76,7 @@ fn invalid(entity: &'static str, from: &'static str, to: &'static str) -> Invali
 pub fn run_is_terminal(status: RunStatus) -> bool {
     matches!(
         status,
-        RunStatus::Completed | RunStatus::Failed | RunStatus::Cancelled
+        RunStatus::Completed | RunStatus::Failed | RunStatus::Cancelled | RunStatus::BudgetExceeded
     )
 }
 

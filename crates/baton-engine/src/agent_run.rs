@@ -5,7 +5,7 @@
 use crate::EngineError;
 use crate::context::RunCtx;
 use baton_agents::{AgentAdapter, AgentInvocation, ExitClass, StreamDecoder};
-use baton_core::{TaskSpec, Tokens, Usd, settle_cost};
+use baton_core::{Amount, TaskSpec, Tokens, Usd, settle_cost};
 use baton_protocol::{AgentEvent, TaskId, UsageTotals};
 use baton_store::LedgerEntry;
 use std::path::{Path, PathBuf};
@@ -16,6 +16,8 @@ pub(crate) const AGENT_MAX_LINE: usize = 16 * 1024 * 1024;
 /// What baton reads from an agent's stdout while it runs.
 pub(crate) struct AgentStream {
     decoder: Box<dyn StreamDecoder>,
+    /// The budget watch of the attempt: what it reserved and how its tokens are priced.
+    pub live: Option<crate::budget_guard::LiveSpend>,
     /// The events classification and the session need (errors, results, sessions, usage).
     pub kept: Vec<AgentEvent>,
     pub usage: UsageTotals,
@@ -26,6 +28,7 @@ impl AgentStream {
     pub fn new(adapter: &dyn AgentAdapter) -> AgentStream {
         AgentStream {
             decoder: adapter.decoder(),
+            live: None,
             kept: Vec::new(),
             usage: UsageTotals::default(),
         }
@@ -36,6 +39,26 @@ impl AgentStream {
         let events = self.decoder.decode_line(line);
         self.absorb(&events);
         events
+    }
+
+    /// What the attempt has spent so far, when that is past its reservation (with the
+    /// reservation): the budget guard then checks the limits.
+    pub fn overrun(&self, prices: &baton_core::PriceTable) -> Option<(Amount, Amount)> {
+        let live = self.live.as_ref()?;
+        let tokens = Tokens::from(&self.usage);
+        let (cost, _) = settle_cost(
+            self.usage.cost_usd_micros.map(Usd),
+            self.usage.model.as_deref().or(live.model.as_deref()),
+            Some(&tokens),
+            prices,
+        );
+        let spent = Amount {
+            usd: cost.unwrap_or(Usd::ZERO),
+            tokens: tokens.total(),
+        };
+        spent
+            .exceeds(live.reserved)
+            .then_some((live.reserved, spent))
     }
 
     /// Flushes what the decoder still holds, at the end of the stream.
@@ -59,6 +82,15 @@ impl AgentStream {
             }
         }
     }
+}
+
+/// The model an attempt of `agent` asks for: the task's, else the configured default.
+pub(crate) fn model_of(ctx: &RunCtx, agent: &str, spec: &TaskSpec) -> Option<String> {
+    spec.model.clone().or_else(|| {
+        ctx.agents
+            .get(agent)
+            .and_then(|config| config.model.clone())
+    })
 }
 
 /// The invocation of `adapter` for one attempt.

@@ -96,10 +96,37 @@ pub(crate) async fn run_attempt(
         Dispatch::Agent(adapter, slot) => (Ok(Some(adapter)), Some(slot)),
         Dispatch::Refused(why) => (Err(why), None),
     };
+    // An AI attempt reserves its estimated maximum first; one that cannot does not start.
+    let mut live = None;
+    let mut budget_left = None;
+    if let Ok(Some(adapter)) = chosen {
+        let model = agent_run::model_of(&ctx, adapter.name(), &spec);
+        let estimate = ctx.estimate(adapter, model.as_deref()).await?;
+        match ctx.reserve_attempt(&task, number, &estimate).await? {
+            Ok(left) => {
+                budget_left = left;
+                live = Some(crate::budget_guard::LiveSpend {
+                    reserved: estimate.amount,
+                    model,
+                });
+            }
+            Err(why) => {
+                cell.leave().await;
+                let events = ctx
+                    .store
+                    .interrupt_attempt(ctx.id(), &task, number, &why)
+                    .await?;
+                ctx.emit(events);
+                ctx.release_lane(&lane.name).await?;
+                return Ok(AttemptEnd::Interrupted);
+            }
+        }
+    }
     let started = agent_command(
         &ctx,
         &spec,
         chosen,
+        budget_left,
         number,
         &lane,
         previous.as_ref(),
@@ -120,6 +147,13 @@ pub(crate) async fn run_attempt(
         }
     };
     let mut stream = adapter.map(AgentStream::new);
+    if let Some(stream) = stream.as_mut() {
+        stream.live = live;
+    }
+    let running = (task.clone(), number);
+    if let Ok(mut agents) = ctx.agents_running.lock() {
+        agents.insert(running.clone());
+    }
     fail_point("agent.start.before");
     let outcome = run_supervised(
         &ctx,
@@ -131,7 +165,11 @@ pub(crate) async fn run_attempt(
         stream.as_mut(),
         |_, _| fail_point("agent.start.after"),
     )
-    .await?;
+    .await;
+    if let Ok(mut agents) = ctx.agents_running.lock() {
+        agents.remove(&running);
+    }
+    let outcome = outcome?;
     cell.leave().await;
     // The agent's slot is free once its process ended; the gates do not hold it.
     drop(slot);
@@ -155,6 +193,9 @@ pub(crate) async fn run_attempt(
         .restore_refs(&refs_before, &lane.path, &task, number)
         .await;
     if end == baton_protocol::EndReason::Cancelled {
+        if stop.stopped_alone(&ctx.cancel) && ctx.budget_paused() {
+            return budget_stopped(&ctx, &task, number, &lane).await;
+        }
         if stop.stopped_alone(&ctx.cancel) {
             return stopped(&ctx, &task, number, &lane).await;
         }
@@ -264,6 +305,7 @@ async fn agent_command(
     ctx: &RunCtx,
     spec: &baton_core::TaskSpec,
     chosen: Result<Option<&'static dyn AgentAdapter>, String>,
+    budget_left: Option<baton_core::Usd>,
     number: u32,
     held: &HeldLane,
     previous: Option<&AttemptRow>,
@@ -293,11 +335,12 @@ async fn agent_command(
     };
     // The previous failure itself (the feedback file wraps it in a header of its own).
     let failure = match &feedback_file {
-        Some(_) => ctx
-            .task_row(&spec.id)
-            .await
-            .map_err(|e| format!("cannot read the task's last failure: {e}"))?
-            .last_failure,
+        Some(_) => {
+            ctx.task_row(&spec.id)
+                .await
+                .map_err(|e| format!("cannot read the task's last failure: {e}"))?
+                .last_failure
+        }
         None => None,
     };
     let (prompt, prompt_file) =
@@ -316,6 +359,7 @@ async fn agent_command(
     invocation.feedback_file = feedback_file;
     invocation.confinement = cell.with_home_dirs(agent_run::state_dirs(adapter.name()));
     invocation.resume = agent_run::session_to_resume(previous, adapter, &held.name);
+    invocation.max_budget_micros = budget_left.map(baton_core::Usd::micros);
     Ok(AgentStart {
         command: adapter
             .command(&invocation)
@@ -566,6 +610,47 @@ async fn stopped(
     ctx.emit(events);
     ctx.release_lane(&lane.name).await?;
     Ok(AttemptEnd::Failed)
+}
+
+/// Ends an attempt whose agent a budget stopped: its work so far is kept on the branch
+/// `baton/<run>/partial/<task>-<attempt>` (not merged), the attempt is interrupted (it uses no
+/// retry) and the task waits for the run to be resumed.
+async fn budget_stopped(
+    ctx: &RunCtx,
+    task: &TaskId,
+    number: u32,
+    lane: &HeldLane,
+) -> Result<AttemptEnd, EngineError> {
+    let reason = ctx.budget_pause_reason().unwrap_or_default();
+    let partial = format!("baton/{}/partial/{task}-{number}", ctx.id());
+    let kept = match ctx.git.is_dirty(&lane.path).await {
+        Ok(true) => {
+            let message = format!(
+                "baton: {task}: partial work of attempt {number} (stopped by the budget)\n\n\
+                 Baton-Run: {}\nBaton-Task: {task}\nBaton-Attempt: {number}\n",
+                ctx.id()
+            );
+            match ctx.git.commit_all(&lane.path, &message).await {
+                Ok(commit) => ctx
+                    .git
+                    .update_ref(&format!("refs/heads/{partial}"), &commit, None)
+                    .await
+                    .map(|()| format!("; its work so far is on branch {partial}")),
+                Err(error) => Err(error),
+            }
+        }
+        Ok(false) => Ok(String::new()),
+        Err(error) => Err(error),
+    };
+    let kept = kept.unwrap_or_else(|error| format!("; its work could not be kept: {error}"));
+    let why = format!("stopped mid-attempt by the budget: {reason}{kept}");
+    let events = ctx
+        .store
+        .interrupt_attempt(ctx.id(), task, number, &why)
+        .await?;
+    ctx.emit(events);
+    ctx.release_lane(&lane.name).await?;
+    Ok(AttemptEnd::Interrupted)
 }
 
 /// On a retry, writes the previous failure where the agent can read it.

@@ -36,6 +36,29 @@ impl Engine {
         Ok(())
     }
 
+    /// Sets a run's own limit (`baton run --budget`, `baton resume --budget`): a unit not
+    /// given keeps its current limit.
+    pub async fn set_run_budget(
+        &self,
+        run: &baton_protocol::RunId,
+        usd: Option<Usd>,
+        tokens: Option<u64>,
+    ) -> Result<(), EngineError> {
+        let current = self
+            .budget_limits(BudgetScope::Run, run.as_str())
+            .await?
+            .into_iter()
+            .next();
+        let limit = BudgetLimit {
+            scope: BudgetScope::Run,
+            key: run.as_str().to_owned(),
+            period: baton_core::BudgetPeriod::Run,
+            usd: usd.or(current.as_ref().and_then(|l| l.usd)),
+            tokens: tokens.or(current.as_ref().and_then(|l| l.tokens)),
+        };
+        self.set_budget(&limit).await
+    }
+
     /// The limits of one scope and key (both periods).
     pub async fn budget_limits(
         &self,

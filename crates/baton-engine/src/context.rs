@@ -70,6 +70,12 @@ pub(crate) struct RunCtx {
     pub unhealthy: std::sync::Mutex<std::collections::BTreeMap<String, Option<String>>>,
     /// How many attempts each agent runs now (for `[agents.NAME] max_concurrency`).
     pub agent_slots: crate::routing::AgentSlots,
+    /// Why a budget paused the run, once one did: no attempt starts any more.
+    pub budget_pause: std::sync::Mutex<Option<String>>,
+    /// The limits (`scope/period`) a `budget.warning` was given for in this drive.
+    pub budget_warned: std::sync::Mutex<std::collections::BTreeSet<String>>,
+    /// The attempts whose agent process runs now (a budget stop stops these).
+    pub agents_running: std::sync::Mutex<std::collections::BTreeSet<(TaskId, u32)>>,
     /// The cap of each agent's and gate's log file, in bytes (`[output] log_cap_mb`).
     pub log_cap: u64,
     /// The stop handle of each running attempt (task, attempt number), children of `cancel`.
@@ -150,6 +156,22 @@ impl RunCtx {
             self.emit([event]);
         }
         Ok(())
+    }
+
+    /// Stops every attempt whose agent process runs now (a budget was crossed).
+    pub fn stop_running_agents(&self) {
+        let running: Vec<(TaskId, u32)> = self
+            .agents_running
+            .lock()
+            .map(|running| running.iter().cloned().collect())
+            .unwrap_or_default();
+        if let Ok(stops) = self.attempt_stops.lock() {
+            for key in running {
+                if let Some(token) = stops.get(&key) {
+                    token.cancel();
+                }
+            }
+        }
     }
 
     /// Registers the stop handle of attempt `number` of `task`.

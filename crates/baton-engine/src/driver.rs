@@ -28,6 +28,8 @@ pub(crate) enum LoopEnd {
     Settled,
     /// The run was cancelled; everything stopped and can be resumed.
     Cancelled,
+    /// A budget would be exceeded: no attempt starts, the running ones ended; resumable.
+    BudgetExceeded,
 }
 
 /// How often the loop looks for `baton stop` requests.
@@ -199,6 +201,11 @@ async fn drive(
         if settled && owned.running.is_empty() {
             return Ok(LoopEnd::Settled);
         }
+        // A budget paused the run: nothing new starts; it ends once its attempts have.
+        let paused = ctx.budget_paused();
+        if paused && owned.running.is_empty() {
+            return Ok(LoopEnd::BudgetExceeded);
+        }
         // A task waiting in the merge queue keeps its lane's slot until it merges. Its
         // dependents (often the critical path) become ready only then, tens of milliseconds
         // after the lane itself is free; handing the slot at once to whatever else is ready
@@ -210,7 +217,7 @@ async fn drive(
             .filter(|(id, s)| **s == TaskStatus::Queued && !owned.is_running(id))
             .count();
         let free = lanes.saturating_sub(owned.running.len() + queued);
-        if free > 0 {
+        if free > 0 && !paused {
             // A task whose agents are all at their `max_concurrency` waits for a slot (a
             // finished agent frees one; the stop poll looks again) and the next task may go.
             let mut started = 0;

@@ -28,7 +28,10 @@ fn is_baton_branch(name: &str) -> bool {
         return false;
     };
     let parts: Vec<&str> = rest.split('/').collect();
-    matches!(parts.as_slice(), [_, "integration"] | [_, "tasks", _])
+    matches!(
+        parts.as_slice(),
+        [_, "integration"] | [_, "tasks", _] | [_, "partial", _]
+    )
 }
 
 /// Every ref of the repository with its value, taken when an attempt's agent starts.

@@ -12,6 +12,7 @@
 mod agent_run;
 mod attempt;
 pub mod budget;
+mod budget_guard;
 pub mod config;
 pub mod config_agents;
 mod conflict;
@@ -168,6 +169,9 @@ impl Engine {
             limited: Default::default(),
             unhealthy: Default::default(),
             agent_slots: Default::default(),
+            budget_pause: Default::default(),
+            budget_warned: Default::default(),
+            agents_running: Default::default(),
             agents,
             log_cap,
             prices,
@@ -188,7 +192,7 @@ impl Engine {
         let continuing = reconcile::reconcile(ctx).await?;
         let status = self.store.run(ctx.id()).await?.status;
         match status {
-            RunStatus::Pending | RunStatus::Cancelled => {
+            RunStatus::Pending | RunStatus::Cancelled | RunStatus::BudgetExceeded => {
                 let event = self
                     .store
                     .transition_run(ctx.id(), status, RunStatus::Running, None)
@@ -223,6 +227,28 @@ impl Engine {
             return Ok(RunResult {
                 run: ctx.id().clone(),
                 status: RunStatus::Cancelled,
+                delivery: None,
+            });
+        }
+        if end == LoopEnd::BudgetExceeded {
+            let reason = ctx.budget_pause_reason().unwrap_or_default();
+            let event = self
+                .store
+                .transition_run(
+                    ctx.id(),
+                    RunStatus::Running,
+                    RunStatus::BudgetExceeded,
+                    Some(format!(
+                        "paused: {reason}; `baton resume {} --budget USD` raises the run's \
+                         budget and continues",
+                        ctx.id()
+                    )),
+                )
+                .await?;
+            ctx.emit([event]);
+            return Ok(RunResult {
+                run: ctx.id().clone(),
+                status: RunStatus::BudgetExceeded,
                 delivery: None,
             });
         }
@@ -295,11 +321,14 @@ impl Engine {
     /// resumable.
     pub async fn cancel(&self, run_id: &RunId) -> Result<CancelOutcome, EngineError> {
         let run = self.store.run(run_id).await?;
-        if !matches!(run.status, RunStatus::Running | RunStatus::Pending) {
+        if !matches!(
+            run.status,
+            RunStatus::Running | RunStatus::Pending | RunStatus::BudgetExceeded
+        ) {
             return Err(EngineError::WrongState {
                 run: run.id.clone(),
                 status: run.status.to_string(),
-                what: "only a pending or running run can be cancelled".into(),
+                what: "only a pending, running or paused run can be cancelled".into(),
             });
         }
         if run.lease.as_ref().is_some_and(lease::is_live) {

@@ -48,6 +48,16 @@ pub(crate) async fn kill_survivors(
 pub(crate) async fn reconcile(ctx: &RunCtx) -> Result<Vec<AttemptRow>, EngineError> {
     let mut actions = kill_survivors(&ctx.store, ctx.id()).await?;
 
+    // No attempt of the run runs now: a reservation still open belongs to an attempt that died
+    // before its usage was recorded (the ledger write settles a reservation in the same
+    // transaction, so none is counted twice). Give it back.
+    let released = ctx.store.release_open_reservations(ctx.id()).await?;
+    if released > 0 {
+        actions.push(format!(
+            "released {released} budget reservation(s) of attempts that no longer run"
+        ));
+    }
+
     // The integration branch: created with the run; recreate it if the run died before that.
     let found = ctx.git.ref_value(&ctx.run.integration_ref).await?;
     let expected = ctx.expected_head_from_store().await?;

@@ -128,7 +128,10 @@ impl Engine {
         let run = self.store.run(run_id).await?;
         let ended = matches!(
             run.status,
-            RunStatus::Completed | RunStatus::Failed | RunStatus::Cancelled
+            RunStatus::Completed
+                | RunStatus::Failed
+                | RunStatus::Cancelled
+                | RunStatus::BudgetExceeded
         );
         Ok(ended && !run.lease.as_ref().is_some_and(crate::lease::is_live))
     }

@@ -86,12 +86,21 @@ pub(crate) async fn run_supervised(
             event = child.next_event() => {
                 let Some(event) = event else { break };
                 let Lines::AsEvents { attempt } = lines else { continue };
+                let mut overrun = None;
                 let bodies: Vec<EventBody> = match (event, agent.as_deref_mut()) {
-                    (ProcessEvent::Line { stream: OutputStream::Stdout, text }, Some(agent)) => agent
-                        .feed(&text)
-                        .into_iter()
-                        .map(|event| EventBody::AttemptAgent { attempt, event })
-                        .collect(),
+                    (ProcessEvent::Line { stream: OutputStream::Stdout, text }, Some(agent)) => {
+                        let events = agent.feed(&text);
+                        if events.iter().any(|e| matches!(e, AgentEvent::Usage(_))) {
+                            overrun = agent.overrun(&ctx.prices).map(|(reserved, live)| {
+                                let model = agent.live.as_ref().and_then(|l| l.model.clone());
+                                (crate::budget_guard::LiveSpend { reserved, model }, live)
+                            });
+                        }
+                        events
+                            .into_iter()
+                            .map(|event| EventBody::AttemptAgent { attempt, event })
+                            .collect()
+                    }
                     (ProcessEvent::Line { stream, text }, _) => vec![EventBody::AttemptOutput {
                         attempt,
                         stream,
@@ -125,6 +134,10 @@ pub(crate) async fn run_supervised(
                 }
                 if batch.len() >= BATCH_LINES {
                     flush(ctx, &mut batch).await?;
+                }
+                if let Some((spend, live)) = overrun {
+                    flush(ctx, &mut batch).await?;
+                    ctx.check_overrun(task, attempt, &spend, live).await?;
                 }
             }
             _ = ticker.tick() => flush(ctx, &mut batch).await?,

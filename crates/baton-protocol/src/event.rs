@@ -170,6 +170,31 @@ pub enum EventBody {
     /// Something a person should know about that is not a status change.
     #[serde(rename = "warning")]
     Warning { message: String },
+    /// A budget that applies to the run is 80% or more committed (spent and reserved).
+    #[serde(rename = "budget.warning")]
+    BudgetWarning {
+        /// `run`, `project` or `global`.
+        scope: String,
+        /// `run`, `day` or `month`.
+        period: String,
+        /// How much of the limit is committed, in thousandths (800 is 80%).
+        per_mille: u64,
+        message: String,
+    },
+    /// A budget would be exceeded: the run pauses (`budget_exceeded`); attempts charged to it
+    /// were stopped if their spending crossed it.
+    #[serde(rename = "budget.exceeded")]
+    BudgetExceeded {
+        scope: String,
+        period: String,
+        /// `dollars` or `tokens`.
+        unit: String,
+        /// The limit, in micro-dollars or tokens.
+        limit: u64,
+        /// Spent and reserved when it was found.
+        committed: u64,
+        message: String,
+    },
 }
 
 impl EventBody {
@@ -196,6 +221,8 @@ impl EventBody {
             EventBody::IntegrationTampered { .. } => "integration.tampered",
             EventBody::AttemptRefsRestored { .. } => "attempt.refs_restored",
             EventBody::Warning { .. } => "warning",
+            EventBody::BudgetWarning { .. } => "budget.warning",
+            EventBody::BudgetExceeded { .. } => "budget.exceeded",
         }
     }
 }

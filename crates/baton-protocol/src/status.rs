@@ -51,6 +51,8 @@ text_enum!(
         Failed => "failed",
         /// Stopped by `baton cancel`; resumable.
         Cancelled => "cancelled",
+        /// Paused because a budget would be exceeded; `baton resume --budget` continues it.
+        BudgetExceeded => "budget_exceeded",
     }
 );
 

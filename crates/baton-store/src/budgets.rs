@@ -184,6 +184,48 @@ impl Store {
         Ok(())
     }
 
+    /// The cost (`None`: unknown) and tokens of the last `limit` attempts `agent` made in runs
+    /// of `repo`, newest first: the history an estimate starts from.
+    pub async fn agent_history(
+        &self,
+        repo: &str,
+        agent: &str,
+        limit: u32,
+    ) -> Result<Vec<(Option<Usd>, u64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT cost_micros,
+                    input_tokens + cached_input_tokens + cache_write_tokens + output_tokens AS tokens
+             FROM ledger WHERE agent = ? AND run_id IN (SELECT id FROM runs WHERE repo = ?)
+             ORDER BY recorded_at DESC LIMIT ?",
+        )
+        .bind(agent)
+        .bind(repo)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    opt_u64(row, "cost_micros")?.map(Usd),
+                    to_u64(row, "tokens")?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Settles every open reservation of `run` (a resumed run: none of its attempts runs any
+    /// more, and those whose usage was recorded were settled with it). Returns how many.
+    pub async fn release_open_reservations(&self, run: &RunId) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE reservations SET settled_at = ? WHERE run_id = ? AND settled_at IS NULL",
+        )
+        .bind(now_text())
+        .bind(run.as_str())
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     /// The reservations of `run` still open, oldest first.
     pub async fn open_reservations(&self, run: &RunId) -> Result<Vec<Reservation>, StoreError> {
         let rows = sqlx::query(

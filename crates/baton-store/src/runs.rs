@@ -91,7 +91,10 @@ impl Store {
         run_transition(from, to)?;
         let finished = matches!(
             to,
-            RunStatus::Completed | RunStatus::Failed | RunStatus::Cancelled
+            RunStatus::Completed
+                | RunStatus::Failed
+                | RunStatus::Cancelled
+                | RunStatus::BudgetExceeded
         )
         .then(now_text);
         let mut tx = self.writer.begin().await?;

@@ -58,7 +58,11 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Exit> {
     let json = cli.json;
     match cli.command {
         Command::Run(args) => run::run(&cli.repo, &args, json).await,
-        Command::Resume { run } => run::resume(&run, json).await,
+        Command::Resume {
+            run,
+            budget,
+            budget_tokens,
+        } => run::resume(&run, budget, budget_tokens, json).await,
         Command::Cancel { run } => run::cancel(&run, json).await,
         Command::Stop { run, task } => run::stop(&run, &task, json).await,
         Command::Demo { dir } => run::demo(dir, json).await,

@@ -28,13 +28,26 @@ pub async fn run(repo: &Option<PathBuf>, args: &RunArgs, json: bool) -> Result<u
     let engine = open_engine().await?;
     let mode = Mode::pick(json);
     let run = engine.create_checked_run(&checked).await?;
+    if args.budget.is_some() || args.budget_tokens.is_some() {
+        engine
+            .set_run_budget(&run, args.budget, args.budget_tokens)
+            .await?;
+    }
     drive_and_report(&engine, &run, mode, true).await
 }
 
 /// `baton resume RUN`.
-pub async fn resume(run: &str, json: bool) -> Result<u8, Exit> {
+pub async fn resume(
+    run: &str,
+    budget: Option<baton_core::Usd>,
+    budget_tokens: Option<u64>,
+    json: bool,
+) -> Result<u8, Exit> {
     let engine = open_engine().await?;
     let run = known_run(&engine, run).await?;
+    if budget.is_some() || budget_tokens.is_some() {
+        engine.set_run_budget(&run, budget, budget_tokens).await?;
+    }
     drive_and_report(&engine, &run, Mode::pick(json), true).await
 }
 
@@ -98,6 +111,7 @@ pub async fn drive_and_report(
     Ok(match result.status {
         RunStatus::Completed => exit::OK,
         RunStatus::Cancelled => exit::CANCELLED,
+        RunStatus::BudgetExceeded => exit::PAUSED,
         _ => exit::FAILED,
     })
 }
@@ -138,6 +152,11 @@ async fn summarize(engine: &Engine, result: &RunResult) -> Result<(), Exit> {
             result.run
         ),
         RunStatus::Cancelled => eprintln!("`baton resume {}` continues it", result.run),
+        RunStatus::BudgetExceeded => eprintln!(
+            "paused: a budget would be exceeded (see `baton events {0}` and `baton budget \
+             status`); `baton resume {0} --budget USD` raises the run's budget and continues",
+            result.run
+        ),
         _ => {}
     }
     Ok(())
