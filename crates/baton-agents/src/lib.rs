@@ -12,6 +12,7 @@ pub mod detect;
 mod exec;
 mod gemini;
 mod goose;
+pub mod keys;
 mod limits;
 mod opencode;
 pub mod prices;
