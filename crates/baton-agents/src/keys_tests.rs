@@ -22,7 +22,10 @@ fn a_key_set_reads_back_and_the_files_are_private() {
     store.set("anthropic", &ApiKey::new(SECRET)).unwrap();
     store.set("openai", &ApiKey::new("sk-other")).unwrap();
     assert_eq!(
-        store.get("anthropic").unwrap().map(|k| k.expose().to_owned()),
+        store
+            .get("anthropic")
+            .unwrap()
+            .map(|k| k.expose().to_owned()),
         Some(SECRET.to_owned())
     );
     let names: Vec<String> = store.list().unwrap().into_iter().map(|k| k.name).collect();
@@ -78,7 +81,10 @@ fn a_master_key_from_the_environment_works_in_hex_and_base64_and_makes_no_key_fi
     let base64 = base64::engine::general_purpose::STANDARD.encode(hex::decode(HEX_KEY).unwrap());
     let b64_store = KeyStore::new(path, Some(base64));
     assert_eq!(
-        b64_store.get("openai").unwrap().map(|k| k.expose().to_owned()),
+        b64_store
+            .get("openai")
+            .unwrap()
+            .map(|k| k.expose().to_owned()),
         Some("sk-1".to_owned())
     );
 }
@@ -98,7 +104,10 @@ fn a_wrong_master_key_is_a_clear_error_naming_the_file() {
     let message = error.to_string();
     assert!(message.contains(&path.display().to_string()), "{message}");
     assert!(message.contains("BATON_MASTER_KEY"), "{message}");
-    assert!(!message.contains(&other) && !message.contains(SECRET), "{message}");
+    assert!(
+        !message.contains(&other) && !message.contains(SECRET),
+        "{message}"
+    );
 }
 
 #[test]
@@ -113,7 +122,10 @@ fn a_malformed_master_key_says_which_forms_are_accepted() {
         assert!(message.starts_with("BATON_MASTER_KEY: "), "{message}");
         assert!(message.contains("64 hex characters"), "{message}");
     }
-    assert!(!dir.path().join("keys.enc").exists(), "nothing half-written");
+    assert!(
+        !dir.path().join("keys.enc").exists(),
+        "nothing half-written"
+    );
 }
 
 #[test]
@@ -139,7 +151,9 @@ fn a_corrupted_store_is_a_clear_error_not_a_panic() {
         "{error}"
     );
     assert!(
-        error.to_string().contains(&store.path().display().to_string()),
+        error
+            .to_string()
+            .contains(&store.path().display().to_string()),
         "{error}"
     );
 }
@@ -166,7 +180,10 @@ fn a_store_whose_key_file_is_gone_says_so_instead_of_making_a_new_key() {
     store.set("openai", &ApiKey::new(SECRET)).unwrap();
     std::fs::remove_file(dir.path().join("baton").join(MASTER_KEY_FILE)).unwrap();
     let error = store.set("groq", &ApiKey::new("g")).unwrap_err();
-    assert!(matches!(error, KeyError::MissingMasterKey { .. }), "{error:?}");
+    assert!(
+        matches!(error, KeyError::MissingMasterKey { .. }),
+        "{error:?}"
+    );
     assert!(!dir.path().join("baton").join(MASTER_KEY_FILE).exists());
 }
 

@@ -16,6 +16,7 @@ pub mod keys;
 mod limits;
 mod opencode;
 pub mod prices;
+pub mod providers;
 mod qwen;
 mod wire;
 

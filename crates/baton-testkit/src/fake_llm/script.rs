@@ -99,6 +99,9 @@ pub struct ErrorReply {
     pub status: u16,
     /// Seconds for a `retry-after` header, if any.
     pub retry_after: Option<u64>,
+    /// Send `retry_after` as an HTTP date (now plus those seconds) instead of seconds.
+    #[serde(default)]
+    pub retry_after_as_date: bool,
     /// The error message. A JSON object here is sent verbatim; anything else is wrapped in the
     /// dialect's error envelope.
     pub body: Option<String>,
@@ -475,6 +478,7 @@ when_exhausted: {text: finished}
             Action::Error(ErrorReply {
                 status: 429,
                 retry_after: Some(2),
+                retry_after_as_date: false,
                 body: Some("slow down".into())
             })
         );

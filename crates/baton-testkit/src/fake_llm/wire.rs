@@ -104,9 +104,15 @@ pub(super) fn error_response(error: &ErrorReply, envelope: impl FnOnce(&str) -> 
     };
     let mut response = json_response(status, &body);
     if let Some(seconds) = error.retry_after {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        let value = if error.retry_after_as_date {
+            let when = std::time::SystemTime::now() + std::time::Duration::from_secs(seconds);
+            HeaderValue::from_str(&httpdate::fmt_http_date(when)).ok()
+        } else {
+            Some(HeaderValue::from(seconds))
+        };
+        if let Some(value) = value {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
     }
     response
 }
