@@ -21,6 +21,9 @@ pub struct ProviderSpec {
     pub key_name: Option<&'static str>,
     /// The environment variable that overrides the base URL.
     pub base_url_env: &'static str,
+    /// A small, cheap model to try it with; `None` for local servers, whose models are
+    /// whatever the user pulled or loaded.
+    pub default_model: Option<&'static str>,
 }
 
 /// Every provider, in the order `baton providers` lists them.
@@ -32,6 +35,7 @@ pub const PROVIDERS: &[ProviderSpec] = &[
         key_env: &["ANTHROPIC_API_KEY"],
         key_name: Some("anthropic"),
         base_url_env: "BATON_ANTHROPIC_BASE_URL",
+        default_model: Some("claude-haiku-4-5"),
     },
     ProviderSpec {
         name: "openai",
@@ -40,6 +44,7 @@ pub const PROVIDERS: &[ProviderSpec] = &[
         key_env: &["OPENAI_API_KEY"],
         key_name: Some("openai"),
         base_url_env: "BATON_OPENAI_BASE_URL",
+        default_model: Some("gpt-5-mini"),
     },
     ProviderSpec {
         name: "openai-chat",
@@ -48,6 +53,7 @@ pub const PROVIDERS: &[ProviderSpec] = &[
         key_env: &["OPENAI_API_KEY"],
         key_name: Some("openai"),
         base_url_env: "BATON_OPENAI_CHAT_BASE_URL",
+        default_model: Some("gpt-5-mini"),
     },
     ProviderSpec {
         name: "gemini",
@@ -56,6 +62,7 @@ pub const PROVIDERS: &[ProviderSpec] = &[
         key_env: &["GEMINI_API_KEY", "GOOGLE_API_KEY"],
         key_name: Some("gemini"),
         base_url_env: "BATON_GEMINI_BASE_URL",
+        default_model: Some("gemini-2.5-flash"),
     },
     ProviderSpec {
         name: "openrouter",
@@ -64,6 +71,7 @@ pub const PROVIDERS: &[ProviderSpec] = &[
         key_env: &["OPENROUTER_API_KEY"],
         key_name: Some("openrouter"),
         base_url_env: "BATON_OPENROUTER_BASE_URL",
+        default_model: Some("anthropic/claude-haiku-4.5"),
     },
     ProviderSpec {
         name: "deepseek",
@@ -72,6 +80,7 @@ pub const PROVIDERS: &[ProviderSpec] = &[
         key_env: &["DEEPSEEK_API_KEY"],
         key_name: Some("deepseek"),
         base_url_env: "BATON_DEEPSEEK_BASE_URL",
+        default_model: Some("deepseek-chat"),
     },
     ProviderSpec {
         name: "groq",
@@ -80,6 +89,7 @@ pub const PROVIDERS: &[ProviderSpec] = &[
         key_env: &["GROQ_API_KEY"],
         key_name: Some("groq"),
         base_url_env: "BATON_GROQ_BASE_URL",
+        default_model: Some("llama-3.3-70b-versatile"),
     },
     ProviderSpec {
         name: "ollama",
@@ -88,6 +98,7 @@ pub const PROVIDERS: &[ProviderSpec] = &[
         key_env: &[],
         key_name: None,
         base_url_env: "BATON_OLLAMA_BASE_URL",
+        default_model: None,
     },
     ProviderSpec {
         name: "lmstudio",
@@ -96,6 +107,7 @@ pub const PROVIDERS: &[ProviderSpec] = &[
         key_env: &[],
         key_name: None,
         base_url_env: "BATON_LMSTUDIO_BASE_URL",
+        default_model: None,
     },
 ];
 
