@@ -447,3 +447,33 @@ async fn detection_finds_ollama_where_the_environment_points_and_says_lm_studio_
     assert!(studio.problem.is_some());
     assert_eq!(fake.requests()[0].path, "/api/tags");
 }
+
+#[tokio::test]
+async fn an_error_event_at_the_start_of_a_stream_is_retried_in_every_dialect() {
+    for name in ["anthropic", "openai", "openai-chat", "gemini"] {
+        let fake =
+            fake("- error: {status: 529, in_stream: true, body: Overloaded}\n- text: recovered\n");
+        let (sleep, delays) = recording_sleeper();
+        let provider = provider_at(name, &fake, sleep);
+        let (deltas, completion) = stream_all(&provider, "m").await.unwrap();
+        assert_eq!(deltas, ["recovered"], "{name}");
+        assert_eq!(completion.text, "recovered", "{name}");
+        assert_eq!(fake.requests().len(), 2, "{name}");
+        assert_eq!(delays.lock().unwrap().len(), 1, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn an_error_event_in_a_stream_keeps_its_kind() {
+    let fake = fake("- error: {status: 429, in_stream: true, body: too fast}\n");
+    let (sleep, _) = recording_sleeper();
+    let spec = find("openai").unwrap();
+    let mut options = options(format!("{}/v1", fake.url()), sleep);
+    options.retry.max_attempts = 1;
+    let provider = HttpProvider::new(spec, options).unwrap();
+    let error = stream_all(&provider, "gpt-5").await.unwrap_err();
+    assert!(
+        matches!(error, ProviderError::RateLimited { ref message, .. } if message == "too fast"),
+        "{error:?}"
+    );
+}

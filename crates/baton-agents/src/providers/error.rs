@@ -168,9 +168,11 @@ impl ProviderError {
             .and_then(Value::as_str)
             .unwrap_or("an error event without a message")
             .to_owned();
+        // The Responses `error` event is itself `{"type": "error", "code": ...}`.
         let kind = ["type", "code", "status"]
             .iter()
-            .find_map(|key| error.get(key).and_then(Value::as_str))
+            .filter_map(|key| error.get(key).and_then(Value::as_str))
+            .find(|kind| *kind != "error")
             .unwrap_or("")
             .to_owned();
         let provider = provider.to_owned();

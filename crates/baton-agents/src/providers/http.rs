@@ -345,7 +345,7 @@ pub(super) struct ReplyState {
 }
 
 impl ReplyState {
-    fn new(provider: &str, model: &str) -> ReplyState {
+    pub(super) fn new(provider: &str, model: &str) -> ReplyState {
         ReplyState {
             provider: provider.to_owned(),
             model: model.to_owned(),

@@ -251,3 +251,7 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+#[path = "decode_tests.rs"]
+mod decode_tests;

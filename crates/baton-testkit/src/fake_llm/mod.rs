@@ -56,7 +56,8 @@
 //!   freeform tool expects, unless the client offered `apply_patch` as a JSON function.
 //! * An `error` body that is a JSON object is sent verbatim; other text becomes the message of
 //!   the dialect's error envelope. `retry_after` sets a `retry-after` header, in seconds, or
-//!   as an HTTP date that many seconds ahead with `retry_after_as_date: true`.
+//!   as an HTTP date that many seconds ahead with `retry_after_as_date: true`. With
+//!   `in_stream: true` the error comes as the first event of a 200 stream instead.
 //! * Strings are used as written: put absolute paths in the script (Claude Code's tools want
 //!   them).
 //!

@@ -309,6 +309,7 @@ impl Exchange<'_> {
                     status: 400,
                     retry_after: None,
                     retry_after_as_date: false,
+                    in_stream: false,
                     body: Some(format!("the request body is not JSON: {err}")),
                 });
             }
@@ -340,6 +341,7 @@ impl Exchange<'_> {
                 self.shared.stopped().await;
                 shutting_down(error)
             }
+            Action::Error(reply) if reply.in_stream => wire::stream_error(self.dialect, reply),
             Action::Error(reply) => error(reply),
             Action::Reply { text, tool_calls } => render(&Reply {
                 text,
@@ -359,6 +361,7 @@ fn shutting_down(error: fn(&ErrorReply) -> Response) -> Response {
         status: 503,
         retry_after: None,
         retry_after_as_date: false,
+        in_stream: false,
         body: Some("the fake LLM server is shutting down".to_owned()),
     })
 }
