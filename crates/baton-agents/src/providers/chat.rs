@@ -10,7 +10,7 @@
 use serde_json::{Value, json};
 
 use super::http::ReplyState;
-use super::{CompletionRequest, ProviderError, Role, StopReason};
+use super::{CompletionRequest, ProviderError, StopReason, plain_messages};
 
 /// The endpoint under `base` (`https://api.openai.com/v1`, `http://127.0.0.1:11434/v1`...).
 pub(super) fn url(base: &str) -> String {
@@ -24,13 +24,7 @@ pub(super) fn body(request: &CompletionRequest, openai: bool) -> Value {
     if !request.system.is_empty() {
         messages.push(json!({"role": "system", "content": request.system}));
     }
-    for message in &request.messages {
-        let role = match message.role {
-            Role::User => "user",
-            Role::Assistant => "assistant",
-        };
-        messages.push(json!({"role": role, "content": message.text}));
-    }
+    messages.extend(plain_messages(request));
     let mut body = json!({
         "model": request.model,
         "messages": messages,

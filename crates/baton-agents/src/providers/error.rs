@@ -39,7 +39,8 @@ pub enum ProviderError {
         /// The vendor's words.
         message: String,
     },
-    /// The provider failed (5xx, 529 overloaded, or an error event in the stream).
+    /// The provider failed (5xx, 529 overloaded, its own 408 timeout, or an error event in the
+    /// stream).
     #[error("{provider}: server error{}: {message}", status.map(|s| format!(" (HTTP {s})")).unwrap_or_default())]
     Server {
         /// The provider.
@@ -142,12 +143,7 @@ impl ProviderError {
             400 | 413 if means_context_too_long(&message, code.as_deref()) => {
                 ProviderError::ContextTooLong { provider, message }
             }
-            408 => ProviderError::Timeout {
-                provider,
-                phase: "response",
-                after: Duration::ZERO,
-            },
-            500..=599 => ProviderError::Server {
+            408 | 500..=599 => ProviderError::Server {
                 provider,
                 status: Some(status),
                 message,

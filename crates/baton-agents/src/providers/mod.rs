@@ -65,6 +65,26 @@ pub enum Role {
     Assistant,
 }
 
+impl Role {
+    /// The role's name in the Anthropic and OpenAI dialects (Gemini calls the assistant
+    /// `model`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        }
+    }
+}
+
+/// The conversation as `{"role", "content": text}` objects, the shape Anthropic Messages,
+/// OpenAI Responses and Chat Completions all accept.
+fn plain_messages(request: &CompletionRequest) -> impl Iterator<Item = serde_json::Value> + '_ {
+    request
+        .messages
+        .iter()
+        .map(|message| serde_json::json!({"role": message.role.as_str(), "content": message.text}))
+}
+
 /// One message of the conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Message {
@@ -104,7 +124,7 @@ pub struct CompletionRequest {
     /// The most tokens the reply may have.
     pub max_output_tokens: u32,
     /// Sampling temperature, when not the provider's default.
-    pub temperature: Option<f32>,
+    pub temperature: Option<f64>,
 }
 
 /// Why the model stopped.

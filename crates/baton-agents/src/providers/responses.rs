@@ -9,7 +9,7 @@
 use serde_json::{Value, json};
 
 use super::http::ReplyState;
-use super::{CompletionRequest, ProviderError, Role, StopReason};
+use super::{CompletionRequest, ProviderError, StopReason, plain_messages};
 
 /// The endpoint under `base` (`https://api.openai.com/v1`).
 pub(super) fn url(base: &str) -> String {
@@ -18,17 +18,7 @@ pub(super) fn url(base: &str) -> String {
 
 /// The request body.
 pub(super) fn body(request: &CompletionRequest) -> Value {
-    let input: Vec<Value> = request
-        .messages
-        .iter()
-        .map(|message| {
-            let role = match message.role {
-                Role::User => "user",
-                Role::Assistant => "assistant",
-            };
-            json!({"role": role, "content": message.text})
-        })
-        .collect();
+    let input: Vec<Value> = plain_messages(request).collect();
     let mut body = json!({
         "model": request.model,
         "input": input,
