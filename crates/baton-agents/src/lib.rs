@@ -12,9 +12,11 @@ pub mod detect;
 mod exec;
 mod gemini;
 mod goose;
+pub mod keys;
 mod limits;
 mod opencode;
 pub mod prices;
+pub mod providers;
 mod qwen;
 mod wire;
 

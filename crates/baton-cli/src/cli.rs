@@ -126,6 +126,18 @@ pub enum Command {
         #[command(subcommand)]
         command: BudgetCommand,
     },
+    /// The LLM providers baton can call (for planning, review and judging): where each one's
+    /// key comes from; `detect` finds local Ollama and LM Studio; `test` makes one call.
+    Providers {
+        #[command(subcommand)]
+        command: Option<ProvidersCommand>,
+    },
+    /// Provider API keys, stored encrypted in ~/.config/baton/keys.enc (a key in the
+    /// environment, such as ANTHROPIC_API_KEY, wins over a stored one).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Run an offline demo on a generated sample repository (about half a minute).
     Demo {
         /// Create the sample repository here instead of a new temporary directory.
@@ -251,6 +263,52 @@ fn parse_scope(text: &str) -> Result<baton_core::BudgetScope, String> {
         Some(scope) => Ok(scope),
         None => Err(format!("unknown scope {text:?}; the scopes are project and global")),
     }
+}
+
+/// `baton providers` subcommands (none: list the providers).
+#[derive(Debug, Subcommand)]
+pub enum ProvidersCommand {
+    /// Probe Ollama (127.0.0.1:11434, or OLLAMA_HOST) and LM Studio (127.0.0.1:1234) and list
+    /// the models each has.
+    Detect,
+    /// Make one streamed call: print the reply as it comes, then its tokens and cost.
+    Test {
+        /// The provider (see `baton providers`).
+        name: String,
+        /// The model (default: a small one for hosted providers, the first model a local
+        /// server lists).
+        #[arg(long, value_name = "MODEL")]
+        model: Option<String>,
+        /// What to ask.
+        #[arg(
+            long,
+            value_name = "TEXT",
+            default_value = "Reply with one short sentence: what is 2 + 2?"
+        )]
+        prompt: String,
+        /// The most tokens the reply may have.
+        #[arg(long, value_name = "N", default_value_t = 256)]
+        max_tokens: u32,
+    },
+}
+
+/// `baton keys` subcommands. The store's master key is BATON_MASTER_KEY (64 hex characters or
+/// base64 of 32 bytes) or, when unset, ~/.config/baton/master.key, generated with mode 0600.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Store the key for a provider, read from stdin (`baton keys set anthropic < key.txt`,
+    /// or paste it when asked).
+    Set {
+        /// The provider the key is for (anthropic, openai, gemini, openrouter, deepseek, groq).
+        name: String,
+    },
+    /// The providers with a stored key and when each was set (never the keys).
+    List,
+    /// Remove a provider's stored key.
+    Remove {
+        /// The provider.
+        name: String,
+    },
 }
 
 /// `baton lanes` subcommands.

@@ -3,9 +3,11 @@
 mod agents;
 mod budget;
 mod inspect;
+mod keys;
 mod lanes;
 mod plan;
 mod prices;
+mod providers;
 mod run;
 
 use crate::cli::{Cli, Command, ReportFormat};
@@ -83,6 +85,8 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Exit> {
         Command::Prices { command } => prices::prices(command, json),
         Command::Budget { command } => budget::budget(&cli.repo, command, json).await,
         Command::Agents { check } => agents::agents(check, json).await,
+        Command::Providers { command } => providers::providers(command, json).await,
+        Command::Keys { command } => keys::keys(command, json),
         Command::Prompt { plan, task } => plan::prompt(&cli.repo, &plan, &task, json).await,
         Command::Bench(mut args) => {
             args.json |= json;

@@ -64,6 +64,15 @@ pub(super) fn models(names: &[String]) -> Value {
     json!({"object": "list", "data": data})
 }
 
+/// The answer to Ollama's `GET /api/tags`.
+pub(super) fn ollama_tags(names: &[String]) -> Value {
+    let models: Vec<Value> = names
+        .iter()
+        .map(|name| json!({"name": name, "model": name, "size": 0, "digest": "fake"}))
+        .collect();
+    json!({"models": models})
+}
+
 fn finish_reason(reply: &Reply<'_>) -> &'static str {
     if reply.tool_calls.is_empty() {
         "stop"

@@ -1,7 +1,10 @@
 //! The request log: what every request asked, kept in memory and appended to a JSONL file.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Write;
+
+use axum::http::{HeaderMap, Uri};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -49,6 +52,10 @@ pub struct LoggedRequest {
     pub turn: Option<usize>,
     /// Which script aside answered instead of a turn, counted from 1.
     pub aside: Option<usize>,
+    /// The credentials the request carried, by where: the `authorization`, `x-api-key` and
+    /// `x-goog-api-key` headers, and `?key=` of the query as `key`. It is a fake server's log,
+    /// so tests can check each dialect sends its key where the vendor expects it.
+    pub auth: BTreeMap<String, String>,
 }
 
 impl LoggedRequest {
@@ -66,7 +73,26 @@ impl LoggedRequest {
             last_user_text: None,
             turn: None,
             aside: None,
+            auth: BTreeMap::new(),
         }
+    }
+
+    /// The same request with the credentials `headers` and `uri` carry.
+    pub(super) fn with_auth(mut self, headers: &HeaderMap, uri: &Uri) -> LoggedRequest {
+        for name in ["authorization", "x-api-key", "x-goog-api-key"] {
+            if let Some(value) = headers.get(name).and_then(|value| value.to_str().ok()) {
+                self.auth.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        let key = uri
+            .query()
+            .into_iter()
+            .flat_map(|query| query.split('&'))
+            .find_map(|pair| pair.strip_prefix("key="));
+        if let Some(key) = key {
+            self.auth.insert("key".to_owned(), key.to_owned());
+        }
+        self
     }
 
     /// A model request of `dialect`, from its body and what the dialect read out of it.
@@ -94,6 +120,7 @@ impl LoggedRequest {
             last_user_text: summary.last_user_text,
             turn: None,
             aside: None,
+            auth: BTreeMap::new(),
         }
     }
 }

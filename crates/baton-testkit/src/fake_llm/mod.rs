@@ -5,7 +5,7 @@
 //! | --- | --- | --- |
 //! | Anthropic Messages | `POST /v1/messages` (`?beta=true` too), `POST /v1/messages/count_tokens`, `HEAD`/`GET /` | Claude Code |
 //! | OpenAI Responses | `POST /v1/responses` | Codex |
-//! | OpenAI Chat Completions | `POST /v1/chat/completions`, `GET /v1/models` | OpenCode, Aider |
+//! | OpenAI Chat Completions | `POST /v1/chat/completions`, `GET /v1/models`, Ollama's `GET /api/tags` | OpenCode, Aider, baton's providers |
 //! | Gemini | `POST /v1beta/models/{model}:streamGenerateContent?alt=sse`, `:generateContent`, `:countTokens` | Gemini CLI |
 //!
 //! Streams are SSE in each dialect's own event names and shapes, ending with its usage; a
@@ -55,14 +55,17 @@
 //!   `input` is the patch text (the `input` string, or an object's `input` string), as Codex's
 //!   freeform tool expects, unless the client offered `apply_patch` as a JSON function.
 //! * An `error` body that is a JSON object is sent verbatim; other text becomes the message of
-//!   the dialect's error envelope. `retry_after` sets a `retry-after` header.
+//!   the dialect's error envelope. `retry_after` sets a `retry-after` header, in seconds, or
+//!   as an HTTP date that many seconds ahead with `retry_after_as_date: true`. With
+//!   `in_stream: true` the error comes as the first event of a 200 stream instead.
 //! * Strings are used as written: put absolute paths in the script (Claude Code's tools want
 //!   them).
 //!
 //! # The request log
 //!
 //! Every request becomes a [`LoggedRequest`] (method, path, dialect, model, body keys, tools
-//! offered, message roles, the last user text, the turn or aside that answered), kept in memory for
+//! offered, message roles, the last user text, the turn or aside that answered, the credentials
+//! it carried), kept in memory for
 //! [`FakeLlm::requests`] and appended as JSONL to the log file when one is given.
 //!
 //! ```no_run

@@ -99,6 +99,13 @@ pub struct ErrorReply {
     pub status: u16,
     /// Seconds for a `retry-after` header, if any.
     pub retry_after: Option<u64>,
+    /// Send `retry_after` as an HTTP date (now plus those seconds) instead of seconds.
+    #[serde(default)]
+    pub retry_after_as_date: bool,
+    /// Answer 200 and a stream whose first event is the error (as a vendor does when it fails
+    /// after the stream started); `status` then picks the error's kind.
+    #[serde(default)]
+    pub in_stream: bool,
     /// The error message. A JSON object here is sent verbatim; anything else is wrapped in the
     /// dialect's error envelope.
     pub body: Option<String>,
@@ -475,6 +482,8 @@ when_exhausted: {text: finished}
             Action::Error(ErrorReply {
                 status: 429,
                 retry_after: Some(2),
+                retry_after_as_date: false,
+                in_stream: false,
                 body: Some("slow down".into())
             })
         );

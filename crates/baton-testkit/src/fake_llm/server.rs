@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{Method, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
@@ -131,6 +131,7 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/responses", post(openai_responses))
         .route("/v1/chat/completions", post(openai_chat))
         .route("/v1/models", get(list_models))
+        .route("/api/tags", get(ollama_tags))
         .route("/v1beta/models/{target}", post(gemini_models))
         .route("/v1/models/{target}", post(gemini_models))
         .fallback(unknown)
@@ -157,21 +158,34 @@ async fn unknown(State(shared): SharedState, method: Method, uri: Uri) -> Respon
     wire::json_response(StatusCode::NOT_FOUND, &body)
 }
 
-async fn list_models(State(shared): SharedState, method: Method, uri: Uri) -> Response {
-    shared.log(LoggedRequest::plain(method.as_str(), &path_of(&uri)));
+async fn list_models(
+    State(shared): SharedState,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    shared.log(LoggedRequest::plain(method.as_str(), &path_of(&uri)).with_auth(&headers, &uri));
     wire::json_response(StatusCode::OK, &chat::models(&shared.script.models))
+}
+
+/// `GET /api/tags`: Ollama's own list of the models it has pulled.
+async fn ollama_tags(State(shared): SharedState, method: Method, uri: Uri) -> Response {
+    shared.log(LoggedRequest::plain(method.as_str(), &path_of(&uri)));
+    wire::json_response(StatusCode::OK, &chat::ollama_tags(&shared.script.models))
 }
 
 async fn anthropic_messages(
     State(shared): SharedState,
     method: Method,
     uri: Uri,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let turn = Exchange {
         shared: &shared,
         method: &method,
         uri: &uri,
+        headers: &headers,
         body: &body,
         dialect: Dialect::AnthropicMessages,
     };
@@ -193,12 +207,14 @@ async fn openai_responses(
     State(shared): SharedState,
     method: Method,
     uri: Uri,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let turn = Exchange {
         shared: &shared,
         method: &method,
         uri: &uri,
+        headers: &headers,
         body: &body,
         dialect: Dialect::OpenaiResponses,
     };
@@ -210,12 +226,14 @@ async fn openai_chat(
     State(shared): SharedState,
     method: Method,
     uri: Uri,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let turn = Exchange {
         shared: &shared,
         method: &method,
         uri: &uri,
+        headers: &headers,
         body: &body,
         dialect: Dialect::OpenaiChat,
     };
@@ -227,6 +245,7 @@ async fn gemini_models(
     Path(target): Path<String>,
     method: Method,
     uri: Uri,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let Some((model, gemini_method)) = gemini::parse_target(&target) else {
@@ -244,6 +263,7 @@ async fn gemini_models(
         shared: &shared,
         method: &method,
         uri: &uri,
+        headers: &headers,
         body: &body,
         dialect: Dialect::Gemini,
     };
@@ -263,6 +283,7 @@ struct Exchange<'a> {
     shared: &'a Shared,
     method: &'a Method,
     uri: &'a Uri,
+    headers: &'a HeaderMap,
     body: &'a Bytes,
     dialect: Dialect,
 }
@@ -280,12 +301,15 @@ impl Exchange<'_> {
         let request: Value = match serde_json::from_slice(self.body) {
             Ok(value) => value,
             Err(err) => {
-                let mut logged = LoggedRequest::plain(self.method.as_str(), &path);
+                let mut logged = LoggedRequest::plain(self.method.as_str(), &path)
+                    .with_auth(self.headers, self.uri);
                 logged.dialect = Some(self.dialect);
                 self.shared.log(logged);
                 return error(&ErrorReply {
                     status: 400,
                     retry_after: None,
+                    retry_after_as_date: false,
+                    in_stream: false,
                     body: Some(format!("the request body is not JSON: {err}")),
                 });
             }
@@ -303,7 +327,8 @@ impl Exchange<'_> {
             self.dialect,
             &request,
             summary,
-        );
+        )
+        .with_auth(self.headers, self.uri);
         let (serial, turn) = self.shared.take_turn(logged);
         if !turn.delay.is_zero() {
             tokio::select! {
@@ -316,6 +341,7 @@ impl Exchange<'_> {
                 self.shared.stopped().await;
                 shutting_down(error)
             }
+            Action::Error(reply) if reply.in_stream => wire::stream_error(self.dialect, reply),
             Action::Error(reply) => error(reply),
             Action::Reply { text, tool_calls } => render(&Reply {
                 text,
@@ -334,6 +360,8 @@ fn shutting_down(error: fn(&ErrorReply) -> Response) -> Response {
     error(&ErrorReply {
         status: 503,
         retry_after: None,
+        retry_after_as_date: false,
+        in_stream: false,
         body: Some("the fake LLM server is shutting down".to_owned()),
     })
 }

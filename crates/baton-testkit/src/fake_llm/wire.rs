@@ -104,11 +104,61 @@ pub(super) fn error_response(error: &ErrorReply, envelope: impl FnOnce(&str) -> 
     };
     let mut response = json_response(status, &body);
     if let Some(seconds) = error.retry_after {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        let value = if error.retry_after_as_date {
+            let when = std::time::SystemTime::now() + std::time::Duration::from_secs(seconds);
+            HeaderValue::from_str(&httpdate::fmt_http_date(when)).ok()
+        } else {
+            Some(HeaderValue::from(seconds))
+        };
+        if let Some(value) = value {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
     }
     response
+}
+
+/// A 200 stream whose first event is `error`, in `dialect`'s words: Anthropic's `error`
+/// event, the Responses `error` event, an OpenAI or Google error object as a `data:` line.
+pub(super) fn stream_error(dialect: super::log::Dialect, error: &ErrorReply) -> Response {
+    use super::log::Dialect;
+    use serde_json::json;
+    let message = error
+        .body
+        .as_deref()
+        .unwrap_or("the server failed mid-stream");
+    let event = match dialect {
+        Dialect::AnthropicMessages => {
+            let kind = match error.status {
+                429 => "rate_limit_error",
+                529 => "overloaded_error",
+                _ => "api_error",
+            };
+            named_event(
+                "error",
+                &json!({"type": "error", "error": {"type": kind, "message": message}}),
+            )
+        }
+        Dialect::OpenaiResponses => {
+            let code = if error.status == 429 {
+                "rate_limit_exceeded"
+            } else {
+                "server_error"
+            };
+            named_event(
+                "error",
+                &json!({"type": "error", "code": code, "message": message, "param": null}),
+            )
+        }
+        Dialect::OpenaiChat => data_event(
+            &json!({"error": {"message": message, "type": "server_error", "code": null}})
+                .to_string(),
+        ),
+        Dialect::Gemini => data_event(
+            &json!({"error": {"code": error.status, "message": message, "status": "UNAVAILABLE"}})
+                .to_string(),
+        ),
+    };
+    sse_response(vec![event])
 }
 
 /// The text of a message's content: a string, or the `text` of the parts whose type is one of
