@@ -151,6 +151,16 @@ impl Client {
         }
     }
 
+    /// An API key that is plainly fake, in the shape the client expects (for runs against the
+    /// fake server that need no particular key).
+    pub fn fake_key(self) -> &'static str {
+        match self {
+            Client::Claude => "sk-ant-fake-scripted-model",
+            Client::Gemini => "AIza-fake-scripted-model",
+            Client::Codex | Client::OpenCode | Client::Aider => "sk-fake-scripted-model",
+        }
+    }
+
     /// Where `scripts/agent-clients.sh` puts the directory holding its program, under the
     /// clients' cache ([`clients_cache`]).
     pub fn installed_bin(self, cache: &Path) -> PathBuf {
