@@ -5,6 +5,8 @@
 //! make it write a file, is `baton_testkit::agent_clients` (shared with `baton demo --agents`).
 
 use super::{Baton, Finished};
+// Kept for tests that write their own Codex set-up (none of today's binaries uses it).
+#[allow(unused_imports)]
 pub use baton_testkit::agent_clients::codex_config;
 use baton_testkit::agent_clients::{Client, Offline, clients_cache};
 use baton_testkit::fake_llm::FakeLlm;
