@@ -110,8 +110,7 @@ pub async fn demo_agents(dir: Option<PathBuf>, json: bool) -> Result<u8, Exit> {
     let kept = dir.is_some();
     let (dir, _removed_on_drop) = match dir {
         Some(dir) => {
-            std::fs::create_dir_all(&dir)
-                .with_context(|| format!("creating {}", dir.display()))?;
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
             (dir, None)
         }
         None => {
@@ -379,9 +378,11 @@ async fn run_child(demo: &DemoDir, json: bool) -> anyhow::Result<u8> {
         .arg(demo.plan())
         .current_dir(demo.repo())
         .env_clear()
-        .envs(KEPT_ENV.iter().filter_map(|name| {
-            std::env::var_os(name).map(|value| (*name, value))
-        }))
+        .envs(
+            KEPT_ENV
+                .iter()
+                .filter_map(|name| std::env::var_os(name).map(|value| (*name, value))),
+        )
         .env("HOME", &home)
         .env("BATON_HOME", demo.baton_home())
         .stdin(std::process::Stdio::null());

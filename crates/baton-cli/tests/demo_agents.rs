@@ -146,7 +146,10 @@ fn with_no_client_on_path_it_says_which_are_supported_and_how_to_install_them() 
         "{}",
         text.stdout
     );
-    assert!(text.stdout.contains("npm install -g @anthropic-ai/claude-code"));
+    assert!(
+        text.stdout
+            .contains("npm install -g @anthropic-ai/claude-code")
+    );
     assert!(text.stdout.contains("aider-chat"));
     assert!(text.stdout.contains("`baton demo` runs without any"));
 

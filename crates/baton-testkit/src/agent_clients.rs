@@ -183,14 +183,20 @@ impl Client {
             )
         };
         match self {
-            Client::Claude => call("Write", format!("{{file_path: {path}, content: {content}}}")),
+            Client::Claude => call(
+                "Write",
+                format!("{{file_path: {path}, content: {content}}}"),
+            ),
             Client::Codex => {
                 let command = format!(
                     "echo {} > {}",
                     shell_quote(write.line),
                     shell_quote(write.path)
                 );
-                call("exec_command", format!("{{cmd: {}}}", yaml_string(&command)))
+                call(
+                    "exec_command",
+                    format!("{{cmd: {}}}", yaml_string(&command)),
+                )
             }
             Client::Gemini => call(
                 "write_file",
@@ -273,10 +279,7 @@ impl Client {
                 ]))
             }
             Client::Gemini => {
-                write_file(
-                    &setup.home.join(".gemini/settings.json"),
-                    GEMINI_SETTINGS,
-                )?;
+                write_file(&setup.home.join(".gemini/settings.json"), GEMINI_SETTINGS)?;
                 Ok(pairs(&[
                     ("GEMINI_API_KEY", setup.key),
                     ("GOOGLE_GEMINI_BASE_URL", setup.url),
@@ -467,12 +470,18 @@ mod tests {
             );
         }
         let codex = std::fs::read_to_string(home.join(".codex/config.toml")).unwrap();
-        assert!(codex.contains("base_url = \"http://127.0.0.1:9/v1\""), "{codex}");
+        assert!(
+            codex.contains("base_url = \"http://127.0.0.1:9/v1\""),
+            "{codex}"
+        );
         assert!(home.join(".gemini/settings.json").is_file());
         assert!(home.join(".config/opencode").is_dir());
         let opencode = std::fs::read_to_string(tmp.path().join("opencode.json")).unwrap();
         assert!(opencode.contains("{env:FAKE_LLM_API_KEY}"), "{opencode}");
-        assert!(!opencode.contains("sk-fake-1"), "the key stays in the environment");
+        assert!(
+            !opencode.contains("sk-fake-1"),
+            "the key stays in the environment"
+        );
         assert!(tmp.path().join("aider-model-metadata.json").is_file());
     }
 }

@@ -115,7 +115,11 @@ impl Flood {
     }
 
     fn lines(&self) -> u64 {
-        let big = if self.big { 1 + MULTI_MB.len() as u64 } else { 0 };
+        let big = if self.big {
+            1 + MULTI_MB.len() as u64
+        } else {
+            0
+        };
         2 + self.small_lines + big
     }
 }
@@ -186,10 +190,7 @@ async fn run_flood(dir: &Path, flood: &Flood) -> anyhow::Result<Measured> {
     }
     std::fs::write(records.join("head.jsonl"), head)?;
     std::fs::write(records.join("multi.jsonl"), middle)?;
-    std::fs::write(
-        records.join("tail.jsonl"),
-        format!("{}\n", result_record()),
-    )?;
+    std::fs::write(records.join("tail.jsonl"), format!("{}\n", result_record()))?;
     let agent = write_agent(dir, &records, flood)?;
     // Untracked, and ignored so the repository stays clean.
     std::fs::write(

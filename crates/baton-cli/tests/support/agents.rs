@@ -99,7 +99,12 @@ pub fn baton_with_agent(
 
 /// The environment that points `client` at `llm` offline with the fake `key`, its files
 /// written under [`agent_home`] and the test's temporary directory.
-pub fn offline_env(baton: &Baton, client: Client, llm: &FakeLlm, key: &str) -> Vec<(String, String)> {
+pub fn offline_env(
+    baton: &Baton,
+    client: Client,
+    llm: &FakeLlm,
+    key: &str,
+) -> Vec<(String, String)> {
     client
         .offline(&Offline {
             url: &llm.url(),
