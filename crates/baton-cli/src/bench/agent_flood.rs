@@ -340,9 +340,13 @@ mod tests {
             serde_json::from_str::<serde_json::Value>(&record).unwrap();
             assert!(!record.contains('\''), "records go in single quotes");
         }
-        let flood = Flood::new(1 << 20);
-        assert_eq!(flood.small_lines, 1024);
-        assert_eq!(flood.lines(), 2 + 1024 + 1 + MULTI_MB.len() as u64);
+        // Each small record takes 1025 bytes with its newline.
+        let flood = Flood::new(1025 * 1000);
+        assert_eq!(flood.small_lines, 1000);
+        assert_eq!(flood.lines(), 2 + 1000 + 1 + MULTI_MB.len() as u64);
+        let big = (16 + 2 + 4 + 8) * 1024 * 1024 + 4;
+        let ends = init_record().len() + result_record().len() + 2;
+        assert_eq!(flood.stdout_bytes(), (1025 * 1000 + big + ends) as u64);
     }
 
     #[test]
