@@ -1,9 +1,10 @@
 //! `baton bench`: measures, on this machine, how well baton schedules (seeded random DAGs run
 //! through the real engine), how fast it dispatches a task once its dependency is integrated,
-//! how much faster a pooled lane is ready than a fresh worktree, and what confining a process
-//! costs. It prints figures and the
-//! bars they are meant to meet; it never fails on a timing.
+//! how much faster a pooled lane is ready than a fresh worktree, what confining a process
+//! costs, and what a flooding agent costs in memory and decoding time. It prints figures and
+//! the bars they are meant to meet; it never fails on a timing.
 
+mod agent_flood;
 mod confine;
 mod engine_runs;
 mod lanes;
@@ -49,6 +50,9 @@ pub enum BenchKind {
     Lanes,
     /// Spawn-to-exit time of a confined process against an unconfined one.
     Confine,
+    /// Peak memory and decoding throughput of `baton run` while an agent floods its stdout
+    /// with stream-json (about 1 GiB, multi-MB records and one 16 MiB record).
+    AgentFlood,
 }
 
 /// The sizes of one bench run.
@@ -61,6 +65,8 @@ struct Sizes {
     lane_files: usize,
     lane_repetitions: usize,
     confine_runs: usize,
+    /// Bytes of small records the flooding agent prints (the large records come on top).
+    flood_bytes: u64,
 }
 
 impl Sizes {
@@ -73,6 +79,7 @@ impl Sizes {
                 lane_files: 2_000,
                 lane_repetitions: 5,
                 confine_runs: 50,
+                flood_bytes: 64 << 20,
             }
         } else {
             Sizes {
@@ -82,6 +89,7 @@ impl Sizes {
                 lane_files: 20_000,
                 lane_repetitions: 5,
                 confine_runs: 200,
+                flood_bytes: 1 << 30,
             }
         }
     }
@@ -99,6 +107,7 @@ struct BenchFigures {
     dispatch: Option<DispatchFigures>,
     lanes: Option<LaneFigures>,
     confine: Option<confine::ConfineFigures>,
+    agent_flood: Option<agent_flood::FloodFigures>,
     bars: Bars,
 }
 
@@ -186,6 +195,20 @@ async fn measure(args: &BenchArgs, root: &Path) -> anyhow::Result<BenchFigures> 
         None
     };
 
+    let agent_flood = if wants(BenchKind::AgentFlood) {
+        let dir = subdir(root, "agent-flood")?;
+        let figures = agent_flood::agent_flood(&dir, sizes.flood_bytes).await?;
+        eprintln!(
+            "agent-flood {} MB: peak RSS {:.1} MiB, {:.0} MB/s",
+            figures.stdout_bytes / 1_000_000,
+            figures.peak_rss_mib,
+            figures.mb_per_sec
+        );
+        Some(figures)
+    } else {
+        None
+    };
+
     let schedule_mean_ratio = (!schedule.is_empty())
         .then(|| schedule.iter().map(|s| s.ideal_ratio).sum::<f64>() / schedule.len() as f64);
     let bars = Bars {
@@ -205,6 +228,7 @@ async fn measure(args: &BenchArgs, root: &Path) -> anyhow::Result<BenchFigures> 
         dispatch,
         lanes,
         confine,
+        agent_flood,
         bars,
     })
 }
@@ -329,6 +353,21 @@ fn render(f: &BenchFigures) -> String {
             "\nConfinement cost ({}), spawn-to-exit of `true`, mean of {}\n  unconfined {:.2} ms, \
              confined {:.2} ms: {:.2}x\n",
             c.landlock, c.runs, c.unconfined_mean_ms, c.confined_mean_ms, c.ratio
+        ));
+    }
+    if let Some(a) = &f.agent_flood {
+        out.push_str(&format!(
+            "\nAgent flood: a fake Claude Code printing {:.0} MB of stream-json in {} lines \
+             under `baton run`\n  peak RSS {:.1} MiB (an agent printing 3 lines: {:.1} MiB), \
+             decoded {:.0} MB/s ({:.1} s)\n  largest record {} bytes, stored whole: {}\n",
+            a.stdout_bytes as f64 / 1e6,
+            a.lines,
+            a.peak_rss_mib,
+            a.baseline_rss_mib,
+            a.mb_per_sec,
+            a.decode_secs,
+            a.largest_record_bytes,
+            if a.largest_record_whole { "yes" } else { "NO" }
         ));
     }
     out

@@ -139,10 +139,18 @@ pub enum Command {
         command: KeysCommand,
     },
     /// Run an offline demo on a generated sample repository (about half a minute).
+    ///
+    /// With --agents, drive every supported agent CLI found on PATH (claude, codex, gemini,
+    /// opencode, aider) in parallel lanes against a bundled scripted model server on 127.0.0.1:
+    /// no real model, no key, no cost; your HOME and client configuration are not touched.
     Demo {
-        /// Create the sample repository here instead of a new temporary directory.
+        /// Create the sample repository here instead of a new temporary directory (kept).
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
+        /// Drive the real agent CLIs on PATH against a scripted model server instead of
+        /// running shell codemods.
+        #[arg(long)]
+        agents: bool,
     },
     /// Measure scheduling quality, dispatch latency and lane readiness.
     Bench(BenchArgs),

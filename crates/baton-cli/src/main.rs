@@ -5,6 +5,7 @@ mod bench;
 mod cli;
 mod commands;
 mod demo;
+mod demo_agents;
 mod display;
 mod style;
 

@@ -6,43 +6,31 @@
 
 mod support;
 
-use baton_testkit::fake_llm::{FakeLlm, Script};
+use baton_testkit::agent_clients::{Client, FileWrite};
+use baton_testkit::fake_llm::FakeLlm;
 use support::agents::{
-    agent_home, assert_key_leaks_nowhere, assert_one_attempt_landed, assert_one_costed_attempt,
-    baton_with_agent, venv_client_bin,
+    assert_key_leaks_nowhere, assert_one_attempt_landed, assert_one_costed_attempt,
+    baton_with_client,
 };
 use support::{Baton, OK};
 
 /// A key the test can search for everywhere baton writes.
 const API_KEY: &str = "sk-aider-fake-81f0c6d3b5";
 
-/// Aider's model metadata for its main and weak models: without it Aider downloads litellm's
-/// price file from GitHub (`LITELLM_LOCAL_MODEL_COST_MAP` stops only litellm's own download).
-const MODEL_METADATA: &str = r#"{
-  "openai/gpt-4.1": {"max_input_tokens": 1000000, "max_output_tokens": 32768, "litellm_provider": "openai", "mode": "chat"},
-  "openai/gpt-4.1-mini": {"max_input_tokens": 1000000, "max_output_tokens": 32768, "litellm_provider": "openai", "mode": "chat"}
-}
-"#;
-
 #[test]
 fn aider_applies_the_models_edit_block_in_the_lane_and_its_tokens_are_costed() {
     let baton = Baton::new();
     // The edit arrives as text: a SEARCH/REPLACE block with an empty SEARCH creates the file,
     // named relative to the repository. A request without a stream (Aider's commit message or
-    // a summary) is an aside, so it takes no turn.
-    let script = r#"turns:
-  - text: "I will create greeting.txt.\n\ngreeting.txt\n```\n<<<<<<< SEARCH\n=======\nhello from aider\n>>>>>>> REPLACE\n```\n"
-    usage: {input: 1000, output: 30}
-aside:
-  - when: {stream: false}
-    text: "add greeting"
-when_exhausted: {text: "Done."}
-"#;
-    let llm = FakeLlm::start(Script::parse(script).unwrap()).unwrap();
-    // Aider keeps its install record and caches in `~/.aider`, which baton lets it write;
-    // Landlock can only grant a directory that exists, and a HOME where Aider ran before has it
-    // (without it Aider only warns).
-    std::fs::create_dir_all(agent_home(&baton).join(".aider")).unwrap();
+    // a summary) is an aside, so it takes no turn. The offline set-up gives Aider model
+    // metadata (else it downloads litellm's price file) and its `~/.aider` directory.
+    let script = Client::Aider
+        .script(&[FileWrite {
+            path: "greeting.txt",
+            line: "hello from aider",
+        }])
+        .unwrap();
+    let llm = FakeLlm::start(script).unwrap();
     // Aider writes a placeholder git identity into the repository's config when git has none,
     // and the sandbox (rightly) refuses that write: a user's git has an identity.
     baton.git(&["config", "user.name", "Aider Test"]);
@@ -63,22 +51,11 @@ tasks:
     gates: [greeting]
 "#,
     );
-    let metadata = baton.repo.tmp().join("aider-model-metadata.json");
-    std::fs::write(&metadata, MODEL_METADATA).unwrap();
-    let env = [
-        ("OPENAI_API_KEY", API_KEY.to_string()),
-        (
-            "AIDER_MODEL_METADATA_FILE",
-            metadata.to_str().unwrap().to_string(),
-        ),
-        ("AIDER_OPENAI_API_BASE", format!("{}/v1", llm.url())),
-        // litellm would fetch its price file otherwise.
-        ("LITELLM_LOCAL_MODEL_COST_MAP", "True".to_string()),
-    ];
-    let run = baton_with_agent(
+    let run = baton_with_client(
         &baton,
-        &venv_client_bin("aider", "aider"),
-        &env,
+        Client::Aider,
+        &llm,
+        API_KEY,
         &["run", "--plan", plan.to_str().unwrap()],
     );
     run.expect_code(OK);

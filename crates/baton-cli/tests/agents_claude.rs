@@ -5,46 +5,33 @@
 
 mod support;
 
-use baton_testkit::fake_llm::{FakeLlm, Script};
-use std::path::Path;
-use support::agents::{assert_key_leaks_nowhere, baton_with_agent, client_bin, first_lane};
+use baton_testkit::agent_clients::{Client, FileWrite};
+use baton_testkit::fake_llm::FakeLlm;
+use support::agents::{assert_key_leaks_nowhere, baton_with_client, first_lane};
 use support::{Baton, OK, task};
 
 /// A key the test can search for everywhere baton writes.
 const API_KEY: &str = "sk-ant-fake-4c1d9e7b20aa";
 
-/// `baton ARGS` with Claude Code on PATH, pointed at `llm`, with its own HOME.
-fn baton_with_claude(baton: &Baton, llm: &FakeLlm, args: &[&str]) -> support::Finished {
-    let env = [
-        ("ANTHROPIC_BASE_URL", llm.url()),
-        ("ANTHROPIC_API_KEY", API_KEY.to_string()),
-        ("CLAUDE_CODE_MAX_RETRIES", "1".to_string()),
-        ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1".to_string()),
-        ("DISABLE_AUTOUPDATER", "1".to_string()),
-        ("DISABLE_TELEMETRY", "1".to_string()),
-        ("DISABLE_ERROR_REPORTING", "1".to_string()),
-    ];
-    baton_with_agent(baton, &client_bin("claude", "claude"), &env, args)
-}
-
-fn write_turn(path: &Path, content: &str) -> String {
-    format!(
-        "  - text: \"Writing it.\"\n    tool_call:\n      name: Write\n      input: {{file_path: {:?}, content: {:?}}}\n    usage: {{input: 1000, output: 20}}\n  - text: \"Done.\"\n    usage: {{input: 1100, output: 5}}\n",
-        path.to_str().unwrap(),
-        content
-    )
-}
-
 #[test]
 fn claude_writes_the_tasks_file_a_retry_gets_the_failure_and_its_cost_is_in_the_ledger() {
     let baton = Baton::new();
     let target = first_lane(&baton).join("greeting.txt");
-    let script = format!(
-        "turns:\n{}{}",
-        write_turn(&target, "wrong\n"),
-        write_turn(&target, "hello from claude\n")
-    );
-    let llm = FakeLlm::start(Script::parse(&script).unwrap()).unwrap();
+    let path = target.to_str().unwrap();
+    // Two attempts: the first writes the wrong line, the retry the right one.
+    let script = Client::Claude
+        .script(&[
+            FileWrite {
+                path,
+                line: "wrong",
+            },
+            FileWrite {
+                path,
+                line: "hello from claude",
+            },
+        ])
+        .unwrap();
+    let llm = FakeLlm::start(script).unwrap();
     let plan = baton.plan(
         "claude.yaml",
         r#"version: 1
@@ -62,7 +49,13 @@ tasks:
     retries: 1
 "#,
     );
-    let run = baton_with_claude(&baton, &llm, &["run", "--plan", plan.to_str().unwrap()]);
+    let run = baton_with_client(
+        &baton,
+        Client::Claude,
+        &llm,
+        API_KEY,
+        &["run", "--plan", plan.to_str().unwrap()],
+    );
     run.expect_code(OK);
     let id = baton.run_ids()[0].clone();
 

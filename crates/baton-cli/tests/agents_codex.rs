@@ -6,42 +6,31 @@
 
 mod support;
 
-use baton_testkit::fake_llm::{FakeLlm, Script};
+use baton_testkit::agent_clients::{Client, FileWrite};
+use baton_testkit::fake_llm::FakeLlm;
 use support::agents::{
-    agent_home, assert_key_leaks_nowhere, assert_one_attempt_landed, assert_one_costed_attempt,
-    baton_with_agent, client_bin, codex_config,
+    assert_key_leaks_nowhere, assert_one_attempt_landed, assert_one_costed_attempt,
+    baton_with_client,
 };
 use support::{Baton, OK};
 
 /// A key the test can search for everywhere baton writes.
 const API_KEY: &str = "sk-codex-fake-7e21b9c04d";
 
-/// The variable Codex's provider configuration names for its key.
-const KEY_VAR: &str = "FAKE_LLM_API_KEY";
-
 #[test]
 fn codex_writes_the_tasks_file_in_the_lane_and_baton_prices_its_tokens() {
     let baton = Baton::new();
     // Codex 0.169 has no metadata for `gpt-5` (the model baton's price table knows), so it
     // offers no `apply_patch` and edits through its shell tool, relative to the lane.
-    let script = r#"turns:
-  - text: "Writing it."
-    tool_call:
-      name: exec_command
-      input: {cmd: "echo 'hello from codex' > greeting.txt"}
-    usage: {input: 1000, output: 20}
-  - text: "Done."
-    usage: {input: 1100, output: 5}
-"#;
-    let llm = FakeLlm::start(Script::parse(script).unwrap()).unwrap();
-    // Codex keeps its state in $CODEX_HOME; under HOME it is among the dirs baton lets it write.
-    let codex_home = agent_home(&baton).join(".codex");
-    std::fs::create_dir_all(&codex_home).unwrap();
-    std::fs::write(
-        codex_home.join("config.toml"),
-        codex_config(&llm.url(), KEY_VAR),
-    )
-    .unwrap();
+    // Its shell tool writes the file relative to the lane; the offline set-up gives it a
+    // `$CODEX_HOME/config.toml` naming the fake server as its provider.
+    let script = Client::Codex
+        .script(&[FileWrite {
+            path: "greeting.txt",
+            line: "hello from codex",
+        }])
+        .unwrap();
+    let llm = FakeLlm::start(script).unwrap();
     let plan = baton.plan(
         "codex.yaml",
         r#"version: 1
@@ -58,14 +47,11 @@ tasks:
     gates: [greeting]
 "#,
     );
-    let env = [
-        ("CODEX_HOME", codex_home.to_str().unwrap().to_string()),
-        (KEY_VAR, API_KEY.to_string()),
-    ];
-    let run = baton_with_agent(
+    let run = baton_with_client(
         &baton,
-        &client_bin("codex", "codex"),
-        &env,
+        Client::Codex,
+        &llm,
+        API_KEY,
         &["run", "--plan", plan.to_str().unwrap()],
     );
     run.expect_code(OK);

@@ -5,35 +5,23 @@
 
 mod support;
 
+use baton_testkit::agent_clients::{Client, FileWrite};
 use baton_testkit::fake_llm::{FakeLlm, Script};
-use support::agents::{agent_home, baton_with_agent, client_bin, codex_config};
+use support::agents::{baton_with_agent, installed_client_bin, offline_env};
 use support::{Baton, OK, task};
-
-const KEY_VAR: &str = "FAKE_LLM_API_KEY";
 
 #[test]
 fn a_rate_limited_agent_hands_an_auto_task_to_the_next_agent_without_using_a_retry() {
     let baton = Baton::new();
-    let script = r#"aside:
-  - when: {dialect: anthropic_messages}
-    error: {status: 429, retry_after: 1, body: "rate limited, slow down"}
-turns:
-  - text: "Writing it."
-    tool_call:
-      name: exec_command
-      input: {cmd: "echo 'hello from the fallback' > greeting.txt"}
-    usage: {input: 1000, output: 20}
-  - text: "Done."
-    usage: {input: 1100, output: 5}
-"#;
-    let llm = FakeLlm::start(Script::parse(script).unwrap()).unwrap();
-    let codex_home = agent_home(&baton).join(".codex");
-    std::fs::create_dir_all(&codex_home).unwrap();
-    std::fs::write(
-        codex_home.join("config.toml"),
-        codex_config(&llm.url(), KEY_VAR),
-    )
-    .unwrap();
+    // Every Anthropic request gets a 429; Codex's turns write the file.
+    let script = format!(
+        "aside:\n  - when: {{dialect: anthropic_messages}}\n    error: {{status: 429, retry_after: 1, body: \"rate limited, slow down\"}}\n{}",
+        Client::Codex.script_yaml(&[FileWrite {
+            path: "greeting.txt",
+            line: "hello from the fallback",
+        }])
+    );
+    let llm = FakeLlm::start(Script::parse(&script).unwrap()).unwrap();
     let plan = baton.plan(
         "auto.yaml",
         r#"version: 1
@@ -46,25 +34,20 @@ tasks:
     claims: ["greeting.txt"]
 "#,
     );
-    let claude = client_bin("claude", "claude");
-    let codex = client_bin("codex", "codex");
+    let claude = installed_client_bin(Client::Claude);
+    let codex = installed_client_bin(Client::Codex);
     let path = format!(
         "{}:{}:{}",
         claude.display(),
         codex.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let env = [
-        ("PATH", path),
-        ("ANTHROPIC_BASE_URL", llm.url()),
-        ("ANTHROPIC_API_KEY", "sk-ant-fake".to_string()),
-        ("CLAUDE_CODE_MAX_RETRIES", "0".to_string()),
-        ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1".to_string()),
-        ("DISABLE_AUTOUPDATER", "1".to_string()),
-        ("DISABLE_TELEMETRY", "1".to_string()),
-        ("CODEX_HOME", codex_home.to_str().unwrap().to_string()),
-        (KEY_VAR, "sk-codex-fake".to_string()),
-    ];
+    let mut env = offline_env(&baton, Client::Claude, &llm, "sk-ant-fake");
+    env.extend(offline_env(&baton, Client::Codex, &llm, "sk-codex-fake"));
+    // No retry of the 429 inside Claude Code: baton sees the limit at once.
+    env.push(("CLAUDE_CODE_MAX_RETRIES".to_string(), "0".to_string()));
+    env.push(("PATH".to_string(), path));
+    let env: Vec<(&str, String)> = env.iter().map(|(n, v)| (n.as_str(), v.clone())).collect();
     let run = baton_with_agent(
         &baton,
         &claude,

@@ -6,39 +6,30 @@
 
 mod support;
 
-use baton_testkit::fake_llm::{FakeLlm, Script};
+use baton_testkit::agent_clients::{Client, FileWrite};
+use baton_testkit::fake_llm::FakeLlm;
 use support::agents::{
-    agent_home, assert_key_leaks_nowhere, assert_one_attempt_landed, assert_one_costed_attempt,
-    baton_with_agent, client_bin, first_lane,
+    assert_key_leaks_nowhere, assert_one_attempt_landed, assert_one_costed_attempt,
+    baton_with_client, first_lane,
 };
 use support::{Baton, OK};
 
 /// A key the test can search for everywhere baton writes.
 const API_KEY: &str = "AIza-fake-gemini-5b83f1a2c9";
 
-/// `~/.gemini/settings.json`: the API-key auth selected (without it Gemini CLI exits 41), no
-/// statistics, telemetry or update checks.
-const SETTINGS: &str = r#"{
-  "security": {"auth": {"selectedType": "gemini-api-key"}},
-  "privacy": {"usageStatisticsEnabled": false},
-  "general": {"enableAutoUpdate": false, "enableAutoUpdateNotification": false},
-  "telemetry": {"enabled": false}
-}
-"#;
-
 #[test]
 fn gemini_writes_the_tasks_file_in_the_lane_and_baton_prices_its_tokens() {
     let baton = Baton::new();
     // Gemini CLI's `write_file` wants an absolute path.
     let target = first_lane(&baton).join("greeting.txt");
-    let script = format!(
-        "turns:\n  - text: \"Writing it.\"\n    tool_call:\n      name: write_file\n      input: {{file_path: {:?}, content: \"hello from gemini\\n\"}}\n    usage: {{input: 1000, output: 20}}\n  - text: \"Done.\"\n    usage: {{input: 1100, output: 5}}\n",
-        target.to_str().unwrap()
-    );
-    let llm = FakeLlm::start(Script::parse(&script).unwrap()).unwrap();
-    let gemini_dir = agent_home(&baton).join(".gemini");
-    std::fs::create_dir_all(&gemini_dir).unwrap();
-    std::fs::write(gemini_dir.join("settings.json"), SETTINGS).unwrap();
+    // The offline set-up selects the API-key auth in `~/.gemini/settings.json`.
+    let script = Client::Gemini
+        .script(&[FileWrite {
+            path: target.to_str().unwrap(),
+            line: "hello from gemini",
+        }])
+        .unwrap();
+    let llm = FakeLlm::start(script).unwrap();
     let plan = baton.plan(
         "gemini.yaml",
         r#"version: 1
@@ -55,14 +46,11 @@ tasks:
     gates: [greeting]
 "#,
     );
-    let env = [
-        ("GEMINI_API_KEY", API_KEY.to_string()),
-        ("GOOGLE_GEMINI_BASE_URL", llm.url()),
-    ];
-    let run = baton_with_agent(
+    let run = baton_with_client(
         &baton,
-        &client_bin("gemini", "gemini"),
-        &env,
+        Client::Gemini,
+        &llm,
+        API_KEY,
         &["run", "--plan", plan.to_str().unwrap()],
     );
     run.expect_code(OK);

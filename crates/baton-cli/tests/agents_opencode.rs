@@ -6,40 +6,15 @@
 
 mod support;
 
-use baton_testkit::fake_llm::{FakeLlm, Script};
+use baton_testkit::agent_clients::{Client, FileWrite};
+use baton_testkit::fake_llm::FakeLlm;
 use support::agents::{
-    agent_home, assert_key_leaks_nowhere, assert_one_attempt_landed, baton_with_agent, client_bin,
-    first_lane,
+    assert_key_leaks_nowhere, assert_one_attempt_landed, baton_with_client, first_lane,
 };
 use support::{Baton, OK};
 
 /// A key the test can search for everywhere baton writes.
 const API_KEY: &str = "sk-opencode-fake-3c9d41e7a2";
-
-/// The variable OpenCode's provider configuration reads its key from.
-const KEY_VAR: &str = "FAKE_LLM_API_KEY";
-
-/// The file `OPENCODE_CONFIG` names: one openai-compatible provider, the fake server, with a
-/// model baton's price table knows and no prices of its own (so OpenCode reports cost 0).
-fn opencode_config(llm: &FakeLlm) -> String {
-    format!(
-        r#"{{
-  "$schema": "https://opencode.ai/config.json",
-  "autoupdate": false,
-  "share": "disabled",
-  "provider": {{
-    "fake": {{
-      "npm": "@ai-sdk/openai-compatible",
-      "name": "Fake LLM",
-      "options": {{"baseURL": "{}/v1", "apiKey": "{{env:{KEY_VAR}}}"}},
-      "models": {{"gpt-4.1": {{"name": "GPT-4.1 (fake)", "tool_call": true}}}}
-    }}
-  }}
-}}
-"#,
-        llm.url()
-    )
-}
 
 #[test]
 fn opencode_writes_the_tasks_file_in_the_lane_and_baton_prices_its_tokens() {
@@ -47,23 +22,16 @@ fn opencode_writes_the_tasks_file_in_the_lane_and_baton_prices_its_tokens() {
     // OpenCode's `write` tool wants an absolute path.
     let target = first_lane(&baton).join("greeting.txt");
     // The title request offers no tools: an aside, so it takes no turn whenever it comes.
-    let script = format!(
-        "turns:\n  - text: \"Writing it.\"\n    tool_call:\n      name: write\n      input: {{filePath: {:?}, content: \"hello from opencode\\n\"}}\n    usage: {{input: 1000, output: 20}}\n  - text: \"Done.\"\n    usage: {{input: 1100, output: 5}}\naside:\n  - when: {{has_tools: false}}\n    text: \"Greeting\"\n",
-        target.to_str().unwrap()
-    );
-    let llm = FakeLlm::start(Script::parse(&script).unwrap()).unwrap();
-    // baton lets OpenCode write its XDG state directories under HOME, and Landlock can only
-    // grant a directory that exists: a HOME where OpenCode has run before has them.
-    for dir in [
-        ".local/share/opencode",
-        ".config/opencode",
-        ".cache/opencode",
-        ".local/state/opencode",
-    ] {
-        std::fs::create_dir_all(agent_home(&baton).join(dir)).unwrap();
-    }
-    let config = baton.repo.tmp().join("opencode.json");
-    std::fs::write(&config, opencode_config(&llm)).unwrap();
+    // The offline set-up writes an `OPENCODE_CONFIG` with one openai-compatible provider (the
+    // fake server, a model baton's price table knows, no prices of its own) and creates the
+    // XDG state directories a confined OpenCode needs under HOME.
+    let script = Client::OpenCode
+        .script(&[FileWrite {
+            path: target.to_str().unwrap(),
+            line: "hello from opencode",
+        }])
+        .unwrap();
+    let llm = FakeLlm::start(script).unwrap();
     let plan = baton.plan(
         "opencode.yaml",
         r#"version: 1
@@ -80,18 +48,11 @@ tasks:
     gates: [greeting]
 "#,
     );
-    let env = [
-        ("OPENCODE_CONFIG", config.to_str().unwrap().to_string()),
-        (KEY_VAR, API_KEY.to_string()),
-        ("OPENCODE_DISABLE_MODELS_FETCH", "1".to_string()),
-        ("OPENCODE_DISABLE_AUTOUPDATE", "1".to_string()),
-        ("OPENCODE_DISABLE_SHARE", "1".to_string()),
-        ("OPENCODE_DISABLE_LSP_DOWNLOAD", "1".to_string()),
-    ];
-    let run = baton_with_agent(
+    let run = baton_with_client(
         &baton,
-        &client_bin("opencode", "opencode"),
-        &env,
+        Client::OpenCode,
+        &llm,
+        API_KEY,
         &["run", "--plan", plan.to_str().unwrap()],
     );
     run.expect_code(OK);

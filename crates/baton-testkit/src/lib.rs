@@ -24,7 +24,10 @@
 //! [`fake_llm`] is a scripted LLM server on 127.0.0.1 speaking Anthropic Messages, OpenAI
 //! Responses, OpenAI Chat Completions and Gemini, with a request log; the `baton-fake-llm`
 //! binary serves the same from a script file for agent CLIs run as child processes.
+//! [`agent_clients`] says how each real agent CLI is pointed at it offline and which script
+//! turns make it write a file (the end-to-end tests and `baton demo --agents` use it).
 
+pub mod agent_clients;
 pub mod fake_llm;
 
 use std::path::{Component, Path, PathBuf};

@@ -67,7 +67,8 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Exit> {
         } => run::resume(&run, budget, budget_tokens, json).await,
         Command::Cancel { run } => run::cancel(&run, json).await,
         Command::Stop { run, task } => run::stop(&run, &task, json).await,
-        Command::Demo { dir } => run::demo(dir, json).await,
+        Command::Demo { dir, agents: false } => run::demo(dir, json).await,
+        Command::Demo { dir, agents: true } => crate::demo_agents::demo_agents(dir, json).await,
         Command::Status { run } => inspect::status(run.as_deref(), json).await,
         Command::Logs {
             run,

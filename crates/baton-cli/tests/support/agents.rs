@@ -1,34 +1,38 @@
 //! Helpers of the end-to-end tests that drive real agent CLIs (installed by
 //! `scripts/agent-clients.sh`) against the scripted fake LLM server: where a client is
 //! installed, a `baton` command with the client on PATH and a HOME of its own, and a search
-//! for leaked keys.
+//! for leaked keys. How each client is pointed at the server offline, and which script turns
+//! make it write a file, is `baton_testkit::agent_clients` (shared with `baton demo --agents`).
 
 use super::{Baton, Finished};
+// Kept for tests that write their own Codex set-up (none of today's binaries uses it).
+#[allow(unused_imports)]
+pub use baton_testkit::agent_clients::codex_config;
+use baton_testkit::agent_clients::{Client, Offline, clients_cache};
+use baton_testkit::fake_llm::FakeLlm;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The directory holding `binary` of the npm client `name` (`scripts/agent-clients.sh` installs it).
 pub fn client_bin(name: &str, binary: &str) -> PathBuf {
-    installed(
-        name,
-        binary,
-        clients_cache().join(name).join("node_modules/.bin"),
-    )
+    installed(name, binary, cache().join(name).join("node_modules/.bin"))
 }
 
 /// The directory holding `binary` of the Python client `name`, in its venv
 /// (`scripts/agent-clients.sh` installs it).
 pub fn venv_client_bin(name: &str, binary: &str) -> PathBuf {
-    installed(name, binary, clients_cache().join(name).join("venv/bin"))
+    installed(name, binary, cache().join(name).join("venv/bin"))
+}
+
+/// The directory holding `client`'s program, installed by `scripts/agent-clients.sh`.
+pub fn installed_client_bin(client: Client) -> PathBuf {
+    let bin = client.installed_bin(&cache());
+    installed(client.name(), client.name(), bin)
 }
 
 /// Where `scripts/agent-clients.sh` installs the clients.
-fn clients_cache() -> PathBuf {
-    std::env::var_os("BATON_AGENT_CLIENTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/baton-agent-clients")
-        })
+fn cache() -> PathBuf {
+    clients_cache().expect("HOME or BATON_AGENT_CLIENTS names where the agent clients are")
 }
 
 /// `bin`, once `binary` of the client `name` is found in it.
@@ -91,6 +95,38 @@ pub fn baton_with_agent(
         format!("baton {}", args.join(" ")),
         &baton.repo.tmp().join("output"),
     )
+}
+
+/// The environment that points `client` at `llm` offline with the fake `key`, its files
+/// written under [`agent_home`] and the test's temporary directory.
+pub fn offline_env(
+    baton: &Baton,
+    client: Client,
+    llm: &FakeLlm,
+    key: &str,
+) -> Vec<(String, String)> {
+    client
+        .offline(&Offline {
+            url: &llm.url(),
+            key,
+            home: &agent_home(baton),
+            scratch: baton.repo.tmp(),
+        })
+        .unwrap()
+}
+
+/// `baton ARGS` with the real `client` first on PATH, pointed at `llm` with the fake `key`
+/// ([`offline_env`]), in [`agent_home`].
+pub fn baton_with_client(
+    baton: &Baton,
+    client: Client,
+    llm: &FakeLlm,
+    key: &str,
+    args: &[&str],
+) -> Finished {
+    let env = offline_env(baton, client, llm, key);
+    let env: Vec<(&str, String)> = env.iter().map(|(n, v)| (n.as_str(), v.clone())).collect();
+    baton_with_agent(baton, &installed_client_bin(client), &env, args)
 }
 
 /// Every file under `dir` whose bytes contain `needle`.
@@ -161,28 +197,4 @@ pub fn assert_one_costed_attempt(report: &serde_json::Value, agent: &str) {
             > 0,
         "{usage:#}"
     );
-}
-
-/// `$CODEX_HOME/config.toml`: one provider (the fake server at `url`) whose key is in the
-/// variable `key_var`, no retries, nothing phoned home.
-pub fn codex_config(url: &str, key_var: &str) -> String {
-    format!(
-        r#"model_provider = "fake"
-check_for_update_on_startup = false
-
-[analytics]
-enabled = false
-
-[features]
-plugins = false
-
-[model_providers.fake]
-name = "Fake LLM"
-base_url = "{url}/v1"
-env_key = "{key_var}"
-wire_api = "responses"
-request_max_retries = 0
-stream_max_retries = 0
-"#
-    )
 }
