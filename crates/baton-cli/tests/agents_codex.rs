@@ -7,7 +7,7 @@
 mod support;
 
 use baton_testkit::agent_clients::{Client, FileWrite};
-use baton_testkit::fake_llm::FakeLlm;
+use baton_testkit::fake_llm::{FakeLlm, Script};
 use support::agents::{
     assert_key_leaks_nowhere, assert_one_attempt_landed, assert_one_costed_attempt,
     baton_with_client,
@@ -96,13 +96,6 @@ fn a_codex_retry_resumes_its_thread_with_the_failure() {
     };
     let script = format!("turns:\n{}{}", turn("wrong"), turn("hello again"));
     let llm = FakeLlm::start(Script::parse(&script).unwrap()).unwrap();
-    let codex_home = agent_home(&baton).join(".codex");
-    std::fs::create_dir_all(&codex_home).unwrap();
-    std::fs::write(
-        codex_home.join("config.toml"),
-        codex_config(&llm.url(), KEY_VAR),
-    )
-    .unwrap();
     let plan = baton.plan(
         "codex.yaml",
         r#"version: 1
@@ -120,14 +113,11 @@ tasks:
     retries: 1
 "#,
     );
-    let env = [
-        ("CODEX_HOME", codex_home.to_str().unwrap().to_string()),
-        (KEY_VAR, API_KEY.to_string()),
-    ];
-    let run = baton_with_agent(
+    let run = baton_with_client(
         &baton,
-        &client_bin("codex", "codex"),
-        &env,
+        Client::Codex,
+        &llm,
+        API_KEY,
         &["run", "--plan", plan.to_str().unwrap()],
     );
     run.expect_code(OK);

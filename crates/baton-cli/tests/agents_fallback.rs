@@ -88,38 +88,24 @@ tasks:
     assert!(warned);
 }
 
-/// `~/.gemini/settings.json`: the API-key auth selected, nothing phoned home.
-const GEMINI_SETTINGS: &str = r#"{
-  "security": {"auth": {"selectedType": "gemini-api-key"}},
-  "privacy": {"usageStatisticsEnabled": false},
-  "general": {"enableAutoUpdate": false, "enableAutoUpdateNotification": false},
-  "telemetry": {"enabled": false}
-}
-"#;
-
 #[test]
 fn a_named_agent_that_is_rate_limited_hands_over_to_its_configured_fallback() {
     let baton = Baton::new();
     // Codex's Responses requests get 429; Gemini CLI's requests get the turns.
-    let target = support::agents::first_lane(&baton).join("greeting.txt");
     let script = format!(
-        "aside:\n  - when: {{dialect: openai_responses}}\n    error: {{status: 429, retry_after: 1, body: \"rate limited, slow down\"}}\nturns:\n  - text: \"Writing it.\"\n    tool_call:\n      name: write_file\n      input: {{file_path: {:?}, content: \"hello from gemini\\n\"}}\n    usage: {{input: 1000, output: 20}}\n  - text: \"Done.\"\n    usage: {{input: 1100, output: 5}}\n",
-        target.to_str().unwrap()
+        "aside:\n  - when: {{dialect: openai_responses}}\n    error: {{status: 429, retry_after: 1, body: \"rate limited, slow down\"}}\n{}",
+        Client::Gemini.script_yaml(&[FileWrite {
+            path: "greeting.txt",
+            line: "hello from gemini",
+        }])
     );
     let llm = FakeLlm::start(Script::parse(&script).unwrap()).unwrap();
-    let home = agent_home(&baton);
-    let codex_home = home.join(".codex");
-    std::fs::create_dir_all(&codex_home).unwrap();
-    std::fs::write(
-        codex_home.join("config.toml"),
-        codex_config(&llm.url(), KEY_VAR),
-    )
-    .unwrap();
-    std::fs::create_dir_all(home.join(".gemini")).unwrap();
-    std::fs::write(home.join(".gemini/settings.json"), GEMINI_SETTINGS).unwrap();
     std::fs::write(
         baton.path().join("baton.toml"),
-        "[agents.codex]\nfallback = [\"gemini\"]\n\n[agents.gemini]\nmodel = \"gemini-2.5-flash\"\n",
+        format!(
+            "[agents.codex]\nfallback = [\"gemini\"]\n\n[agents.gemini]\nmodel = {:?}\n",
+            Client::Gemini.model()
+        ),
     )
     .unwrap();
     std::fs::write(baton.path().join(".git/info/exclude"), "/baton.toml\n").unwrap();
@@ -134,21 +120,18 @@ tasks:
     claims: ["greeting.txt"]
 "#,
     );
-    let codex = client_bin("codex", "codex");
-    let gemini = client_bin("gemini", "gemini");
+    let codex = installed_client_bin(Client::Codex);
+    let gemini = installed_client_bin(Client::Gemini);
     let path = format!(
         "{}:{}:{}",
         codex.display(),
         gemini.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let env = [
-        ("PATH", path),
-        ("CODEX_HOME", codex_home.to_str().unwrap().to_string()),
-        (KEY_VAR, "sk-codex-fake".to_string()),
-        ("GEMINI_API_KEY", "AIza-fake".to_string()),
-        ("GOOGLE_GEMINI_BASE_URL", llm.url()),
-    ];
+    let mut env = offline_env(&baton, Client::Codex, &llm, "sk-codex-fake");
+    env.extend(offline_env(&baton, Client::Gemini, &llm, "AIza-fake"));
+    env.push(("PATH".to_string(), path));
+    let env: Vec<(&str, String)> = env.iter().map(|(n, v)| (n.as_str(), v.clone())).collect();
     let run = baton_with_agent(
         &baton,
         &codex,
