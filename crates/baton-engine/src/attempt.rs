@@ -150,6 +150,12 @@ pub(crate) async fn run_attempt(
     if let Some(stream) = stream.as_mut() {
         stream.live = live;
     }
+    if let Some(adapter) = adapter {
+        // Which agent runs is known before it starts, so a crash recovery can read its log.
+        ctx.store
+            .set_attempt_agent(ctx.id(), &task, number, adapter.name(), None)
+            .await?;
+    }
     let running = (task.clone(), number);
     if let Ok(mut agents) = ctx.agents_running.lock() {
         agents.insert(running.clone());

@@ -126,7 +126,15 @@ pub const USER_CONFIG_FILE: &str = "config.toml";
 fn read_optional(path: &Path) -> Result<Option<String>, EngineError> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(Some(text)),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        // A path under a file (`ENOTDIR`) has no file either.
+        Err(error)
+            if matches!(
+                error.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            Ok(None)
+        }
         Err(error) => Err(EngineError::Config(format!(
             "{}: cannot read: {error}",
             path.display()

@@ -49,8 +49,12 @@ pub(crate) async fn reconcile(ctx: &RunCtx) -> Result<Vec<AttemptRow>, EngineErr
     let mut actions = kill_survivors(&ctx.store, ctx.id()).await?;
 
     // No attempt of the run runs now: a reservation still open belongs to an attempt that died
-    // before its usage was recorded (the ledger write settles a reservation in the same
-    // transaction, so none is counted twice). Give it back.
+    // with its engine before its usage was recorded. What its agent printed is in its log:
+    // decoded, its usage goes to the ledger (which settles the reservation in the same
+    // transaction, so nothing is counted twice); the rest is given back.
+    for recovered in recover_usage(ctx).await? {
+        actions.push(recovered);
+    }
     let released = ctx.store.release_open_reservations(ctx.id()).await?;
     if released > 0 {
         actions.push(format!(
@@ -214,4 +218,51 @@ pub(crate) async fn reconcile(ctx: &RunCtx) -> Result<Vec<AttemptRow>, EngineErr
         ctx.emit([event]);
     }
     Ok(continuing)
+}
+
+/// Records the usage of attempts whose engine died while their agent ran, read back from
+/// their log files. Returns what it did, in words.
+async fn recover_usage(ctx: &RunCtx) -> Result<Vec<String>, EngineError> {
+    let mut done = Vec::new();
+    for reservation in ctx.store.open_reservations(ctx.id()).await? {
+        let attempts = ctx
+            .store
+            .attempts(ctx.id(), Some(&reservation.task_id))
+            .await?;
+        let Some(attempt) = attempts.iter().find(|a| a.number == reservation.attempt) else {
+            continue;
+        };
+        let Some(adapter) = attempt.agent.as_deref().and_then(baton_agents::adapter) else {
+            continue;
+        };
+        let Ok(log) = std::fs::read_to_string(&attempt.log_path) else {
+            continue;
+        };
+        let mut stream = crate::agent_run::AgentStream::new(adapter);
+        for line in log.lines() {
+            stream.feed(line);
+        }
+        stream.finish();
+        if stream.usage.reports == 0 {
+            continue;
+        }
+        let model = ctx
+            .plan
+            .task(&reservation.task_id)
+            .and_then(|spec| crate::agent_run::model_of(ctx, adapter.name(), spec));
+        crate::agent_run::record_usage(
+            ctx,
+            &reservation.task_id,
+            reservation.attempt,
+            adapter,
+            model.as_deref(),
+            &stream.usage,
+        )
+        .await?;
+        done.push(format!(
+            "recorded the usage of task {} attempt {} from its log (its engine died)",
+            reservation.task_id, reservation.attempt
+        ));
+    }
+    Ok(done)
 }

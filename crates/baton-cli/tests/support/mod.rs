@@ -199,7 +199,7 @@ impl Baton {
             .current_dir(dir)
             .env("BATON_HOME", &self.home)
             // The user's own ~/.config/baton never reaches a test.
-            .env("XDG_CONFIG_HOME", self.home.with_extension("user-config"))
+            .env("XDG_CONFIG_HOME", self.repo.tmp().join("user-config"))
             .env_remove("BATON_CONFIG")
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
             .env("GIT_CONFIG_NOSYSTEM", "1")
@@ -223,7 +223,7 @@ impl Baton {
             .current_dir(self.path())
             .env("BATON_HOME", &self.home)
             // The user's own ~/.config/baton never reaches a test.
-            .env("XDG_CONFIG_HOME", self.home.with_extension("user-config"))
+            .env("XDG_CONFIG_HOME", self.repo.tmp().join("user-config"))
             .env_remove("BATON_CONFIG")
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
             .env("GIT_CONFIG_NOSYSTEM", "1")
