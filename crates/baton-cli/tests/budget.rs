@@ -95,3 +95,70 @@ fn bad_budgets_are_refused_with_exit_2_and_nothing_written() {
     run.expect_code(BAD_INPUT);
     assert!(run.stderr.contains("--scope project"), "{}", run.stderr);
 }
+
+#[test]
+fn a_dry_run_estimates_each_tasks_cost_with_its_basis_and_writes_nothing() {
+    use std::os::unix::fs::PermissionsExt;
+    let baton = Baton::new();
+    let bin = baton.scratch("bin");
+    std::fs::write(
+        bin.join("claude"),
+        "#!/bin/sh\necho '2.1.197 (Claude Code)'\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(bin.join("claude"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let plan = baton.plan(
+        "costs.yaml",
+        "version: 1\ngoal: g\ntasks:\n  - id: write\n    agent: claude\n    model: claude-sonnet-4-5\n    prompt: \"Write it.\"\n    retries: 1\n  - id: fmt\n    run: \"true\"\n  - id: mystery\n    agent: claude\n    model: no-such-model-9\n    prompt: \"Do it.\"\n",
+    );
+    let dry = support::agents::baton_with_agent(
+        &baton,
+        &bin,
+        &[],
+        &[
+            "run",
+            "--plan",
+            plan.to_str().unwrap(),
+            "--dry-run",
+            "--json",
+        ],
+    );
+    dry.expect_code(OK);
+    let costs = &dry.json()["costs"];
+    let tasks = costs["tasks"].as_array().unwrap();
+    let by = |id: &str| tasks.iter().find(|t| t["task"] == id).unwrap().clone();
+    // 200k input at $3/M and 20k output at $15/M.
+    assert_eq!(by("write")["usd"], 900_000, "{costs:#}");
+    assert_eq!(by("write")["agent"], "claude");
+    assert_eq!(by("write")["attempts"], 2);
+    assert!(
+        by("write")["basis"]
+            .as_str()
+            .unwrap()
+            .contains("claude-sonnet-4-5's prices")
+    );
+    assert_eq!(by("fmt")["usd"], 0);
+    assert!(
+        by("mystery")["usd"].is_null(),
+        "unknown, never 0: {costs:#}"
+    );
+    assert_eq!(costs["total_first_attempts"]["usd"], 900_000);
+    assert_eq!(costs["total_every_attempt"]["usd"], 1_800_000);
+    assert_eq!(costs["total_first_attempts"]["unknown_tasks"], 1);
+    assert!(!baton.home.exists(), "a dry run writes nothing");
+
+    let text = support::agents::baton_with_agent(
+        &baton,
+        &bin,
+        &[],
+        &["run", "--plan", plan.to_str().unwrap(), "--dry-run"],
+    );
+    text.expect_code(OK);
+    assert!(
+        text.stdout.contains("estimated cost per attempt"),
+        "{}",
+        text.stdout
+    );
+    assert!(text.stdout.contains("$0.90"), "{}", text.stdout);
+    assert!(text.stdout.contains("unknown"), "{}", text.stdout);
+}

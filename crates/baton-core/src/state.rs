@@ -113,6 +113,9 @@ mod tests {
         (RunStatus::Running, RunStatus::Cancelled),
         (RunStatus::Cancelled, RunStatus::Running),
         (RunStatus::Failed, RunStatus::Running),
+        (RunStatus::Running, RunStatus::BudgetExceeded),
+        (RunStatus::BudgetExceeded, RunStatus::Running),
+        (RunStatus::BudgetExceeded, RunStatus::Cancelled),
     ];
 
     const TASK_ALLOWED: &[(TaskStatus, TaskStatus)] = &[

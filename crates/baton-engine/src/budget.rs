@@ -109,3 +109,108 @@ impl Engine {
         Ok(lines.into_values().collect())
     }
 }
+
+/// One task's estimated cost per attempt, for `baton run --dry-run`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TaskEstimate {
+    pub task: String,
+    /// The agent that would run it (`exec` for a shell task; `None` when no agent can).
+    pub agent: Option<String>,
+    /// The model its estimate is priced at, when one is.
+    pub model: Option<String>,
+    /// Dollars per attempt; `None` when unknown (never 0 for unknown).
+    pub usd: Option<Usd>,
+    /// Tokens per attempt.
+    pub tokens: u64,
+    /// Where the figure comes from, in words.
+    pub basis: String,
+    /// The most attempts the task may take (1 + retries).
+    pub attempts: u32,
+}
+
+/// The estimated cost of each task of a checked plan: this repository's history per agent
+/// (from `home`'s database, when there is one; it is never created for this), else the price
+/// table for a long session of the task's model, else unknown.
+pub async fn estimate_plan(
+    home: &crate::Home,
+    checked: &crate::ValidatedPlan,
+) -> Result<Vec<TaskEstimate>, EngineError> {
+    let config = crate::Config::load(checked.git.root())?;
+    let prices =
+        baton_agents::prices::price_table(baton_agents::prices::user_prices_path().as_deref())
+            .map_err(|error| EngineError::Config(error.to_string()))?;
+    let store = if home.database().exists() {
+        Some(baton_store::Store::open(&home.database()).await?)
+    } else {
+        None
+    };
+    let repo = project_key(checked.git.root());
+    let mut estimates = Vec::new();
+    for task in &checked.plan.tasks {
+        let attempts = task.retries + 1;
+        if !task.agent.is_ai() {
+            estimates.push(TaskEstimate {
+                task: task.id.to_string(),
+                agent: Some("exec".into()),
+                model: None,
+                usd: Some(Usd::ZERO),
+                tokens: 0,
+                basis: "a shell command: no model".into(),
+                attempts,
+            });
+            continue;
+        }
+        let chosen = crate::routing::choose_adapter(
+            task,
+            &crate::routing::Avoid::default(),
+            &config.agents,
+            &crate::routing::installed,
+        );
+        let adapter = match chosen {
+            Ok(crate::routing::Choice::Run(adapter) | crate::routing::Choice::Wait(adapter)) => {
+                adapter
+            }
+            Err(why) => {
+                estimates.push(TaskEstimate {
+                    task: task.id.to_string(),
+                    agent: None,
+                    model: None,
+                    usd: None,
+                    tokens: 0,
+                    basis: why,
+                    attempts,
+                });
+                continue;
+            }
+        };
+        let model = task.model.clone().or_else(|| {
+            config
+                .agents
+                .get(adapter.name())
+                .and_then(|agent| agent.model.clone())
+        });
+        let estimate = crate::budget_guard::estimate_for(
+            store.as_ref(),
+            &repo,
+            &prices,
+            adapter.name(),
+            model.as_deref(),
+        )
+        .await?;
+        let priced_model = match &estimate.basis {
+            crate::budget_guard::EstimateBasis::Prices { model } => Some(model.clone()),
+            _ => model,
+        };
+        estimates.push(TaskEstimate {
+            task: task.id.to_string(),
+            agent: Some(adapter.name().to_owned()),
+            model: priced_model,
+            usd: (estimate.basis != crate::budget_guard::EstimateBasis::Unknown)
+                .then_some(estimate.amount.usd),
+            tokens: estimate.amount.tokens,
+            basis: crate::budget_guard::describe_basis(&estimate.basis),
+            attempts,
+        });
+    }
+    Ok(estimates)
+}

@@ -53,6 +53,54 @@ pub(crate) struct LiveSpend {
     pub model: Option<String>,
 }
 
+/// The estimate of an attempt of `agent` running `model` in the repository `repo`: from its
+/// history in `store` (when there is a store), else from `prices`.
+pub(crate) async fn estimate_for(
+    store: Option<&baton_store::Store>,
+    repo: &str,
+    prices: &baton_core::PriceTable,
+    agent: &str,
+    model: Option<&str>,
+) -> Result<Estimate, EngineError> {
+    let history = match store {
+        Some(store) => store.agent_history(repo, agent, HISTORY_ATTEMPTS).await?,
+        None => Vec::new(),
+    };
+    let known: Vec<(Usd, u64)> = history
+        .iter()
+        .filter_map(|(cost, tokens)| cost.map(|c| (c, *tokens)))
+        .collect();
+    if known.len() >= HISTORY_MIN {
+        let usd = known.iter().map(|(c, _)| *c).max().unwrap_or(Usd::ZERO);
+        let tokens = known.iter().map(|(_, t)| *t).max().unwrap_or(0);
+        return Ok(Estimate {
+            amount: Amount { usd, tokens },
+            basis: EstimateBasis::History {
+                attempts: known.len(),
+            },
+        });
+    }
+    let model = model.or_else(|| usual_model(agent));
+    let tokens = ENVELOPE_TOKENS.total();
+    if let Some(model) = model
+        && let Some(usd) = prices.cost(model, &ENVELOPE_TOKENS)
+    {
+        return Ok(Estimate {
+            amount: Amount { usd, tokens },
+            basis: EstimateBasis::Prices {
+                model: model.to_owned(),
+            },
+        });
+    }
+    Ok(Estimate {
+        amount: Amount {
+            usd: Usd::ZERO,
+            tokens,
+        },
+        basis: EstimateBasis::Unknown,
+    })
+}
+
 impl RunCtx {
     /// The estimate of an attempt of `adapter` running `model`.
     pub(crate) async fn estimate(
@@ -60,43 +108,14 @@ impl RunCtx {
         adapter: &dyn AgentAdapter,
         model: Option<&str>,
     ) -> Result<Estimate, EngineError> {
-        let history = self
-            .store
-            .agent_history(&self.run.repo, adapter.name(), HISTORY_ATTEMPTS)
-            .await?;
-        let known: Vec<(Usd, u64)> = history
-            .iter()
-            .filter_map(|(cost, tokens)| cost.map(|c| (c, *tokens)))
-            .collect();
-        if known.len() >= HISTORY_MIN {
-            let usd = known.iter().map(|(c, _)| *c).max().unwrap_or(Usd::ZERO);
-            let tokens = known.iter().map(|(_, t)| *t).max().unwrap_or(0);
-            return Ok(Estimate {
-                amount: Amount { usd, tokens },
-                basis: EstimateBasis::History {
-                    attempts: known.len(),
-                },
-            });
-        }
-        let model = model.or_else(|| usual_model(adapter.name()));
-        let tokens = ENVELOPE_TOKENS.total();
-        if let Some(model) = model
-            && let Some(usd) = self.prices.cost(model, &ENVELOPE_TOKENS)
-        {
-            return Ok(Estimate {
-                amount: Amount { usd, tokens },
-                basis: EstimateBasis::Prices {
-                    model: model.to_owned(),
-                },
-            });
-        }
-        Ok(Estimate {
-            amount: Amount {
-                usd: Usd::ZERO,
-                tokens,
-            },
-            basis: EstimateBasis::Unknown,
-        })
+        estimate_for(
+            Some(&self.store),
+            &self.run.repo,
+            &self.prices,
+            adapter.name(),
+            model,
+        )
+        .await
     }
 
     /// Reserves `estimate` for attempt `number` of `task`. Returns the dollars left for it under
@@ -285,12 +304,20 @@ fn describe_amount(amount: Amount) -> String {
 
 /// An estimate in words, with its basis.
 pub(crate) fn describe_estimate(estimate: &Estimate) -> String {
-    let basis = match &estimate.basis {
+    format!(
+        "{}, {}",
+        describe_amount(estimate.amount),
+        describe_basis(&estimate.basis)
+    )
+}
+
+/// Where an estimate comes from, in words.
+pub(crate) fn describe_basis(basis: &EstimateBasis) -> String {
+    match basis {
         EstimateBasis::History { attempts } => {
-            format!("the most of this repository's last {attempts} attempts")
+            format!("the most of this repository's last {attempts} attempts of the agent")
         }
         EstimateBasis::Prices { model } => format!("{model}'s prices for a long session"),
         EstimateBasis::Unknown => "no price known: tokens only".to_owned(),
-    };
-    format!("{}, {basis}", describe_amount(estimate.amount))
+    }
 }

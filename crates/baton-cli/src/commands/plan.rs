@@ -3,7 +3,8 @@
 use super::{print_json, repo_dir};
 use crate::cli::PlanCommand;
 use crate::{Exit, exit, style};
-use baton_core::{Plan, format_duration, parse_plan, simulate_list_schedule};
+use baton_core::{Plan, Usd, format_duration, parse_plan, simulate_list_schedule};
+use baton_engine::budget::TaskEstimate;
 use baton_engine::{EngineError, validate_plan};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -41,14 +42,20 @@ pub async fn plan(repo: &Option<PathBuf>, command: PlanCommand, json: bool) -> R
 }
 
 /// `baton run --dry-run`: validate against the repository, then show.
+/// `baton run --dry-run`: the plan's schedule and the estimated cost of each task.
 pub async fn show_plan(
     repo: &Option<PathBuf>,
     file: &Path,
     lanes: Option<u32>,
     json: bool,
 ) -> Result<u8, Exit> {
-    validate_plan(&repo_dir(repo), file).await?;
-    show_plan_file(file, lanes, json).await
+    let checked = validate_plan(&repo_dir(repo), file).await?;
+    let costs =
+        baton_engine::budget::estimate_plan(&baton_engine::Home::from_env(), &checked).await?;
+    let plan = &checked.plan;
+    let lanes = lanes.unwrap_or(plan.lanes).max(1);
+    describe(plan, lanes, json, Some(&costs))?;
+    Ok(exit::OK)
 }
 
 async fn show_plan_file(file: &Path, lanes: Option<u32>, json: bool) -> Result<u8, Exit> {
@@ -61,11 +68,16 @@ async fn show_plan_file(file: &Path, lanes: Option<u32>, json: bool) -> Result<u
     let plan = parse_plan(&source, &file.display().to_string())
         .map_err(|e| EngineError::InvalidPlan(e.to_string()))?;
     let lanes = lanes.unwrap_or(plan.lanes).max(1);
-    describe(&plan, lanes, json)?;
+    describe(&plan, lanes, json, None)?;
     Ok(exit::OK)
 }
 
-fn describe(plan: &Plan, lanes: u32, json: bool) -> Result<(), Exit> {
+fn describe(
+    plan: &Plan,
+    lanes: u32,
+    json: bool,
+    costs: Option<&[TaskEstimate]>,
+) -> Result<(), Exit> {
     let dag = plan.dag();
     let k = usize::try_from(lanes).unwrap_or(1);
     let (path, critical) = dag.critical_path();
@@ -111,6 +123,11 @@ fn describe(plan: &Plan, lanes: u32, json: bool) -> Result<(), Exit> {
                 "retries": t.retries,
                 "remaining_path_ms": ms(dag.remaining_path(&t.id)),
             })).collect::<Vec<_>>(),
+            "costs": costs.map(|costs| serde_json::json!({
+                "tasks": costs,
+                "total_first_attempts": cost_total(costs, false),
+                "total_every_attempt": cost_total(costs, true),
+            })),
         }))?;
         return Ok(());
     }
@@ -167,7 +184,62 @@ fn describe(plan: &Plan, lanes: u32, json: bool) -> Result<(), Exit> {
             format_duration(baton_core::DEFAULT_ESTIMATE)
         );
     }
+    if let Some(costs) = costs {
+        print_costs(costs);
+    }
     Ok(())
+}
+
+/// The sum of the known estimates (first attempts only, or every attempt the tasks may take),
+/// and how many tasks have no known estimate.
+fn cost_total(costs: &[TaskEstimate], every_attempt: bool) -> serde_json::Value {
+    let mut total = Usd::ZERO;
+    let mut unknown = 0;
+    for cost in costs {
+        match cost.usd {
+            Some(usd) => {
+                let times = if every_attempt { cost.attempts } else { 1 };
+                total = total.saturating_add(Usd(usd.micros().saturating_mul(u64::from(times))));
+            }
+            None => unknown += 1,
+        }
+    }
+    serde_json::json!({ "usd": total, "unknown_tasks": unknown })
+}
+
+fn print_costs(costs: &[TaskEstimate]) {
+    println!("\n{}", style::bold("estimated cost per attempt:"));
+    println!(
+        "{:<20} {:<9} {:<22} {:>10} {:>9}  BASIS",
+        "TASK", "AGENT", "MODEL", "COST", "ATTEMPTS"
+    );
+    for cost in costs {
+        println!(
+            "{:<20} {:<9} {:<22} {:>10} {:>9}  {}",
+            cost.task,
+            cost.agent.as_deref().unwrap_or("-"),
+            cost.model.as_deref().unwrap_or("-"),
+            cost.usd
+                .map_or_else(|| "unknown".to_owned(), |usd| usd.to_string()),
+            cost.attempts,
+            cost.basis
+        );
+    }
+    let first = cost_total(costs, false);
+    let every = cost_total(costs, true);
+    let usd = |value: &serde_json::Value| Usd(value["usd"].as_u64().unwrap_or(0)).to_string();
+    println!(
+        "total: {} if every task succeeds at once, {} at most with every retry",
+        usd(&first),
+        usd(&every)
+    );
+    let unknown = first["unknown_tasks"].as_u64().unwrap_or(0);
+    if unknown > 0 {
+        println!(
+            "{} {unknown} task(s) of unknown cost are not in the total",
+            style::warn("note:")
+        );
+    }
 }
 
 /// `baton prompt PLAN TASK`.
