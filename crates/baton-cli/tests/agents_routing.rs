@@ -219,3 +219,55 @@ fn the_users_config_file_configures_agents_under_the_repositorys() {
     assert!(bad.stderr.contains("max_concurency"), "{}", bad.stderr);
     assert_eq!(baton.run_ids().len(), runs_before);
 }
+
+#[test]
+fn a_usage_limit_is_remembered_across_runs_until_its_reset_and_shown_by_baton_agents() {
+    let baton = Baton::new();
+    let bin = baton.scratch("bin");
+    // Claude Code out of its subscription's usage until three hours from now.
+    let reset = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3 * 3600;
+    let limited = format!(
+        "#!/bin/sh\nif [ \"$1\" = \"--version\" ]; then echo 1.0.0; exit 0; fi\necho \"called\" >&2\necho '{{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":true,\"num_turns\":1,\"result\":\"Claude AI usage limit reached|{reset}\",\"total_cost_usd\":0}}'\nexit 1\n"
+    );
+    std::fs::write(bin.join("claude"), limited).unwrap();
+    std::fs::set_permissions(bin.join("claude"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    stand_in(&bin, "qwen", true);
+    let plan = baton.plan(
+        "auto.yaml",
+        "version: 1\ngoal: g\ntasks:\n  - id: a\n    agent: auto\n    prompt: \"Write a.txt.\"\n    claims: [\"a.txt\"]\n",
+    );
+    let first = baton_with_agent(&baton, &bin, &[], &["run", "--plan", plan.to_str().unwrap()]);
+    first.expect_code(OK);
+    let one = baton.run_ids()[0].clone();
+    let attempts = task(&baton.report(&one), "a")["attempts"].as_array().unwrap().len();
+    assert_eq!(attempts, 2, "claude hit its limit, qwen did the work");
+
+    // The next run does not try Claude Code at all: its limit has not lifted.
+    let second = baton_with_agent(&baton, &bin, &[], &["run", "--plan", plan.to_str().unwrap()]);
+    second.expect_code(OK);
+    let two = baton
+        .run_ids()
+        .into_iter()
+        .find(|id| *id != one)
+        .unwrap();
+    let report = baton.report(&two);
+    let attempts = task(&report, "a")["attempts"].as_array().unwrap().clone();
+    assert_eq!(attempts.len(), 1, "{report:#}");
+    assert_eq!(report["usage"]["by_agent"]["qwen"]["attempts"], 1, "{report:#}");
+
+    let listed = baton_with_agent(&baton, &bin, &[], &["agents", "--json"]);
+    listed.expect_code(OK);
+    let agents = listed.json();
+    let claude = &agents[0];
+    assert_eq!(claude["limited"]["kind"], "usage", "{claude:#}");
+    let until = claude["limited"]["until"].as_str().unwrap();
+    let expected = chrono::DateTime::from_timestamp(i64::try_from(reset).unwrap(), 0)
+        .unwrap()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    assert_eq!(until, expected);
+    assert!(agents[3]["limited"].is_null(), "qwen is not limited");
+}

@@ -152,13 +152,12 @@ pub(crate) fn session_to_resume(
 /// How a conversation that outgrew its model's context is said in a failure.
 const CONTEXT_TOO_LONG: &str = "the conversation outgrew the model's context";
 
-/// The reset time of a rate or usage limit (`Some(None)`: limited, no time given); `None` for
-/// any other end.
-pub(crate) fn limit_of(class: &ExitClass) -> Option<Option<String>> {
+/// The kind (`rate` or `usage`) and reset time of a rate or usage limit (`None` inside: no
+/// time given); `None` for any other end.
+pub(crate) fn limit_of(class: &ExitClass) -> Option<(&'static str, Option<String>)> {
     match class {
-        ExitClass::RateLimited { reset_at } | ExitClass::UsageLimited { reset_at } => {
-            Some(reset_at.clone())
-        }
+        ExitClass::RateLimited { reset_at } => Some(("rate", reset_at.clone())),
+        ExitClass::UsageLimited { reset_at } => Some(("usage", reset_at.clone())),
         _ => None,
     }
 }

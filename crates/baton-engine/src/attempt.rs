@@ -235,9 +235,10 @@ pub(crate) async fn run_attempt(
     // A rate or usage limit is not the task's failure: an `auto` task moves to another agent
     // without using a retry.
     if let (Some(class), Some(adapter)) = (&class, adapter)
-        && let Some(reset_at) = agent_run::limit_of(class)
+        && let Some((kind, reset_at)) = agent_run::limit_of(class)
     {
-        ctx.mark_limited(adapter.name(), reset_at.clone()).await?;
+        ctx.mark_limited(adapter.name(), kind, reset_at.clone())
+            .await?;
         let next = routing::choose_adapter(&spec, &ctx.avoid(), &ctx.agents, &routing::installed);
         let other = match next {
             Ok(Choice::Run(next) | Choice::Wait(next)) => next.name() != adapter.name(),
@@ -274,6 +275,10 @@ pub(crate) async fn run_attempt(
         ctx.emit(events);
         ctx.release_lane(&lane.name).await?;
         return Ok(AttemptEnd::Interrupted);
+    }
+    // An agent that worked is not limited any more, whatever it said before.
+    if let (Some(baton_agents::ExitClass::Success), Some(adapter)) = (&class, adapter) {
+        ctx.clear_limit(adapter.name()).await?;
     }
     // Refused credentials will not heal during the run: `auto` and fallbacks avoid the agent.
     if let (Some(baton_agents::ExitClass::AuthFailure), Some(adapter)) = (&class, adapter) {

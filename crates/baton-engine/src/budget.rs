@@ -36,6 +36,11 @@ impl Engine {
         Ok(())
     }
 
+    /// The rate and usage limits agents reported that have not lifted yet.
+    pub async fn agent_limits(&self) -> Result<Vec<baton_store::AgentLimit>, EngineError> {
+        Ok(self.store().active_agent_limits().await?)
+    }
+
     /// Sets a run's own limit (`baton run --budget`, `baton resume --budget`): a unit not
     /// given keeps its current limit.
     pub async fn set_run_budget(

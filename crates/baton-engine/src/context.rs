@@ -124,13 +124,19 @@ impl RunCtx {
         format!("baton/{}/tasks/{}", self.run.id, task)
     }
 
-    /// Remembers that `agent` reached a rate or usage limit (`auto` tasks then use another
-    /// agent), and says so once in the event log.
+    /// Remembers that `agent` reached a rate or usage limit (`kind`: `rate` or `usage`), in
+    /// this run and in the store until it lifts (`auto` tasks and fallbacks then use another
+    /// agent, in later runs too), and says so once in the event log.
     pub async fn mark_limited(
         &self,
         agent: &str,
+        kind: &str,
         reset_at: Option<String>,
     ) -> Result<(), crate::EngineError> {
+        let until = limit_lifts_at(kind, reset_at.as_deref(), chrono::Utc::now());
+        self.store
+            .record_agent_limit(agent, kind, reset_at.as_deref(), &until)
+            .await?;
         let first = self
             .limited
             .lock()
@@ -154,6 +160,19 @@ impl RunCtx {
                 )
                 .await?;
             self.emit([event]);
+        }
+        Ok(())
+    }
+
+    /// Forgets a limit `agent` reached (it just worked), here and in the store.
+    pub async fn clear_limit(&self, agent: &str) -> Result<(), crate::EngineError> {
+        let had = self
+            .limited
+            .lock()
+            .map(|mut limited| limited.remove(agent).is_some())
+            .unwrap_or(false);
+        if had {
+            self.store.clear_agent_limit(agent).await?;
         }
         Ok(())
     }
@@ -271,5 +290,55 @@ impl RunCtx {
     /// Emits events that were just written to the store.
     pub fn emit(&self, events: impl IntoIterator<Item = Event>) {
         self.bus.emit(events);
+    }
+}
+
+/// When baton tries an agent that reached a limit again: the client's reset time when it gave an
+/// instant in the future; otherwise a minute for a rate limit and an hour for a usage limit
+/// (a reset said in words, such as `3am (Europe/Berlin)`, is not read).
+pub(crate) fn limit_lifts_at(
+    kind: &str,
+    reset_at: Option<&str>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
+    let said = reset_at
+        .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
+        .map(|at| at.with_timezone(&chrono::Utc))
+        .filter(|at| *at > now);
+    let fallback = if kind == "usage" {
+        chrono::Duration::hours(1)
+    } else {
+        chrono::Duration::minutes(1)
+    };
+    said.unwrap_or(now + fallback)
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_limit_lifts_at_the_clients_instant_or_after_a_default_wait() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-29T22:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert_eq!(
+            limit_lifts_at("usage", Some("2026-11-30T03:00:00Z"), now),
+            "2026-11-30T03:00:00.000Z"
+        );
+        assert_eq!(
+            limit_lifts_at("usage", Some("3am (Europe/Berlin)"), now),
+            "2026-11-29T23:00:00.000Z"
+        );
+        assert_eq!(
+            limit_lifts_at("rate", None, now),
+            "2026-11-29T22:01:00.000Z"
+        );
+        assert_eq!(
+            limit_lifts_at("rate", Some("2026-11-29T21:00:00Z"), now),
+            "2026-11-29T22:01:00.000Z",
+            "a reset in the past is not believed"
+        );
     }
 }

@@ -149,6 +149,14 @@ impl Engine {
             baton_agents::prices::price_table(baton_agents::prices::user_prices_path().as_deref())
                 .map_err(|error| EngineError::Config(error.to_string()))?;
         let sandbox = Sandbox::new(config.sandbox, &git, &self.home, &run.id);
+        // Limits agents reported in earlier runs that have not lifted yet.
+        let limited = self
+            .store
+            .active_agent_limits()
+            .await?
+            .into_iter()
+            .map(|limit| (limit.agent, limit.reset_at))
+            .collect();
         let ctx = Arc::new(RunCtx {
             store: self.store.clone(),
             bus: self.bus.clone(),
@@ -166,7 +174,7 @@ impl Engine {
             tamper_blame: std::sync::Mutex::new(Default::default()),
             cleaned_refs: std::sync::Mutex::new(Default::default()),
             attempt_stops: Default::default(),
-            limited: Default::default(),
+            limited: std::sync::Mutex::new(limited),
             unhealthy: Default::default(),
             agent_slots: Default::default(),
             budget_pause: Default::default(),

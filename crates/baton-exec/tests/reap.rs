@@ -24,11 +24,15 @@ async fn a_daemon_that_left_its_group_is_found_by_its_marker_and_killed() {
     assert!(outcome.end.is_success(), "{:?}", outcome.end);
 
     // The group is gone, the daemon is not. It may be between `nohup` and `sleep`, where its
-    // environment cannot be read: look again for a while.
+    // environment cannot be read for an instant: look again until it is `sleep` (a reap that
+    // ran mid-exec would find nothing, which is the race this test is not about).
     let mut survivors = Vec::new();
-    for _ in 0..200 {
+    for _ in 0..500 {
         survivors = find_processes_with_env("BATON_TEST_MARKER", &marker);
-        if !survivors.is_empty() {
+        let is_sleep = |pid: i32| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.starts_with(b"sleep\0"))
+        };
+        if survivors.iter().any(|p| is_sleep(p.pid)) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;

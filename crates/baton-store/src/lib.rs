@@ -5,6 +5,8 @@
 //! state machines of `baton-core` and written in the same transaction as its event, so the event
 //! log and the state can never disagree, and two engines can never both win the same transition.
 
+mod agent_limits;
+pub use agent_limits::AgentLimit;
 mod budgets;
 pub use budgets::{GLOBAL_KEY, Reservation};
 mod error;

@@ -22,6 +22,8 @@ struct AgentView {
     cost_hint: Option<f64>,
     /// Names of the variables `[agents.NAME.env]` sets.
     env: Vec<String>,
+    /// A rate or usage limit it reported that has not lifted yet: routing avoids it until then.
+    limited: Option<baton_store::AgentLimit>,
 }
 
 /// `baton agents`.
@@ -34,6 +36,16 @@ pub async fn agents(check: bool, json: bool) -> Result<u8, Exit> {
         Err(_) => cwd.clone(),
     };
     let config = baton_engine::Config::load(&root)?;
+    // Limits reported in earlier runs; a machine without a database has none (and gets none).
+    let home = baton_engine::Home::from_env();
+    let limits = if home.database().exists() {
+        baton_engine::Engine::open(home)
+            .await?
+            .agent_limits()
+            .await?
+    } else {
+        Vec::new()
+    };
     let mut views = Vec::new();
     for adapter in baton_agents::ADAPTERS {
         let settings = config
@@ -46,7 +58,8 @@ pub async fn agents(check: bool, json: bool) -> Result<u8, Exit> {
             .clone()
             .unwrap_or_else(|| adapter.binary().to_owned());
         let found = detect_program(adapter, &program, check, &cwd, &path).await;
-        views.push(view(found, settings));
+        let limited = limits.iter().find(|l| l.agent == adapter.name()).cloned();
+        views.push(view(found, settings, limited));
     }
     if json {
         print_json(&views)?;
@@ -92,7 +105,11 @@ pub async fn agents(check: bool, json: bool) -> Result<u8, Exit> {
     Ok(exit::OK)
 }
 
-fn view(found: AgentInfo, settings: AgentConfig) -> AgentView {
+fn view(
+    found: AgentInfo,
+    settings: AgentConfig,
+    limited: Option<baton_store::AgentLimit>,
+) -> AgentView {
     AgentView {
         found,
         model: settings.model,
@@ -102,12 +119,25 @@ fn view(found: AgentInfo, settings: AgentConfig) -> AgentView {
         max_concurrency: settings.max_concurrency,
         cost_hint: settings.cost_hint,
         env: settings.env.into_keys().collect(),
+        limited,
     }
 }
 
 /// What routing knows of an agent, on one line (empty when nothing is configured).
 fn routing_line(view: &AgentView) -> String {
     let mut parts = Vec::new();
+    if let Some(limit) = &view.limited {
+        parts.push(format!(
+            "{} limit until {}{}",
+            limit.kind,
+            limit.until,
+            limit
+                .reset_at
+                .as_deref()
+                .map(|said| format!(" (it said: resets {said})"))
+                .unwrap_or_default()
+        ));
+    }
     if !view.capabilities.is_empty() {
         parts.push(format!("capabilities {}", view.capabilities.join(", ")));
     }
