@@ -83,6 +83,30 @@ pub enum Command {
         /// Set the run's token budget to N before continuing.
         #[arg(long, value_name = "N")]
         budget_tokens: Option<u64>,
+        /// Approve every task of the run: none waits for a person.
+        #[arg(long)]
+        auto_approve: bool,
+    },
+    /// Approve a task that waits for approval (its estimate is past the approval threshold);
+    /// the run picks it up, or `baton resume RUN` continues a paused run.
+    Approve {
+        /// The run id.
+        run: String,
+        /// The task id.
+        task: String,
+        /// Run it on this agent instead (a cheaper one, for example).
+        #[arg(long, value_name = "NAME")]
+        agent: Option<String>,
+    },
+    /// Reject a task that waits for approval: it fails, and its dependents are blocked.
+    Reject {
+        /// The run id.
+        run: String,
+        /// The task id.
+        task: String,
+        /// Why (kept as the task's failure).
+        #[arg(long, value_name = "TEXT")]
+        why: String,
     },
     /// Print a run's report: tasks, attempts, gates, merge queue, parallel efficiency.
     Report {
@@ -178,6 +202,9 @@ pub struct RunArgs {
     /// The most tokens (of every kind) the run may use.
     #[arg(long, value_name = "N")]
     pub budget_tokens: Option<u64>,
+    /// Approve every task: none waits for a person whatever its estimate.
+    #[arg(long)]
+    pub auto_approve: bool,
 }
 
 /// `baton plan` subcommands.

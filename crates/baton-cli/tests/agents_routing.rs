@@ -240,24 +240,36 @@ fn a_usage_limit_is_remembered_across_runs_until_its_reset_and_shown_by_baton_ag
         "auto.yaml",
         "version: 1\ngoal: g\ntasks:\n  - id: a\n    agent: auto\n    prompt: \"Write a.txt.\"\n    claims: [\"a.txt\"]\n",
     );
-    let first = baton_with_agent(&baton, &bin, &[], &["run", "--plan", plan.to_str().unwrap()]);
+    let first = baton_with_agent(
+        &baton,
+        &bin,
+        &[],
+        &["run", "--plan", plan.to_str().unwrap()],
+    );
     first.expect_code(OK);
     let one = baton.run_ids()[0].clone();
-    let attempts = task(&baton.report(&one), "a")["attempts"].as_array().unwrap().len();
+    let attempts = task(&baton.report(&one), "a")["attempts"]
+        .as_array()
+        .unwrap()
+        .len();
     assert_eq!(attempts, 2, "claude hit its limit, qwen did the work");
 
     // The next run does not try Claude Code at all: its limit has not lifted.
-    let second = baton_with_agent(&baton, &bin, &[], &["run", "--plan", plan.to_str().unwrap()]);
+    let second = baton_with_agent(
+        &baton,
+        &bin,
+        &[],
+        &["run", "--plan", plan.to_str().unwrap()],
+    );
     second.expect_code(OK);
-    let two = baton
-        .run_ids()
-        .into_iter()
-        .find(|id| *id != one)
-        .unwrap();
+    let two = baton.run_ids().into_iter().find(|id| *id != one).unwrap();
     let report = baton.report(&two);
     let attempts = task(&report, "a")["attempts"].as_array().unwrap().clone();
     assert_eq!(attempts.len(), 1, "{report:#}");
-    assert_eq!(report["usage"]["by_agent"]["qwen"]["attempts"], 1, "{report:#}");
+    assert_eq!(
+        report["usage"]["by_agent"]["qwen"]["attempts"], 1,
+        "{report:#}"
+    );
 
     let listed = baton_with_agent(&baton, &bin, &[], &["agents", "--json"]);
     listed.expect_code(OK);

@@ -20,6 +20,8 @@ pub fn run_transition(from: RunStatus, to: RunStatus) -> Result<RunStatus, Inval
         (Pending, Running | Cancelled)
         | (Running, Completed | Failed | Cancelled | BudgetExceeded)
         | (BudgetExceeded, Running | Cancelled) // resume with a higher budget, or give up
+        | (Running, AwaitingApproval)
+        | (AwaitingApproval, Running | Cancelled)
         | (Cancelled, Running) // resume
         | (Failed, Running) => Ok(to), // resume retries the failed tasks
         _ => Err(invalid("run", from.as_str(), to.as_str())),
@@ -35,7 +37,9 @@ pub fn task_transition(from: TaskStatus, to: TaskStatus) -> Result<TaskStatus, I
         | (Running, Pending) // retry, or the engine was interrupted
         | (Queued, Merged | Failed)
         | (Queued, Pending) // conflict or merge gate failure with retries left
-        | (Blocked | Failed, Pending) => Ok(to), // resume of a failed run
+        | (Blocked | Failed, Pending) // resume of a failed run
+        | (Pending, AwaitingApproval)
+        | (AwaitingApproval, Pending | Failed) => Ok(to), // approved, or rejected
         _ => Err(invalid("task", from.as_str(), to.as_str())),
     }
 }
@@ -76,7 +80,11 @@ fn invalid(entity: &'static str, from: &'static str, to: &'static str) -> Invali
 pub fn run_is_terminal(status: RunStatus) -> bool {
     matches!(
         status,
-        RunStatus::Completed | RunStatus::Failed | RunStatus::Cancelled | RunStatus::BudgetExceeded
+        RunStatus::Completed
+            | RunStatus::Failed
+            | RunStatus::Cancelled
+            | RunStatus::BudgetExceeded
+            | RunStatus::AwaitingApproval
     )
 }
 
@@ -116,6 +124,9 @@ mod tests {
         (RunStatus::Running, RunStatus::BudgetExceeded),
         (RunStatus::BudgetExceeded, RunStatus::Running),
         (RunStatus::BudgetExceeded, RunStatus::Cancelled),
+        (RunStatus::Running, RunStatus::AwaitingApproval),
+        (RunStatus::AwaitingApproval, RunStatus::Running),
+        (RunStatus::AwaitingApproval, RunStatus::Cancelled),
     ];
 
     const TASK_ALLOWED: &[(TaskStatus, TaskStatus)] = &[
@@ -129,6 +140,9 @@ mod tests {
         (TaskStatus::Queued, TaskStatus::Failed),
         (TaskStatus::Blocked, TaskStatus::Pending),
         (TaskStatus::Failed, TaskStatus::Pending),
+        (TaskStatus::Pending, TaskStatus::AwaitingApproval),
+        (TaskStatus::AwaitingApproval, TaskStatus::Pending),
+        (TaskStatus::AwaitingApproval, TaskStatus::Failed),
     ];
 
     const ATTEMPT_ALLOWED: &[(AttemptStatus, AttemptStatus)] = &[

@@ -5,7 +5,7 @@
 use crate::EngineError;
 use crate::context::RunCtx;
 use baton_agents::{AgentAdapter, AgentInvocation, ExitClass, StreamDecoder};
-use baton_core::{Amount, TaskSpec, Tokens, Usd, settle_cost};
+use baton_core::{AgentKind, Amount, TaskSpec, Tokens, Usd, settle_cost};
 use baton_protocol::{AgentEvent, TaskId, UsageTotals};
 use baton_store::LedgerEntry;
 use std::path::{Path, PathBuf};
@@ -84,9 +84,12 @@ impl AgentStream {
     }
 }
 
-/// The model an attempt of `agent` asks for: the task's, else the configured default.
+/// The model an attempt of `agent` asks for: the task's (unless the task named another agent
+/// and runs on `agent` instead: a fallback, or an approval that moved it), else the configured
+/// default.
 pub(crate) fn model_of(ctx: &RunCtx, agent: &str, spec: &TaskSpec) -> Option<String> {
-    spec.model.clone().or_else(|| {
+    let own = spec.agent == AgentKind::Auto || spec.agent.as_str() == agent;
+    spec.model.clone().filter(|_| own).or_else(|| {
         ctx.agents
             .get(agent)
             .and_then(|config| config.model.clone())
@@ -108,7 +111,7 @@ pub(crate) fn invocation(
 ) -> AgentInvocation {
     let mut inv = AgentInvocation::new(ctx.id().clone(), task.clone(), number, lane, prompt);
     inv.prompt_file = Some(prompt_file);
-    inv.model = spec.model.clone();
+    inv.model = model_of(ctx, adapter_name, spec);
     if let Some(config) = ctx.agents.get(adapter_name) {
         inv.program = config.command.clone();
         inv.extra_args = config.args.clone();
@@ -117,9 +120,6 @@ pub(crate) fn invocation(
             .iter()
             .map(|(key, value)| (key.clone(), value.clone()))
             .collect();
-        if inv.model.is_none() {
-            inv.model = config.model.clone();
-        }
     }
     inv.max_turns = spec.max_turns;
     inv.timeout = spec.timeout;

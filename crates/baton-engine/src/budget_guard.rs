@@ -118,6 +118,34 @@ impl RunCtx {
         .await
     }
 
+    /// Whether `spec`'s next attempt on `adapter` must wait for a person: its estimate is past
+    /// the approval threshold and no approval covers it. Returns the request's words.
+    pub(crate) async fn approval_needed(
+        &self,
+        spec: &baton_core::TaskSpec,
+        adapter: &dyn AgentAdapter,
+        approvals: &[baton_store::Approval],
+    ) -> Result<Option<(Estimate, Usd)>, EngineError> {
+        let Some(threshold) = self.approval_threshold else {
+            return Ok(None);
+        };
+        let approved = approvals.iter().any(|approval| {
+            approval.approved
+                && (approval.task_id == spec.id
+                    || approval.task_id.as_str() == baton_store::EVERY_TASK)
+        });
+        if approved {
+            return Ok(None);
+        }
+        let model = crate::agent_run::model_of(self, adapter.name(), spec);
+        let estimate = self.estimate(adapter, model.as_deref()).await?;
+        // An unknown cost cannot be judged against a dollar threshold: it does not wait.
+        if estimate.basis == EstimateBasis::Unknown || estimate.amount.usd <= threshold {
+            return Ok(None);
+        }
+        Ok(Some((estimate, threshold)))
+    }
+
     /// Reserves `estimate` for attempt `number` of `task`. Returns the dollars left for it under
     /// the tightest dollar limit (what Claude Code's `--max-budget-usd` gets), or, when a limit
     /// would be crossed, pauses the run and returns why.

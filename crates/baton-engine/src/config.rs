@@ -25,6 +25,9 @@ pub struct Config {
     /// `[prompt] template`: the prompt template to render instead of `.baton/prompt.md.j2` or
     /// the default one; absolute, relative paths taken from the repository root.
     pub prompt_template: Option<PathBuf>,
+    /// `[budget] approval_threshold_usd`: an AI attempt estimated past it waits for a person's
+    /// approval (`baton approve`).
+    pub approval_threshold: Option<baton_core::Usd>,
 }
 
 /// The default of `[output] log_cap_mb`.
@@ -61,6 +64,15 @@ struct ConfigFile {
     agents: std::collections::BTreeMap<String, crate::config_agents::AgentConfig>,
     #[serde(default)]
     prompt: PromptFile,
+    #[serde(default)]
+    budget: BudgetFile,
+}
+
+/// The `[budget]` table as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BudgetFile {
+    approval_threshold_usd: Option<f64>,
 }
 
 /// The `[prompt]` table as written.
@@ -84,6 +96,7 @@ impl Default for Config {
             log_cap: DEFAULT_LOG_CAP_MB * 1024 * 1024,
             agents: Default::default(),
             prompt_template: None,
+            approval_threshold: None,
         }
     }
 }
@@ -101,6 +114,7 @@ struct SandboxFile {
 #[derive(Debug, Default)]
 struct Layer {
     prompt_template: Option<PathBuf>,
+    approval_threshold: Option<baton_core::Usd>,
     confine: Option<bool>,
     writable: Vec<PathBuf>,
     log_cap_mb: Option<u64>,
@@ -203,6 +217,9 @@ impl Config {
             if layer.prompt_template.is_some() {
                 config.prompt_template = layer.prompt_template;
             }
+            if layer.approval_threshold.is_some() {
+                config.approval_threshold = layer.approval_threshold;
+            }
             for (name, agent) in layer.agents {
                 let merged = match config.agents.remove(&name) {
                     Some(earlier) => earlier.overlay(agent),
@@ -266,6 +283,16 @@ impl Layer {
                 "prompt.template",
             )?),
         };
+        let approval_threshold = match file.budget.approval_threshold_usd {
+            None => None,
+            Some(dollars) => Some(baton_core::Usd::from_dollars(dollars).ok_or_else(|| {
+                EngineError::Config(format!(
+                    "{}: budget.approval_threshold_usd = {dollars}: write the dollars (0 or more) \
+                     past which an attempt waits for approval",
+                    path.display()
+                ))
+            })?),
+        };
         if file.output.log_cap_mb == Some(0) {
             return Err(EngineError::Config(format!(
                 "{}: output.log_cap_mb must be at least 1 (MiB per agent or gate log)",
@@ -274,6 +301,7 @@ impl Layer {
         }
         Ok(Layer {
             prompt_template,
+            approval_threshold,
             confine: file.sandbox.confine,
             writable,
             log_cap_mb: file.output.log_cap_mb,

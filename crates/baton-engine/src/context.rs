@@ -70,6 +70,8 @@ pub(crate) struct RunCtx {
     pub unhealthy: std::sync::Mutex<std::collections::BTreeMap<String, Option<String>>>,
     /// How many attempts each agent runs now (for `[agents.NAME] max_concurrency`).
     pub agent_slots: crate::routing::AgentSlots,
+    /// `[budget] approval_threshold_usd`: AI attempts estimated past it wait for a person.
+    pub approval_threshold: Option<baton_core::Usd>,
     /// Why a budget paused the run, once one did: no attempt starts any more.
     pub budget_pause: std::sync::Mutex<Option<String>>,
     /// The limits (`scope/period`) a `budget.warning` was given for in this drive.

@@ -30,6 +30,8 @@ pub(crate) enum LoopEnd {
     Cancelled,
     /// A budget would be exceeded: no attempt starts, the running ones ended; resumable.
     BudgetExceeded,
+    /// Nothing can go on until a person approves or rejects the tasks that wait; resumable.
+    AwaitingApproval,
 }
 
 /// How often the loop looks for `baton stop` requests.
@@ -217,23 +219,37 @@ async fn drive(
             .filter(|(id, s)| **s == TaskStatus::Queued && !owned.is_running(id))
             .count();
         let free = lanes.saturating_sub(owned.running.len() + queued);
+        let mut started = 0;
         if free > 0 && !paused {
+            let approvals = with_retry(ctx, || ctx.store.approvals(ctx.id())).await?;
             // A task whose agents are all at their `max_concurrency` waits for a slot (a
             // finished agent frees one; the stop poll looks again) and the next task may go.
-            let mut started = 0;
             for id in next_to_start(&ctx.plan, &ctx.dag, &status, ctx.plan.tasks.len()) {
                 let Some(spec) = ctx.plan.task(&id) else {
                     continue;
                 };
-                let Some(dispatch) = ctx.dispatch(spec) else {
+                let moved_to = approvals
+                    .iter()
+                    .find(|approval| approval.task_id == id && approval.approved)
+                    .and_then(|approval| approval.agent.clone());
+                let Some(dispatch) = ctx.dispatch(spec, moved_to.as_deref()) else {
                     continue;
                 };
+                if request_approval(ctx, spec, &dispatch, &approvals).await? {
+                    status.insert(id, TaskStatus::AwaitingApproval);
+                    continue;
+                }
                 owned.spawn_attempt(ctx, id, Start::New(dispatch));
                 started += 1;
                 if started == free {
                     break;
                 }
             }
+        }
+        // Nothing runs, nothing is queued, nothing could start: what is left waits for a person.
+        let awaiting = status.values().any(|s| *s == TaskStatus::AwaitingApproval);
+        if awaiting && started == 0 && owned.running.is_empty() && queued == 0 {
+            return Ok(LoopEnd::AwaitingApproval);
         }
         tokio::select! {
             Some(joined) = owned.attempts.join_next_with_id() => {
@@ -268,6 +284,45 @@ async fn drive(
             _ = ctx.cancel.cancelled() => {}
         }
     }
+}
+
+/// Moves a task whose attempt is estimated past the approval threshold to
+/// `awaiting_approval` (its agent's slot is given back); returns whether it did.
+async fn request_approval(
+    ctx: &RunCtx,
+    spec: &baton_core::TaskSpec,
+    dispatch: &Dispatch,
+    approvals: &[baton_store::Approval],
+) -> Result<bool, EngineError> {
+    let Dispatch::Agent(adapter, _) = dispatch else {
+        return Ok(false);
+    };
+    let Some((estimate, threshold)) = ctx.approval_needed(spec, *adapter, approvals).await? else {
+        return Ok(false);
+    };
+    let message = format!(
+        "task {} on {} is estimated at {}, past the approval threshold of {}; `baton approve {} \
+         {}` (or `--agent NAME` for another agent, or `baton reject ... --why ...`)",
+        spec.id,
+        adapter.name(),
+        crate::budget_guard::describe_estimate(&estimate),
+        threshold,
+        ctx.id(),
+        spec.id
+    );
+    let events = ctx
+        .store
+        .request_approval(
+            ctx.id(),
+            &spec.id,
+            adapter.name(),
+            estimate.amount.usd.micros(),
+            threshold.micros(),
+            &message,
+        )
+        .await?;
+    ctx.emit(events);
+    Ok(true)
 }
 
 /// Blocks the pending tasks whose dependency failed or is blocked.

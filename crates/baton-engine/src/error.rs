@@ -34,6 +34,10 @@ pub enum EngineError {
          wait for it, or stop it with `baton cancel {run}`"
     )]
     Owned { run: RunId, pid: u32, host: String },
+    /// A request that does not fit what it names (a task that waits for nothing, an unknown
+    /// agent): the person can fix it.
+    #[error("{0}")]
+    BadRequest(String),
     /// The run cannot do what was asked in its current state.
     #[error("run {run} is {status}: {what}")]
     WrongState {

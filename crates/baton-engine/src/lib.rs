@@ -10,6 +10,7 @@
 //! read its state and events, and watch live events on the [`Bus`].
 
 mod agent_run;
+mod approve;
 mod attempt;
 pub mod budget;
 mod budget_guard;
@@ -144,6 +145,7 @@ impl Engine {
         let pool = LanePool::new(git.clone(), self.home.lanes_dir(&repo_key(git.root())));
         let dag = plan.dag();
         let log_cap = config.log_cap;
+        let approval_threshold = config.approval_threshold;
         let agents = config.agents.clone();
         let prices =
             baton_agents::prices::price_table(baton_agents::prices::user_prices_path().as_deref())
@@ -177,6 +179,7 @@ impl Engine {
             limited: std::sync::Mutex::new(limited),
             unhealthy: Default::default(),
             agent_slots: Default::default(),
+            approval_threshold,
             budget_pause: Default::default(),
             budget_warned: Default::default(),
             agents_running: Default::default(),
@@ -200,7 +203,10 @@ impl Engine {
         let continuing = reconcile::reconcile(ctx).await?;
         let status = self.store.run(ctx.id()).await?.status;
         match status {
-            RunStatus::Pending | RunStatus::Cancelled | RunStatus::BudgetExceeded => {
+            RunStatus::Pending
+            | RunStatus::Cancelled
+            | RunStatus::BudgetExceeded
+            | RunStatus::AwaitingApproval => {
                 let event = self
                     .store
                     .transition_run(ctx.id(), status, RunStatus::Running, None)
@@ -235,6 +241,27 @@ impl Engine {
             return Ok(RunResult {
                 run: ctx.id().clone(),
                 status: RunStatus::Cancelled,
+                delivery: None,
+            });
+        }
+        if end == LoopEnd::AwaitingApproval {
+            let event = self
+                .store
+                .transition_run(
+                    ctx.id(),
+                    RunStatus::Running,
+                    RunStatus::AwaitingApproval,
+                    Some(format!(
+                        "paused: tasks wait for approval; `baton approve {0} TASK` or `baton \
+                         reject {0} TASK --why ...`, then `baton resume {0}`",
+                        ctx.id()
+                    )),
+                )
+                .await?;
+            ctx.emit([event]);
+            return Ok(RunResult {
+                run: ctx.id().clone(),
+                status: RunStatus::AwaitingApproval,
                 delivery: None,
             });
         }
@@ -331,7 +358,10 @@ impl Engine {
         let run = self.store.run(run_id).await?;
         if !matches!(
             run.status,
-            RunStatus::Running | RunStatus::Pending | RunStatus::BudgetExceeded
+            RunStatus::Running
+                | RunStatus::Pending
+                | RunStatus::BudgetExceeded
+                | RunStatus::AwaitingApproval
         ) {
             return Err(EngineError::WrongState {
                 run: run.id.clone(),

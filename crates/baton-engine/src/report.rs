@@ -132,6 +132,7 @@ impl Engine {
                 | RunStatus::Failed
                 | RunStatus::Cancelled
                 | RunStatus::BudgetExceeded
+                | RunStatus::AwaitingApproval
         );
         Ok(ended && !run.lease.as_ref().is_some_and(crate::lease::is_live))
     }

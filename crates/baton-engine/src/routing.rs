@@ -255,12 +255,23 @@ impl RunCtx {
         }
     }
 
-    /// Chooses the agent of `spec`'s next attempt and takes one of its slots; `None` when the
-    /// task must wait for a slot.
-    pub(crate) fn dispatch(&self, spec: &TaskSpec) -> Option<Dispatch> {
+    /// Chooses the agent of `spec`'s next attempt (`agent`, when a person's approval moved
+    /// the task to it) and takes one of its slots; `None` when the task must wait for a slot.
+    pub(crate) fn dispatch(&self, spec: &TaskSpec, agent: Option<&str>) -> Option<Dispatch> {
         if !spec.agent.is_ai() {
             return Some(Dispatch::Exec);
         }
+        let moved;
+        let spec = match agent.and_then(AgentKind::parse).filter(|kind| kind.is_ai()) {
+            Some(kind) => {
+                moved = TaskSpec {
+                    agent: kind,
+                    ..spec.clone()
+                };
+                &moved
+            }
+            None => spec,
+        };
         match choose_adapter(spec, &self.avoid(), &self.agents, &installed) {
             Ok(Choice::Run(adapter)) => {
                 if let Ok(mut slots) = self.agent_slots.lock() {

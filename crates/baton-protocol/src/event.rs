@@ -170,6 +170,26 @@ pub enum EventBody {
     /// Something a person should know about that is not a status change.
     #[serde(rename = "warning")]
     Warning { message: String },
+    /// A task's next attempt is estimated past the approval threshold: it waits for a person.
+    #[serde(rename = "approval.requested")]
+    ApprovalRequested {
+        /// The agent it would run on.
+        agent: String,
+        /// The estimate, in micro-dollars.
+        estimate: u64,
+        /// The threshold, in micro-dollars.
+        threshold: u64,
+        message: String,
+    },
+    /// A person approved (optionally on another agent) or rejected a waiting task.
+    #[serde(rename = "approval.decided")]
+    ApprovalDecided {
+        approved: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agent: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        why: Option<String>,
+    },
     /// A budget that applies to the run is 80% or more committed (spent and reserved).
     #[serde(rename = "budget.warning")]
     BudgetWarning {
@@ -222,6 +242,8 @@ impl EventBody {
             EventBody::AttemptRefsRestored { .. } => "attempt.refs_restored",
             EventBody::Warning { .. } => "warning",
             EventBody::BudgetWarning { .. } => "budget.warning",
+            EventBody::ApprovalRequested { .. } => "approval.requested",
+            EventBody::ApprovalDecided { .. } => "approval.decided",
             EventBody::BudgetExceeded { .. } => "budget.exceeded",
         }
     }

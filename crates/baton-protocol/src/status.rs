@@ -53,6 +53,9 @@ text_enum!(
         Cancelled => "cancelled",
         /// Paused because a budget would be exceeded; `baton resume --budget` continues it.
         BudgetExceeded => "budget_exceeded",
+        /// Paused with nothing left to do but tasks that wait for a person's approval
+        /// (`baton approve|reject`, then `baton resume`).
+        AwaitingApproval => "awaiting_approval",
     }
 );
 
@@ -71,6 +74,8 @@ text_enum!(
         Failed => "failed",
         /// A dependency failed, so this task cannot run.
         Blocked => "blocked",
+        /// Its estimated cost is past the approval threshold: it waits for `baton approve`.
+        AwaitingApproval => "awaiting_approval",
     }
 );
 

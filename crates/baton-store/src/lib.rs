@@ -6,7 +6,9 @@
 //! log and the state can never disagree, and two engines can never both win the same transition.
 
 mod agent_limits;
+mod approvals;
 pub use agent_limits::AgentLimit;
+pub use approvals::{Approval, EVERY_TASK};
 mod budgets;
 pub use budgets::{GLOBAL_KEY, Reservation};
 mod error;

@@ -95,6 +95,7 @@ impl Store {
                 | RunStatus::Failed
                 | RunStatus::Cancelled
                 | RunStatus::BudgetExceeded
+                | RunStatus::AwaitingApproval
         )
         .then(now_text);
         let mut tx = self.writer.begin().await?;

@@ -21,6 +21,7 @@ use std::path::PathBuf;
 pub fn exit_code_of(error: &EngineError) -> u8 {
     match error {
         EngineError::InvalidPlan(_)
+        | EngineError::BadRequest(_)
         | EngineError::ReadPlan { .. }
         | EngineError::Repository(_)
         | EngineError::Config(_)
@@ -64,7 +65,14 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Exit> {
             run,
             budget,
             budget_tokens,
-        } => run::resume(&run, budget, budget_tokens, json).await,
+            auto_approve,
+        } => run::resume(&run, budget, budget_tokens, auto_approve, json).await,
+        Command::Approve { run, task, agent } => {
+            run::decide(&run, &task, run::Decision::Approve(agent), json).await
+        }
+        Command::Reject { run, task, why } => {
+            run::decide(&run, &task, run::Decision::Reject(why), json).await
+        }
         Command::Cancel { run } => run::cancel(&run, json).await,
         Command::Stop { run, task } => run::stop(&run, &task, json).await,
         Command::Demo { dir, agents: false } => run::demo(dir, json).await,

@@ -33,6 +33,9 @@ pub async fn run(repo: &Option<PathBuf>, args: &RunArgs, json: bool) -> Result<u
             .set_run_budget(&run, args.budget, args.budget_tokens)
             .await?;
     }
+    if args.auto_approve {
+        engine.auto_approve(&run).await?;
+    }
     drive_and_report(&engine, &run, mode, true).await
 }
 
@@ -41,12 +44,16 @@ pub async fn resume(
     run: &str,
     budget: Option<baton_core::Usd>,
     budget_tokens: Option<u64>,
+    auto_approve: bool,
     json: bool,
 ) -> Result<u8, Exit> {
     let engine = open_engine().await?;
     let run = known_run(&engine, run).await?;
     if budget.is_some() || budget_tokens.is_some() {
         engine.set_run_budget(&run, budget, budget_tokens).await?;
+    }
+    if auto_approve {
+        engine.auto_approve(&run).await?;
     }
     drive_and_report(&engine, &run, Mode::pick(json), true).await
 }
@@ -111,7 +118,7 @@ pub async fn drive_and_report(
     Ok(match result.status {
         RunStatus::Completed => exit::OK,
         RunStatus::Cancelled => exit::CANCELLED,
-        RunStatus::BudgetExceeded => exit::PAUSED,
+        RunStatus::BudgetExceeded | RunStatus::AwaitingApproval => exit::PAUSED,
         _ => exit::FAILED,
     })
 }
@@ -152,6 +159,11 @@ async fn summarize(engine: &Engine, result: &RunResult) -> Result<(), Exit> {
             result.run
         ),
         RunStatus::Cancelled => eprintln!("`baton resume {}` continues it", result.run),
+        RunStatus::AwaitingApproval => eprintln!(
+            "paused: tasks wait for approval (see `baton status {0}`); `baton approve {0} TASK` \
+             (or `baton reject {0} TASK --why ...`), then `baton resume {0}`",
+            result.run
+        ),
         RunStatus::BudgetExceeded => eprintln!(
             "paused: a budget would be exceeded (see `baton events {0}` and `baton budget \
              status`); `baton resume {0} --budget USD` raises the run's budget and continues",
@@ -270,4 +282,47 @@ pub async fn demo(dir: Option<PathBuf>, json: bool) -> Result<u8, Exit> {
         dir.join("baton-home").display()
     );
     Ok(code)
+}
+
+/// What a person decided about a task that waits for approval.
+pub enum Decision {
+    /// Approved, optionally to run on another agent.
+    Approve(Option<String>),
+    /// Rejected, with why.
+    Reject(String),
+}
+
+/// `baton approve RUN TASK [--agent NAME]` and `baton reject RUN TASK --why TEXT`.
+pub async fn decide(run: &str, task: &str, decision: Decision, json: bool) -> Result<u8, Exit> {
+    let engine = open_engine().await?;
+    let run = known_run(&engine, run).await?;
+    let task = baton_protocol::TaskId::new(task);
+    let (approved, agent, why) = match &decision {
+        Decision::Approve(agent) => {
+            engine.approve(&run, &task, agent.as_deref()).await?;
+            (true, agent.clone(), None)
+        }
+        Decision::Reject(why) => {
+            engine.reject(&run, &task, why).await?;
+            (false, None, Some(why.clone()))
+        }
+    };
+    let status = engine.store().run(&run).await?.status;
+    if json {
+        print_json(&serde_json::json!({
+            "run": run,
+            "task": task,
+            "approved": approved,
+            "agent": agent,
+            "why": why,
+            "run_status": status,
+        }))?;
+        return Ok(exit::OK);
+    }
+    let what = if approved { "approved" } else { "rejected" };
+    println!("task {task} of run {run} {what}");
+    if status != RunStatus::Running {
+        println!("`baton resume {run}` continues the run");
+    }
+    Ok(exit::OK)
 }
