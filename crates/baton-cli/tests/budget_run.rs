@@ -177,3 +177,55 @@ fn a_token_budget_stops_an_agent_that_uses_more_tokens() {
     assert_eq!(exceeded[0]["data"]["unit"], "tokens");
     assert_eq!(exceeded[0]["data"]["limit"], 300_000);
 }
+
+/// Eight tasks on eight lanes, each a stand-in agent that reports $0.80 (under its $0.90
+/// Sonnet estimate) after a second, against a run budget of $3.00: reservations admit three at
+/// once, the fourth cannot reserve and the run pauses; together they never pass the limit.
+#[test]
+fn eight_concurrent_attempts_never_together_pass_the_limit() {
+    use std::os::unix::fs::PermissionsExt;
+    let baton = Baton::new();
+    let bin = baton.scratch("bin");
+    let stand_in = "#!/bin/sh\nsleep 1\necho \"$BATON_TASK_ID\" > \"$BATON_TASK_ID.txt\"\necho '{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":false,\"num_turns\":1,\"result\":\"ok\",\"total_cost_usd\":0.8,\"usage\":{\"input_tokens\":1000,\"output_tokens\":10}}'\n";
+    std::fs::write(bin.join("claude"), stand_in).unwrap();
+    std::fs::set_permissions(bin.join("claude"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let tasks: String = (1..=8)
+        .map(|i| {
+            format!(
+                "  - id: t{i}\n    agent: claude\n    model: claude-sonnet-4-5\n    prompt: \"Write t{i}.txt.\"\n    claims: [\"t{i}.txt\"]\n"
+            )
+        })
+        .collect();
+    let plan = baton.plan(
+        "eight.yaml",
+        &format!("version: 1\ngoal: g\nlanes: 8\ntasks:\n{tasks}"),
+    );
+    let run = baton_with_agent(
+        &baton,
+        &bin,
+        &[],
+        &["run", "--plan", plan.to_str().unwrap(), "--budget", "3"],
+    );
+    run.expect_code(PAUSED);
+    let id = baton.run_ids()[0].clone();
+    let report = baton.report(&id);
+    let spent = report["usage"]["total"]["cost"].as_u64().unwrap();
+    let limit = 3_000_000;
+    let overshoot = spent.saturating_sub(limit);
+    eprintln!("spent {spent} micro-dollars of {limit}: overshoot {overshoot}");
+    assert_eq!(spent, 3 * 800_000, "three attempts fit: {report:#}");
+    assert_eq!(overshoot, 0);
+    let merged = report["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["status"] == "merged")
+        .count();
+    assert_eq!(merged, 3, "{report:#}");
+
+    // More money: the rest run, still within the new limit.
+    let resumed = baton_with_agent(&baton, &bin, &[], &["resume", &id, "--budget", "10"]);
+    resumed.expect_code(OK);
+    let report = baton.report(&id);
+    assert_eq!(report["usage"]["total"]["cost"], 8 * 800_000, "{report:#}");
+}

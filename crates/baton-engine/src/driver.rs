@@ -203,11 +203,7 @@ async fn drive(
         if settled && owned.running.is_empty() {
             return Ok(LoopEnd::Settled);
         }
-        // A budget paused the run: nothing new starts; it ends once its attempts have.
         let paused = ctx.budget_paused();
-        if paused && owned.running.is_empty() {
-            return Ok(LoopEnd::BudgetExceeded);
-        }
         // A task waiting in the merge queue keeps its lane's slot until it merges. Its
         // dependents (often the critical path) become ready only then, tens of milliseconds
         // after the lane itself is free; handing the slot at once to whatever else is ready
@@ -218,6 +214,11 @@ async fn drive(
             .iter()
             .filter(|(id, s)| **s == TaskStatus::Queued && !owned.is_running(id))
             .count();
+        // A budget paused the run: nothing new starts; it ends once its attempts have and what
+        // they queued has merged (that work is paid for).
+        if paused && owned.running.is_empty() && queued == 0 {
+            return Ok(LoopEnd::BudgetExceeded);
+        }
         let free = lanes.saturating_sub(owned.running.len() + queued);
         let mut started = 0;
         if free > 0 && !paused {
