@@ -230,3 +230,34 @@ fn a_bad_threshold_is_refused_before_anything_runs() {
     );
     assert!(!setup.baton.home.exists());
 }
+
+#[test]
+fn the_plans_threshold_and_a_tasks_max_cost_decide_what_waits() {
+    let setup = Setup::new();
+    // No threshold in the configuration: the plan's is used. `cheap` says what it may cost.
+    std::fs::remove_file(setup.baton.path().join("baton.toml")).unwrap();
+    let plan = setup.baton.plan(
+        "own.yaml",
+        r#"version: 1
+goal: g
+approval_threshold_usd: 0.50
+tasks:
+  - id: cheap
+    agent: claude
+    model: claude-sonnet-4-5
+    prompt: "Write cheap.txt."
+    claims: ["cheap.txt"]
+    max_cost: 0.20
+  - id: dear
+    agent: claude
+    model: claude-sonnet-4-5
+    prompt: "Write dear.txt."
+    claims: ["dear.txt"]
+"#,
+    );
+    let run = setup.baton(&["run", "--plan", plan.to_str().unwrap()]);
+    run.expect_code(PAUSED);
+    let id = setup.baton.run_ids()[0].clone();
+    assert_eq!(setup.status_of(&id, "cheap"), "merged");
+    assert_eq!(setup.status_of(&id, "dear"), "awaiting_approval");
+}

@@ -267,6 +267,7 @@ mod tests {
             gates: Vec::new(),
             merge_gates: Vec::new(),
             tasks,
+            approval_threshold: None,
         }
     }
 

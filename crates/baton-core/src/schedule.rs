@@ -117,6 +117,7 @@ mod tests {
             gates: Vec::new(),
             merge_gates: Vec::new(),
             tasks,
+            approval_threshold: None,
         }
     }
 

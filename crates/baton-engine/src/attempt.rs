@@ -101,7 +101,7 @@ pub(crate) async fn run_attempt(
     let mut budget_left = None;
     if let Ok(Some(adapter)) = chosen {
         let model = agent_run::model_of(&ctx, adapter.name(), &spec);
-        let estimate = ctx.estimate(adapter, model.as_deref()).await?;
+        let estimate = ctx.estimate(&spec, adapter).await?;
         match ctx.reserve_attempt(&task, number, &estimate).await? {
             Ok(left) => {
                 budget_left = left;

@@ -200,6 +200,7 @@ pub async fn estimate_plan(
             &prices,
             adapter.name(),
             model.as_deref(),
+            task.max_cost,
         )
         .await?;
         let priced_model = match &estimate.basis {

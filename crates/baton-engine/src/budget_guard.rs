@@ -26,6 +26,8 @@ pub(crate) struct Estimate {
 /// Where an estimate comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum EstimateBasis {
+    /// The task's own `max_cost`.
+    MaxCost,
     /// The most this repository's recent attempts of the agent cost.
     History { attempts: usize },
     /// The price table, for a long session of the model (see [`ENVELOPE_TOKENS`]).
@@ -53,15 +55,26 @@ pub(crate) struct LiveSpend {
     pub model: Option<String>,
 }
 
-/// The estimate of an attempt of `agent` running `model` in the repository `repo`: from its
-/// history in `store` (when there is a store), else from `prices`.
+/// The estimate of an attempt of `agent` running `model` in the repository `repo` for a task
+/// whose `max_cost` is `max_cost`: that, else its history in `store` (when there is a store),
+/// else `prices`.
 pub(crate) async fn estimate_for(
     store: Option<&baton_store::Store>,
     repo: &str,
     prices: &baton_core::PriceTable,
     agent: &str,
     model: Option<&str>,
+    max_cost: Option<Usd>,
 ) -> Result<Estimate, EngineError> {
+    if let Some(usd) = max_cost {
+        return Ok(Estimate {
+            amount: Amount {
+                usd,
+                tokens: ENVELOPE_TOKENS.total(),
+            },
+            basis: EstimateBasis::MaxCost,
+        });
+    }
     let history = match store {
         Some(store) => store.agent_history(repo, agent, HISTORY_ATTEMPTS).await?,
         None => Vec::new(),
@@ -102,18 +115,20 @@ pub(crate) async fn estimate_for(
 }
 
 impl RunCtx {
-    /// The estimate of an attempt of `adapter` running `model`.
+    /// The estimate of an attempt of `spec` on `adapter`.
     pub(crate) async fn estimate(
         &self,
+        spec: &baton_core::TaskSpec,
         adapter: &dyn AgentAdapter,
-        model: Option<&str>,
     ) -> Result<Estimate, EngineError> {
+        let model = crate::agent_run::model_of(self, adapter.name(), spec);
         estimate_for(
             Some(&self.store),
             &self.run.repo,
             &self.prices,
             adapter.name(),
-            model,
+            model.as_deref(),
+            spec.max_cost,
         )
         .await
     }
@@ -137,8 +152,7 @@ impl RunCtx {
         if approved {
             return Ok(None);
         }
-        let model = crate::agent_run::model_of(self, adapter.name(), spec);
-        let estimate = self.estimate(adapter, model.as_deref()).await?;
+        let estimate = self.estimate(spec, adapter).await?;
         // An unknown cost cannot be judged against a dollar threshold: it does not wait.
         if estimate.basis == EstimateBasis::Unknown || estimate.amount.usd <= threshold {
             return Ok(None);
@@ -342,6 +356,7 @@ pub(crate) fn describe_estimate(estimate: &Estimate) -> String {
 /// Where an estimate comes from, in words.
 pub(crate) fn describe_basis(basis: &EstimateBasis) -> String {
     match basis {
+        EstimateBasis::MaxCost => "the task's max_cost".to_owned(),
         EstimateBasis::History { attempts } => {
             format!("the most of this repository's last {attempts} attempts of the agent")
         }

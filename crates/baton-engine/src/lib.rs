@@ -145,7 +145,8 @@ impl Engine {
         let pool = LanePool::new(git.clone(), self.home.lanes_dir(&repo_key(git.root())));
         let dag = plan.dag();
         let log_cap = config.log_cap;
-        let approval_threshold = config.approval_threshold;
+        // The plan's threshold, else the configuration's.
+        let approval_threshold = plan.approval_threshold.or(config.approval_threshold);
         let agents = config.agents.clone();
         let prices =
             baton_agents::prices::price_table(baton_agents::prices::user_prices_path().as_deref())

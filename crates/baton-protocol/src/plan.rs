@@ -41,6 +41,10 @@ pub struct PlanFile {
     /// The work, one entry per task.
     #[serde(default, deserialize_with = "null_as_empty")]
     pub tasks: Vec<TaskFile>,
+    /// An AI attempt estimated past this waits for a person's approval (overrides
+    /// `[budget] approval_threshold_usd` of the configuration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_threshold_usd: Option<Dollars>,
 }
 
 /// One entry of the `gates:` mapping: `name: "command"`.
@@ -125,6 +129,65 @@ pub struct TaskFile {
     /// Extra attempts after a failure (default 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retries: Option<u32>,
+    /// The most dollars one attempt may cost: reserved against the budgets as its estimate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_cost: Option<Dollars>,
+}
+
+/// An amount of dollars as a plan writes it (`2.5`, `3` or `"$2.50"`), kept in micro-dollars.
+/// A negative or non-numeric amount is refused where it is written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Dollars(pub u64);
+
+impl Dollars {
+    fn from_f64<E: de::Error>(value: f64) -> Result<Dollars, E> {
+        if !value.is_finite() || value < 0.0 {
+            return Err(E::custom(format!(
+                "{value} is not an amount of dollars: write 0 or more, such as 2.50"
+            )));
+        }
+        let micros = (value * 1_000_000.0).round();
+        if micros > u64::MAX as f64 {
+            return Err(E::custom(format!("{value} dollars is too large")));
+        }
+        Ok(Dollars(micros as u64))
+    }
+}
+
+impl Serialize for Dollars {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_f64(self.0 as f64 / 1_000_000.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Dollars {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Dollars, D::Error> {
+        struct DollarsVisitor;
+        impl Visitor<'_> for DollarsVisitor {
+            type Value = Dollars;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an amount of dollars, such as 2.50")
+            }
+            fn visit_f64<E: de::Error>(self, value: f64) -> Result<Dollars, E> {
+                Dollars::from_f64(value)
+            }
+            fn visit_u64<E: de::Error>(self, value: u64) -> Result<Dollars, E> {
+                Dollars::from_f64(value as f64)
+            }
+            fn visit_i64<E: de::Error>(self, value: i64) -> Result<Dollars, E> {
+                Dollars::from_f64(value as f64)
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Dollars, E> {
+                let value: f64 = text.trim().trim_start_matches('$').parse().map_err(|_| {
+                    E::custom(format!(
+                        "{text:?} is not an amount of dollars: write a number such as 2.50"
+                    ))
+                })?;
+                Dollars::from_f64(value)
+            }
+        }
+        deserializer.deserialize_any(DollarsVisitor)
+    }
 }
 
 /// Reads a list written as nothing at all (`deps:`) as an empty list.

@@ -96,3 +96,33 @@ fn an_unknown_agent_suggests_the_closest_known_one() {
     assert_eq!(line, 5);
     assert!(message.contains("claude"), "{message}");
 }
+
+#[test]
+fn max_cost_and_the_approval_threshold_are_read_in_dollars() {
+    let plan = parse_plan(
+        "version: 1\ngoal: g\napproval_threshold_usd: 2\ntasks:\n  - id: a\n    agent: claude\n    prompt: p\n    max_cost: 2.5\n  - id: b\n    agent: codex\n    prompt: p\n    max_cost: \"$0.40\"\n  - id: c\n    run: \"true\"\n",
+        "plan.yaml",
+    )
+    .unwrap();
+    assert_eq!(plan.approval_threshold, Some(crate::Usd(2_000_000)));
+    assert_eq!(plan.tasks[0].max_cost, Some(crate::Usd(2_500_000)));
+    assert_eq!(plan.tasks[1].max_cost, Some(crate::Usd(400_000)));
+    assert_eq!(plan.tasks[2].max_cost, None);
+}
+
+#[test]
+fn a_negative_or_non_numeric_max_cost_is_refused_at_its_line() {
+    let (line, message) = only_error(&with_tasks(
+        "  - id: a\n    agent: claude\n    prompt: p\n    max_cost: -1\n",
+    ));
+    assert_eq!(line, 7, "{message}");
+    assert!(message.contains("write 0 or more"), "{message}");
+    let (line, message) = only_error(&with_tasks(
+        "  - id: a\n    agent: claude\n    prompt: p\n    max_cost: lots\n",
+    ));
+    assert_eq!(line, 7, "{message}");
+    assert!(
+        message.contains("\"lots\" is not an amount of dollars"),
+        "{message}"
+    );
+}

@@ -41,6 +41,8 @@ pub struct Plan {
     pub merge_gates: Vec<String>,
     /// The tasks, in declared order.
     pub tasks: Vec<TaskSpec>,
+    /// `approval_threshold_usd`: AI attempts estimated past it wait for a person.
+    pub approval_threshold: Option<crate::Usd>,
 }
 
 impl Plan {
@@ -193,6 +195,8 @@ pub struct TaskSpec {
     pub silence: Option<Duration>,
     /// Extra attempts after a failure.
     pub retries: u32,
+    /// The most one attempt may cost (`max_cost`): reserved as its estimate.
+    pub max_cost: Option<crate::Usd>,
 }
 
 impl TaskSpec {
@@ -216,6 +220,7 @@ impl TaskSpec {
             timeout: DEFAULT_TIMEOUT,
             silence: None,
             retries: 0,
+            max_cost: None,
         }
     }
 }

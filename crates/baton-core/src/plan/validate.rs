@@ -65,6 +65,7 @@ pub(crate) fn validate(file: &PlanFile, spans: &PlanSpans, report: &mut Report) 
             .unwrap_or_else(|| gates.iter().map(|gate| gate.name.clone()).collect()),
         gates,
         tasks,
+        approval_threshold: file.approval_threshold_usd.map(|d| crate::Usd(d.0)),
     };
     report.is_empty().then_some(plan)
 }
@@ -315,6 +316,7 @@ impl TaskChecker<'_> {
             timeout: timeout?.unwrap_or(DEFAULT_TIMEOUT),
             silence: silence?,
             retries: task.retries.unwrap_or(0),
+            max_cost: task.max_cost.map(|d| crate::Usd(d.0)),
         })
     }
 
