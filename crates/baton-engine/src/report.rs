@@ -274,7 +274,9 @@ impl Engine {
                 critical_path_ms,
                 ratio,
             },
-            usage: crate::report_usage::UsageReport::from_ledger(&self.store.ledger(run_id).await?),
+            usage: crate::report_usage::UsageReport::from_ledger(
+                &self.store.ledger_with_times(run_id).await?,
+            ),
         })
     }
 }

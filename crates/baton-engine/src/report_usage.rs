@@ -48,13 +48,20 @@ pub struct UsageReport {
     pub by_agent: BTreeMap<String, UsageLine>,
     /// By model (`unknown` when the attempt named none).
     pub by_model: BTreeMap<String, UsageLine>,
+    /// By the UTC day the usage was recorded (`2026-11-29`).
+    pub by_day: BTreeMap<String, UsageLine>,
 }
 
 impl UsageReport {
-    /// Groups a run's ledger.
-    pub fn from_ledger(entries: &[LedgerEntry]) -> UsageReport {
+    /// Groups a run's ledger, each row with the time it was recorded.
+    pub fn from_ledger(entries: &[(String, LedgerEntry)]) -> UsageReport {
         let mut report = UsageReport::default();
-        for entry in entries {
+        for (recorded_at, entry) in entries {
+            report
+                .by_day
+                .entry(recorded_at.get(..10).unwrap_or(recorded_at).to_owned())
+                .or_default()
+                .absorb(entry);
             report.total.absorb(entry);
             report
                 .by_task
@@ -93,6 +100,7 @@ impl UsageReport {
             ("task", &self.by_task),
             ("agent", &self.by_agent),
             ("model", &self.by_model),
+            ("day", &self.by_day),
         ] {
             out.push_str(&format!(
                 "\n| {title} | attempts | input | cached | output | cost |\n| --- | --- | --- | --- | --- | --- |\n"
@@ -118,28 +126,41 @@ mod tests {
     use baton_core::CostBasis;
     use baton_protocol::{RunId, TaskId};
 
-    fn entry(task: &str, agent: &str, model: Option<&str>, cost: Option<u64>) -> LedgerEntry {
-        LedgerEntry {
-            run_id: RunId::new("r"),
-            task_id: TaskId::new(task),
-            attempt: 1,
-            agent: agent.into(),
-            model: model.map(str::to_string),
-            tokens: Tokens {
-                input: 100,
-                cached_input: 10,
-                cache_write: 0,
-                output: 50,
-                reasoning: 0,
+    fn entry(
+        task: &str,
+        agent: &str,
+        model: Option<&str>,
+        cost: Option<u64>,
+    ) -> (String, LedgerEntry) {
+        let day = if task == "docs" {
+            "2026-11-30"
+        } else {
+            "2026-11-29"
+        };
+        (
+            format!("{day}T10:00:00.000Z"),
+            LedgerEntry {
+                run_id: RunId::new("r"),
+                task_id: TaskId::new(task),
+                attempt: 1,
+                agent: agent.into(),
+                model: model.map(str::to_string),
+                tokens: Tokens {
+                    input: 100,
+                    cached_input: 10,
+                    cache_write: 0,
+                    output: 50,
+                    reasoning: 0,
+                },
+                cost: cost.map(Usd),
+                basis: if cost.is_some() {
+                    CostBasis::Priced
+                } else {
+                    CostBasis::Unknown
+                },
+                price_version: None,
             },
-            cost: cost.map(Usd),
-            basis: if cost.is_some() {
-                CostBasis::Priced
-            } else {
-                CostBasis::Unknown
-            },
-            price_version: None,
-        }
+        )
     }
 
     #[test]
@@ -156,6 +177,8 @@ mod tests {
         assert_eq!(report.by_agent["cursor"].cost_text(), "unknown");
         assert_eq!(report.by_model["unknown"].attempts, 1);
         assert_eq!(report.by_task["lexer"].cost_text(), "$0.0015");
+        assert_eq!(report.by_day["2026-11-29"].cost, Usd(4_000));
+        assert_eq!(report.by_day["2026-11-30"].cost_text(), "unknown");
     }
 
     #[test]

@@ -93,6 +93,20 @@ impl Store {
         rows.iter().map(entry_from_row).collect()
     }
 
+    /// A run's ledger with the time each row was recorded, by task and attempt.
+    pub async fn ledger_with_times(
+        &self,
+        run: &RunId,
+    ) -> Result<Vec<(String, LedgerEntry)>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM ledger WHERE run_id = ? ORDER BY task_id, attempt")
+            .bind(run.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("recorded_at")?, entry_from_row(row)?)))
+            .collect()
+    }
+
     /// Every ledger row recorded at or after `since` (RFC 3339 UTC), with its time, oldest
     /// first (`baton budget history`).
     pub async fn ledger_since(
