@@ -283,3 +283,58 @@ fn a_usage_limit_is_remembered_across_runs_until_its_reset_and_shown_by_baton_ag
     assert_eq!(until, expected);
     assert!(agents[3]["limited"].is_null(), "qwen is not limited");
 }
+
+#[test]
+fn a_task_that_may_use_no_other_agent_waits_for_the_limit_to_lift() {
+    let baton = Baton::new();
+    let bin = baton.scratch("bin");
+    // The limit lifts three seconds from now (Claude Code gives the reset in epoch seconds).
+    let reset = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3;
+    let script = format!(
+        "#!/bin/sh\nif [ \"$BATON_ATTEMPT\" = \"1\" ]; then\n  echo '{{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":true,\"num_turns\":1,\"result\":\"Claude AI usage limit reached|{reset}\",\"total_cost_usd\":0}}'\n  exit 1\nfi\necho done > a.txt\necho '{{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":false,\"num_turns\":1,\"result\":\"ok\",\"total_cost_usd\":0.01}}'\n"
+    );
+    std::fs::write(bin.join("claude"), script).unwrap();
+    std::fs::set_permissions(bin.join("claude"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let plan = baton.plan(
+        "named.yaml",
+        "version: 1\ngoal: g\ntasks:\n  - id: a\n    agent: claude\n    prompt: \"Write a.txt.\"\n    claims: [\"a.txt\"]\n",
+    );
+    let run = baton_with_agent(
+        &baton,
+        &bin,
+        &[],
+        &["run", "--plan", plan.to_str().unwrap()],
+    );
+    run.expect_code(OK);
+    let id = baton.run_ids()[0].clone();
+    let report = baton.report(&id);
+    let attempts = task(&report, "a")["attempts"].as_array().unwrap().clone();
+    assert_eq!(attempts.len(), 2, "{report:#}");
+    assert_eq!(
+        attempts[0]["status"], "interrupted",
+        "no retry used: {report:#}"
+    );
+    assert!(
+        attempts[0]["failure"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("waits until the limit lifts"),
+        "{report:#}"
+    );
+    // The second attempt started only once the limit had lifted.
+    let events = baton.events(&id);
+    let started = events
+        .iter()
+        .find(|e| e["type"] == "attempt.started" && e["data"]["attempt"] == 2)
+        .and_then(|e| e["time"].as_str())
+        .unwrap_or_else(|| panic!("{events:#?}"))
+        .to_owned();
+    let lifted = chrono::DateTime::from_timestamp(i64::try_from(reset).unwrap(), 0)
+        .unwrap()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    assert!(started >= lifted, "started {started}, lifted {lifted}");
+}

@@ -240,13 +240,20 @@ pub(crate) async fn run_attempt(
         ctx.mark_limited(adapter.name(), kind, reset_at.clone())
             .await?;
         let next = routing::choose_adapter(&spec, &ctx.avoid(), &ctx.agents, &routing::installed);
-        let other = match next {
-            Ok(Choice::Run(next) | Choice::Wait(next)) => next.name() != adapter.name(),
-            Err(_) => false,
+        let then = match next {
+            Ok(Choice::Run(next)) if next.name() != adapter.name() => {
+                Some("the next attempt uses another agent")
+            }
+            // Limited, with no other agent: the task waits for the limit to lift.
+            Ok(Choice::Wait(next)) if next.name() == adapter.name() => {
+                Some("no other agent may take the task, so it waits until the limit lifts")
+            }
+            Ok(Choice::Wait(_)) => Some("the next attempt uses another agent"),
+            _ => None,
         };
-        if other {
+        if let Some(then) = then {
             let why = format!(
-                "agent {} is {}; the next attempt uses another agent",
+                "agent {} is {}; {then}",
                 adapter.name(),
                 agent_run::exit_failure(class).unwrap_or_default()
             );

@@ -64,8 +64,8 @@ pub(crate) struct RunCtx {
     pub prices: baton_core::PriceTable,
     /// `[agents.NAME]` of `baton.toml`.
     pub agents: std::collections::BTreeMap<String, crate::config_agents::AgentConfig>,
-    /// Agents that reached a rate or usage limit in this run, with the reset time they gave.
-    pub limited: std::sync::Mutex<std::collections::BTreeMap<String, Option<String>>>,
+    /// Agents that reached a rate or usage limit, with when it lifts (RFC 3339 UTC).
+    pub limited: std::sync::Mutex<std::collections::BTreeMap<String, String>>,
     /// Agents that failed their health check or had their credentials refused in this run.
     pub unhealthy: std::sync::Mutex<std::collections::BTreeMap<String, Option<String>>>,
     /// How many attempts each agent runs now (for `[agents.NAME] max_concurrency`).
@@ -142,11 +142,11 @@ impl RunCtx {
         let first = self
             .limited
             .lock()
-            .map(|mut limited| limited.insert(agent.to_owned(), reset_at.clone()).is_none())
+            .map(|mut limited| limited.insert(agent.to_owned(), until.clone()).is_none())
             .unwrap_or(false);
         if first {
-            let until = reset_at
-                .map(|at| format!(" until {at}"))
+            let said = reset_at
+                .map(|at| format!(" (it said: resets {at})"))
                 .unwrap_or_default();
             let event = self
                 .store
@@ -155,8 +155,9 @@ impl RunCtx {
                     None,
                     baton_protocol::EventBody::Warning {
                         message: format!(
-                            "agent {agent} reached a rate or usage limit{until}; tasks with \
-                             agent: auto use another agent for the rest of this run"
+                            "agent {agent} reached a rate or usage limit{said}; baton uses it \
+                             again after {until}: tasks with agent: auto or a fallback use \
+                             another agent, and those that may use no other wait"
                         ),
                     },
                 )

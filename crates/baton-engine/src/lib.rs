@@ -158,7 +158,7 @@ impl Engine {
             .active_agent_limits()
             .await?
             .into_iter()
-            .map(|limit| (limit.agent, limit.reset_at))
+            .map(|limit| (limit.agent, limit.until))
             .collect();
         let ctx = Arc::new(RunCtx {
             store: self.store.clone(),

@@ -123,8 +123,13 @@ pub(crate) fn choose_adapter(
                     && !avoid.is_unhealthy(adapter.name())
                     && installed(program_of(*adapter, agents))
             });
-        // With no fallback left the agent itself runs: its limit or error fails the attempt.
-        return Ok(run_or_wait(usable.unwrap_or(own)));
+        return Ok(match usable {
+            Some(fallback) => run_or_wait(fallback),
+            // No other agent may take it: it waits until the limit lifts.
+            None if avoid.is_limited(own.name()) => Choice::Wait(own),
+            // Unhealthy with nothing else: the agent itself runs (its error says what is wrong).
+            None => run_or_wait(own),
+        });
     }
     let fitting: Vec<&'static dyn AgentAdapter> = AUTO_ORDER
         .iter()
@@ -232,6 +237,16 @@ impl RunCtx {
                 .map(|m| m.keys().cloned().collect())
                 .unwrap_or_default()
         };
+        // A limit whose time has come is forgotten: the agent may be tried again.
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let limited = self
+            .limited
+            .lock()
+            .map(|mut map| {
+                map.retain(|_, until| until.as_str() > now.as_str());
+                map.keys().cloned().collect()
+            })
+            .unwrap_or_default();
         let busy = self
             .agent_slots
             .lock()
@@ -249,7 +264,7 @@ impl RunCtx {
             })
             .unwrap_or_default();
         Avoid {
-            limited: keys(&self.limited),
+            limited,
             unhealthy: keys(&self.unhealthy),
             busy,
         }
@@ -501,8 +516,8 @@ mod tests {
         );
         assert_eq!(
             pick(&limited(&["claude", "codex"])),
-            run("claude"),
-            "no fallback left: the agent itself (its limit fails the attempt)"
+            Ok(Choice::Wait(baton_agents::adapter("claude").unwrap())),
+            "no fallback left: the task waits for the limit to lift"
         );
         let busy = Avoid {
             busy: names(&["claude"]),
