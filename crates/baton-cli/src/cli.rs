@@ -81,7 +81,7 @@ pub enum Command {
         #[arg(long, value_name = "USD", value_parser = parse_dollars, allow_hyphen_values = true)]
         budget: Option<baton_core::Usd>,
         /// Set the run's token budget to N before continuing.
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", allow_hyphen_values = true)]
         budget_tokens: Option<u64>,
         /// Approve every task of the run: none waits for a person.
         #[arg(long)]
@@ -200,7 +200,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "USD", value_parser = parse_dollars, allow_hyphen_values = true)]
     pub budget: Option<baton_core::Usd>,
     /// The most tokens (of every kind) the run may use.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub budget_tokens: Option<u64>,
     /// Approve every task: none waits for a person whatever its estimate.
     #[arg(long)]
@@ -258,10 +258,10 @@ pub enum BudgetCommand {
         #[arg(long, value_name = "USD", value_parser = parse_dollars, allow_hyphen_values = true)]
         monthly: Option<baton_core::Usd>,
         /// The most tokens (of every kind) per UTC day, for subscriptions with no price.
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", allow_hyphen_values = true)]
         daily_tokens: Option<u64>,
         /// The most tokens per UTC month.
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", allow_hyphen_values = true)]
         monthly_tokens: Option<u64>,
         /// Remove the scope's limits instead.
         #[arg(long, conflicts_with_all = ["daily", "monthly", "daily_tokens", "monthly_tokens"])]

@@ -162,3 +162,29 @@ fn a_dry_run_estimates_each_tasks_cost_with_its_basis_and_writes_nothing() {
     assert!(text.stdout.contains("$0.90"), "{}", text.stdout);
     assert!(text.stdout.contains("unknown"), "{}", text.stdout);
 }
+
+#[test]
+fn a_bad_run_budget_is_refused_before_anything_is_written() {
+    let baton = Baton::new();
+    let plan = baton.plan(
+        "p.yaml",
+        "version: 1\ngoal: g\ntasks:\n  - id: a\n    run: \"true\"\n",
+    );
+    for (flag, value, said) in [
+        ("--budget", "-1", "0 dollars or more"),
+        ("--budget", "ten", "is not an amount of dollars"),
+        ("--budget-tokens", "-5", "--budget-tokens"),
+    ] {
+        let run = baton.baton(&["run", "--plan", plan.to_str().unwrap(), flag, value]);
+        run.expect_code(BAD_INPUT);
+        assert!(run.stderr.contains(said), "{flag} {value}: {}", run.stderr);
+    }
+    assert!(!baton.home.exists(), "nothing was written");
+    let resume = baton.baton(&["resume", "r-nope", "--budget", "abc"]);
+    resume.expect_code(BAD_INPUT);
+    assert!(
+        resume.stderr.contains("is not an amount of dollars"),
+        "{}",
+        resume.stderr
+    );
+}

@@ -28,6 +28,9 @@ pub struct Config {
     /// `[budget] approval_threshold_usd`: an AI attempt estimated past it waits for a person's
     /// approval (`baton approve`).
     pub approval_threshold: Option<baton_core::Usd>,
+    /// `[lanes]`: the ignored build and dependency directories a pooled lane keeps between
+    /// tasks (`keep`, default [`baton_git::DEFAULT_KEEP`]; empty with `pristine = true`).
+    pub lane_keep: Vec<String>,
 }
 
 /// The default of `[output] log_cap_mb`.
@@ -66,6 +69,16 @@ struct ConfigFile {
     prompt: PromptFile,
     #[serde(default)]
     budget: BudgetFile,
+    #[serde(default)]
+    lanes: LanesFile,
+}
+
+/// The `[lanes]` table as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LanesFile {
+    keep: Option<Vec<String>>,
+    pristine: Option<bool>,
 }
 
 /// The `[budget]` table as written.
@@ -97,6 +110,10 @@ impl Default for Config {
             agents: Default::default(),
             prompt_template: None,
             approval_threshold: None,
+            lane_keep: baton_git::DEFAULT_KEEP
+                .iter()
+                .map(|dir| (*dir).to_owned())
+                .collect(),
         }
     }
 }
@@ -113,6 +130,8 @@ struct SandboxFile {
 /// What one configuration file says, resolved, before the files are layered.
 #[derive(Debug, Default)]
 struct Layer {
+    /// `[lanes]`: `Some(list)` when the file says what to keep (`pristine = true`: nothing).
+    lane_keep: Option<Vec<String>>,
     prompt_template: Option<PathBuf>,
     approval_threshold: Option<baton_core::Usd>,
     confine: Option<bool>,
@@ -214,6 +233,9 @@ impl Config {
             if let Some(cap) = layer.log_cap_mb {
                 log_cap_mb = cap;
             }
+            if let Some(keep) = layer.lane_keep {
+                config.lane_keep = keep;
+            }
             if layer.prompt_template.is_some() {
                 config.prompt_template = layer.prompt_template;
             }
@@ -293,6 +315,23 @@ impl Layer {
                 ))
             })?),
         };
+        let lane_keep = match (file.lanes.pristine, file.lanes.keep) {
+            (Some(true), _) => Some(Vec::new()),
+            (_, Some(keep)) => {
+                for dir in &keep {
+                    let name = dir.trim_end_matches('/');
+                    if name.is_empty() || name.starts_with('!') || name.contains(['\n', '*']) {
+                        return Err(EngineError::Config(format!(
+                            "{}: lanes.keep entry {dir:?}: write a directory name such as \
+                             \"target\" or a path such as \"web/node_modules\" (no globs)",
+                            path.display()
+                        )));
+                    }
+                }
+                Some(keep)
+            }
+            (_, None) => None,
+        };
         if file.output.log_cap_mb == Some(0) {
             return Err(EngineError::Config(format!(
                 "{}: output.log_cap_mb must be at least 1 (MiB per agent or gate log)",
@@ -300,6 +339,7 @@ impl Layer {
             )));
         }
         Ok(Layer {
+            lane_keep,
             prompt_template,
             approval_threshold,
             confine: file.sandbox.confine,

@@ -142,7 +142,8 @@ impl Engine {
         );
         self.store.clear_cancel(&run.id).await?;
         let lane_repo = git.root().to_string_lossy().into_owned();
-        let pool = LanePool::new(git.clone(), self.home.lanes_dir(&repo_key(git.root())));
+        let pool = LanePool::new(git.clone(), self.home.lanes_dir(&repo_key(git.root())))
+            .keep(config.lane_keep.clone());
         let dag = plan.dag();
         let log_cap = config.log_cap;
         // The plan's threshold, else the configuration's.

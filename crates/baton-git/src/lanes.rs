@@ -20,7 +20,27 @@ pub struct LaneReady {
 pub struct LanePool {
     git: Git,
     dir: PathBuf,
+    /// Ignored directories a lane keeps between tasks (build and dependency caches).
+    keep: Vec<String>,
 }
+
+/// The build and dependency directories a lane keeps between tasks when the repository ignores
+/// them (see [`LanePool::keep`]).
+pub const DEFAULT_KEEP: &[&str] = &[
+    "target",
+    "node_modules",
+    ".venv",
+    "venv",
+    "__pycache__",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".tox",
+    ".gradle",
+    ".next",
+    ".turbo",
+    "vendor",
+];
 
 impl LanePool {
     /// A pool of lanes living in `dir` (relative paths are taken from the repository root).
@@ -30,7 +50,20 @@ impl LanePool {
         } else {
             git.root().join(dir)
         };
-        Self { git, dir }
+        Self {
+            git,
+            dir,
+            keep: Vec::new(),
+        }
+    }
+
+    /// This pool, with lanes that keep the directories named `keep` (at any depth) between
+    /// tasks, when the repository ignores them: a released lane then keeps its build caches
+    /// (`target/`, `node_modules/`, ...), while tracked files are reset and every other
+    /// untracked or ignored file is removed, as always. An empty list keeps nothing.
+    pub fn keep(mut self, keep: Vec<String>) -> Self {
+        self.keep = keep;
+        self
     }
 
     /// The repository the lanes belong to.
@@ -195,7 +228,27 @@ impl LanePool {
         self.git
             .run_ok(&path, &["checkout", "--quiet", "--force", "--detach"])
             .await?;
-        self.git.run_ok(&path, &["clean", "-ffdxq"]).await?;
+        self.clean(&path).await
+    }
+
+    /// Removes every untracked file of the lane at `path`, ignored ones included, except the
+    /// ignored directories the pool keeps. A kept name that the repository does not ignore is
+    /// removed like any untracked file (it would otherwise be committed by the next task).
+    async fn clean(&self, path: &Path) -> Result<(), GitError> {
+        if self.keep.is_empty() {
+            self.git.run_ok(path, &["clean", "-ffdxq"]).await?;
+            return Ok(());
+        }
+        // Untracked files that are not ignored, whatever their name.
+        self.git.run_ok(path, &["clean", "-ffdq"]).await?;
+        // Ignored files, except the kept directories: `-e !DIR/` un-ignores them for `-X`.
+        let mut args = vec!["clean".to_owned(), "-ffdXq".to_owned()];
+        for dir in &self.keep {
+            args.push("-e".to_owned());
+            args.push(format!("!{}/", dir.trim_end_matches('/')));
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.git.run_ok(path, &args).await?;
         Ok(())
     }
 
@@ -331,8 +384,7 @@ impl LanePool {
         self.git
             .run_ok(path, &["reset", "--quiet", "--hard", start.as_str()])
             .await?;
-        self.git.run_ok(path, &["clean", "-ffdxq"]).await?;
-        Ok(())
+        self.clean(path).await
     }
 
     /// Forgets an interrupted rebase in the lane (HEAD and files are reset afterwards). The

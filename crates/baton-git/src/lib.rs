@@ -36,7 +36,7 @@ mod worktree;
 pub use error::GitError;
 pub use git::{DEFAULT_GIT_TIMEOUT, Git};
 pub use history::{CommitInfo, MergeCheck};
-pub use lanes::{LanePool, LaneReady};
+pub use lanes::{DEFAULT_KEEP, LanePool, LaneReady};
 pub use oid::Oid;
 pub use submodule::GitlinkChange;
 pub use worktree::{WorktreeInfo, WorktreeLock};

@@ -242,3 +242,63 @@ where
     }
     out
 }
+
+#[tokio::test]
+async fn a_warm_lane_keeps_its_ignored_build_caches_and_removes_everything_else() {
+    let fx = Fixture::new().await;
+    let repo = fx.repo();
+    let start = fx.commit_files(
+        &repo,
+        &[
+            (".gitignore", "target/\n*.log\nnode_modules/\n"),
+            ("src.txt", "v1"),
+        ],
+        "ignore build outputs",
+    );
+    let pool = pool(&fx).keep(vec!["target".into(), "node_modules".into(), ".venv".into()]);
+    let lane = pool
+        .prepare("lane-1", Some("baton/t1"), &start)
+        .await
+        .unwrap();
+    let put = |rel: &str| {
+        let path = lane.path.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, "x").unwrap();
+    };
+    put("target/debug/app");
+    put("web/node_modules/lib/index.js");
+    put("build.log");
+    put("junk.txt");
+    // Named like a cache, but not ignored by the repository: it goes like any untracked file.
+    put(".venv/bin/python");
+    std::fs::write(lane.path.join("src.txt"), "changed").unwrap();
+
+    pool.release("lane-1").await.unwrap();
+    assert!(
+        lane.path.join("target/debug/app").exists(),
+        "the build cache stays"
+    );
+    assert!(lane.path.join("web/node_modules/lib/index.js").exists());
+    assert!(
+        !lane.path.join("build.log").exists(),
+        "other ignored files go"
+    );
+    assert!(!lane.path.join("junk.txt").exists());
+    assert!(!lane.path.join(".venv").exists(), "not ignored: removed");
+    assert_eq!(
+        std::fs::read_to_string(lane.path.join("src.txt")).unwrap(),
+        "v1"
+    );
+    assert!(!fx.git.is_dirty(&lane.path).await.unwrap());
+
+    // The next task's prepare keeps it too; a pool that keeps nothing is pristine.
+    let next = pool
+        .prepare("lane-1", Some("baton/t2"), &start)
+        .await
+        .unwrap();
+    assert!(next.path.join("target/debug/app").exists());
+    let pristine = self::pool(&fx);
+    pristine.release("lane-1").await.unwrap();
+    assert!(!lane.path.join("target").exists());
+    assert!(!lane.path.join("web/node_modules").exists());
+}
