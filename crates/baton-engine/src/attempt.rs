@@ -465,12 +465,14 @@ async fn after_agent(
         return fail(ctx, task, number, lane, &why).await;
     }
 
+    let tree = ctx.git.tree_of(&commit).await?;
     let failure = run_gates(
         ctx,
         &lane.path,
         task,
         &spec.gates,
         GateSite::Attempt(number),
+        Some(&tree),
         stop.token(),
     )
     .await?;

@@ -39,19 +39,57 @@ impl GateFailure {
     }
 }
 
-/// Runs the named gates in order in `dir`; stops at the first failure.
+/// Runs the named gates in order in `dir`, whose files are the tree `tree`; stops at the first
+/// failure. A gate that already ran to an exit on `tree` in this run is not run again: its
+/// result is taken from the store and recorded as cached (the gate-result cache).
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn run_gates(
     ctx: &RunCtx,
     dir: &Path,
     task: &TaskId,
     names: &[String],
     site: GateSite,
+    tree: Option<&baton_git::Oid>,
     cancel: &tokio_util::sync::CancellationToken,
 ) -> Result<Option<GateFailure>, EngineError> {
+    let (attempt, item) = match site {
+        GateSite::Attempt(n) => (Some(n), None),
+        GateSite::MergeItem(id) => (None, Some(id)),
+    };
+    let tree_text = tree.map(|t| t.to_string());
     for name in names {
         let Some(gate) = ctx.plan.gate(name) else {
             return Err(EngineError::InvalidPlan(format!("unknown gate {name}")));
         };
+        if let Some(tree) = &tree_text
+            && let Some((end, output)) = ctx.store.gate_result_on_tree(ctx.id(), name, tree).await?
+            && matches!(end, EndReason::Exited { .. })
+        {
+            let event = ctx
+                .store
+                .record_gate(
+                    ctx.id(),
+                    task,
+                    attempt,
+                    item,
+                    name,
+                    &end,
+                    0,
+                    &output,
+                    Some(tree),
+                    true,
+                )
+                .await?;
+            ctx.emit([event]);
+            if !end.is_success() {
+                return Ok(Some(GateFailure {
+                    gate: name.clone(),
+                    end,
+                    output,
+                }));
+            }
+            continue;
+        }
         let label = match site {
             GateSite::Attempt(n) => format!("{task}.{n}.gate-{name}"),
             GateSite::MergeItem(item) => format!("merge-{item}.{task}.gate-{name}"),
@@ -84,10 +122,6 @@ pub(crate) async fn run_gates(
         cell.leave().await;
         let end = outcome.end.clone();
         let output = outcome.output.text();
-        let (attempt, item) = match site {
-            GateSite::Attempt(n) => (Some(n), None),
-            GateSite::MergeItem(id) => (None, Some(id)),
-        };
         let event = ctx
             .store
             .record_gate(
@@ -99,6 +133,8 @@ pub(crate) async fn run_gates(
                 &end,
                 u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
                 &output,
+                tree_text.as_deref(),
+                false,
             )
             .await?;
         ctx.emit([event]);

@@ -142,6 +142,7 @@ async fn process_item(
             &item.task_id,
             &ctx.plan.merge_gates,
             GateSite::MergeItem(item.id),
+            Some(&tree),
             &ctx.cancel,
         )
         .await?;

@@ -29,6 +29,8 @@ pub struct Report {
     pub efficiency: Efficiency,
     /// Tokens and dollars of the agent attempts, from the ledger.
     pub usage: crate::report_usage::UsageReport,
+    /// Gates not run because the same gate had run on the same tree earlier in the run.
+    pub gate_cache_hits: u32,
 }
 
 /// One task's story.
@@ -69,6 +71,8 @@ pub struct GateReport {
     /// failed). `None` for a record baton cannot read.
     pub end: Option<EndReason>,
     pub duration_ms: u64,
+    /// Not run: the result of the same gate on the same tree earlier in the run.
+    pub cached: bool,
 }
 
 impl GateReport {
@@ -200,6 +204,7 @@ impl Engine {
                         passed: g.passed,
                         end: serde_json::from_str(&g.end_reason).ok(),
                         duration_ms: g.duration_ms,
+                        cached: g.cached,
                     })
                     .collect(),
                 merge_commit: task.merge_commit.clone(),
@@ -277,6 +282,8 @@ impl Engine {
             usage: crate::report_usage::UsageReport::from_ledger(
                 &self.store.ledger_with_times(run_id).await?,
             ),
+            gate_cache_hits: u32::try_from(gates.iter().filter(|g| g.cached).count())
+                .unwrap_or(u32::MAX),
         })
     }
 }
@@ -330,6 +337,12 @@ impl Report {
             self.efficiency.lanes,
             ms(self.efficiency.critical_path_ms)
         ));
+        if self.gate_cache_hits > 0 {
+            line(format!(
+                "- gate cache: {} gate run(s) saved (same gate, same tree)",
+                self.gate_cache_hits
+            ));
+        }
         line(String::new());
         line("## Tasks".into());
         line(String::new());
@@ -345,7 +358,8 @@ impl Report {
                         (None, Some(i)) => format!("merge {i}"),
                         _ => String::new(),
                     };
-                    format!("{} {} {}", g.gate, site, g.verdict())
+                    let cached = if g.cached { " (cached)" } else { "" };
+                    format!("{} {} {}{cached}", g.gate, site, g.verdict())
                 })
                 .collect();
             line(format!(

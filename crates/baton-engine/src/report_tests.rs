@@ -14,6 +14,7 @@ fn gate(gate: &str, attempt: u32, passed: bool, end: EndReason) -> GateReport {
         passed,
         end: Some(end),
         duration_ms: 1200,
+        cached: false,
     }
 }
 
@@ -93,6 +94,7 @@ fn sample() -> Report {
             ratio: 1.5,
         },
         usage: crate::report_usage::UsageReport::default(),
+        gate_cache_hits: 0,
     }
 }
 

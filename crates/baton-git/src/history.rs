@@ -75,6 +75,14 @@ impl Git {
         Ok(())
     }
 
+    /// The tree of `commit`.
+    pub async fn tree_of(&self, commit: &Oid) -> Result<Oid, GitError> {
+        let spec = format!("{commit}^{{tree}}");
+        let args = ["rev-parse", "--verify", spec.as_str()];
+        let out = self.run_ok(self.root(), &args).await?;
+        parse_oid(&args, &out)
+    }
+
     /// The commit checked out in `worktree`.
     pub async fn head(&self, worktree: &Path) -> Result<Oid, GitError> {
         let args = ["rev-parse", "--verify", "HEAD^{commit}"];

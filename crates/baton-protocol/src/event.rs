@@ -112,6 +112,9 @@ pub enum EventBody {
         duration_ms: u64,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         merge_item: Option<i64>,
+        /// Taken from an earlier run of the same gate on the same tree (not run again).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        cached: bool,
     },
     /// An attempt reached its end.
     #[serde(rename = "attempt.status")]

@@ -259,6 +259,8 @@ pub struct GateResultRow {
     pub end_reason: String,
     pub duration_ms: u64,
     pub output: String,
+    /// Taken from an earlier run of the gate on the same tree.
+    pub cached: bool,
 }
 
 impl GateResultRow {
@@ -273,6 +275,7 @@ impl GateResultRow {
             end_reason: row.try_get("end_reason")?,
             duration_ms: u64::try_from(row.try_get::<i64, _>("duration_ms")?).unwrap_or(0),
             output: row.try_get("output")?,
+            cached: row.try_get::<i64, _>("cached")? != 0,
         })
     }
 }

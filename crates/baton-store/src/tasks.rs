@@ -509,13 +509,16 @@ impl Store {
         end: &EndReason,
         duration_ms: u64,
         output: &str,
+        tree: Option<&str>,
+        cached: bool,
     ) -> Result<Event, StoreError> {
         let mut tx = self.writer.begin().await?;
         let end_text = serde_json::to_string(end)
             .map_err(|e| StoreError::Corrupt(format!("end reason: {e}")))?;
         sqlx::query(
             "INSERT INTO gate_results (run_id, task_id, attempt, merge_item, gate, passed,
-                end_reason, duration_ms, output, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                end_reason, duration_ms, output, finished_at, tree, cached)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(run.as_str())
         .bind(task.as_str())
@@ -527,6 +530,8 @@ impl Store {
         .bind(i64::try_from(duration_ms).unwrap_or(i64::MAX))
         .bind(output)
         .bind(now_text())
+        .bind(tree)
+        .bind(i64::from(cached))
         .execute(&mut *tx)
         .await?;
         let event = insert_event(
@@ -539,11 +544,38 @@ impl Store {
                 end: end.clone(),
                 duration_ms,
                 merge_item,
+                cached,
             },
         )
         .await?;
         tx.commit().await?;
         Ok(event)
+    }
+
+    /// The first result of `gate` run (not taken from the cache) on `tree` in `run`: how it
+    /// ended and its output.
+    pub async fn gate_result_on_tree(
+        &self,
+        run: &RunId,
+        gate: &str,
+        tree: &str,
+    ) -> Result<Option<(EndReason, String)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT end_reason, output FROM gate_results
+             WHERE run_id = ? AND gate = ? AND tree = ? AND cached = 0 ORDER BY id LIMIT 1",
+        )
+        .bind(run.as_str())
+        .bind(gate)
+        .bind(tree)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let end: String = row.try_get("end_reason")?;
+        let end = serde_json::from_str(&end)
+            .map_err(|e| StoreError::Corrupt(format!("gate end reason: {e}")))?;
+        Ok(Some((end, row.try_get("output")?)))
     }
 
     /// Every gate result of a run, oldest first.
