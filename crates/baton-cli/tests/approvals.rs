@@ -261,3 +261,42 @@ tasks:
     assert_eq!(setup.status_of(&id, "cheap"), "merged");
     assert_eq!(setup.status_of(&id, "dear"), "awaiting_approval");
 }
+
+#[test]
+fn with_the_real_claude_code_an_approved_task_runs_only_after_the_approval() {
+    use baton_testkit::agent_clients::{Client, FileWrite};
+    use baton_testkit::fake_llm::FakeLlm;
+    use support::agents::baton_with_client;
+    let setup = Setup::new();
+    let script = Client::Claude
+        .script(&[FileWrite {
+            path: "write.txt",
+            line: "by the real claude",
+        }])
+        .unwrap();
+    let llm = FakeLlm::start(script).unwrap();
+    let key = "sk-ant-fake-approval";
+    let args = ["run", "--plan", setup.plan.to_str().unwrap()];
+    baton_with_client(&setup.baton, Client::Claude, &llm, key, &args).expect_code(PAUSED);
+    let id = setup.baton.run_ids()[0].clone();
+    assert_eq!(setup.status_of(&id, "write"), "awaiting_approval");
+    assert!(llm.requests().is_empty(), "Claude Code was not started");
+
+    baton_with_client(
+        &setup.baton,
+        Client::Claude,
+        &llm,
+        key,
+        &["approve", &id, "write"],
+    )
+    .expect_code(OK);
+    baton_with_client(&setup.baton, Client::Claude, &llm, key, &["resume", &id]).expect_code(OK);
+    assert_eq!(
+        setup
+            .baton
+            .read_at(&setup.baton.integration(&id), "write.txt")
+            .as_deref(),
+        Some("by the real claude\n")
+    );
+    assert!(!llm.requests().is_empty());
+}

@@ -103,3 +103,95 @@ fn a_killed_engine_leaks_no_reservation_and_counts_no_usage_twice() {
     again.expect_code(OK);
     assert_eq!(again.json()["usage"]["total"]["cost"], 13_150);
 }
+
+#[test]
+fn with_the_real_claude_code_a_killed_engine_leaks_no_reservation() {
+    use baton_testkit::agent_clients::{Client, FileWrite};
+    use baton_testkit::fake_llm::{FakeLlm, Script};
+    use support::agents::{baton_with_client, installed_client_bin, offline_env};
+    let baton = Baton::new();
+    // Claude Code writes the file, reports the turn's usage, then waits on a reply that never
+    // comes: baton is killed while it holds its reservation.
+    let hanging = Script::parse(
+        "turns:\n  - text: \"Writing it.\"\n    tool_call:\n      name: Write\n      input: {file_path: greeting.txt, content: \"partial\\n\"}\n    usage: {input: 1000, output: 20}\n  - hang: true\n",
+    )
+    .unwrap();
+    let llm = FakeLlm::start(hanging).unwrap();
+    let plan = baton.plan(
+        "greet.yaml",
+        "version: 1\ngoal: g\ntasks:\n  - id: greet\n    agent: claude\n    model: claude-sonnet-4-5\n    prompt: \"Write greeting.txt.\"\n    claims: [\"greeting.txt\"]\n",
+    );
+    baton
+        .baton(&["budget", "set", "--scope", "project", "--daily", "50"])
+        .expect_code(OK);
+    let env = offline_env(&baton, Client::Claude, &llm, "sk-ant-fake-crash");
+    let bin = installed_client_bin(Client::Claude);
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let mut command = Command::new(env!("CARGO_BIN_EXE_baton"));
+    command
+        .args(["run", "--plan", plan.to_str().unwrap(), "--budget", "10"])
+        .current_dir(baton.path())
+        .env("BATON_HOME", &baton.home)
+        .env("HOME", agent_home(&baton))
+        .env("PATH", &path)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (name, value) in &env {
+        command.env(name, value);
+    }
+    let mut engine = command.spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let id = loop {
+        assert!(
+            Instant::now() < deadline,
+            "Claude Code's usage never arrived"
+        );
+        if let Some(id) = baton.run_ids().first().cloned()
+            && baton
+                .events(&id)
+                .iter()
+                .any(|e| e["type"] == "attempt.agent" && e["data"]["event"]["type"] == "usage")
+        {
+            break id;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    engine.kill().unwrap();
+    engine.wait().unwrap();
+
+    // A new model answer for the resumed run.
+    let second = FakeLlm::start(
+        Client::Claude
+            .script(&[FileWrite {
+                path: "greeting.txt",
+                line: "hello",
+            }])
+            .unwrap(),
+    )
+    .unwrap();
+    baton_with_client(
+        &baton,
+        Client::Claude,
+        &second,
+        "sk-ant-fake-crash",
+        &["resume", &id],
+    )
+    .expect_code(OK);
+    let report = baton.report(&id);
+    let usage = &report["usage"]["total"];
+    assert_eq!(
+        usage["attempts"], 2,
+        "the dead attempt's usage was recovered: {usage:#}"
+    );
+    // Attempt 1: 1,000 input and 20 output tokens of Sonnet, priced by baton: $0.0033.
+    let recovered = &report["usage"]["by_task"]["greet"];
+    assert!(recovered["cost"].as_u64().unwrap() > 3_300, "{report:#}");
+    let status = baton.baton(&["budget", "status", "--json"]).json();
+    assert_eq!(status[0]["reserved"]["usd"], 0, "{status:#}");
+    assert_eq!(status[0]["spent"]["usd"], usage["cost"], "{status:#}");
+}
