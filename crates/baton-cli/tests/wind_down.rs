@@ -14,7 +14,10 @@ const STOP_LIMIT: Duration = Duration::from_secs(20);
 #[test]
 fn a_panicking_attempt_winds_the_drive_down_and_resume_finishes_the_run() {
     let fixture = Fixture::with_hold();
-    let mut engine = fixture.spawn_run(Some("agent.commit.before:panic"));
+    // The second attempt to reach its commit panics: by then `root` merged and the held task's
+    // agent has long been running (with the first, `root` could get there before the held
+    // task's agent had even started on a loaded machine, and the drive ended too early).
+    let mut engine = fixture.spawn_run(Some("agent.commit.before@2:panic"));
     let run = fixture.wait_for_run(&mut engine);
     let held = fixture.wait_for_agent(&mut engine, &run, HELD_TASK);
 
