@@ -146,12 +146,10 @@ tasks:
 
 #[test]
 fn baton_agents_shows_the_configured_command_model_and_routing_but_no_secret() {
-    use std::os::unix::fs::PermissionsExt;
     let baton = Baton::new();
     let tools = baton.scratch("tools");
     let fake = tools.join("my-claude");
-    std::fs::write(&fake, "#!/bin/sh\necho '2.1.197 (Claude Code)'\n").unwrap();
-    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    support::write_program(&fake, "#!/bin/sh\necho '2.1.197 (Claude Code)'\n");
     std::fs::write(
         baton.path().join("baton.toml"),
         format!(

@@ -10,6 +10,37 @@ use baton_testkit::fake_llm::{FakeLlm, Script};
 use support::agents::{baton_with_agent, installed_client_bin, offline_env};
 use support::{Baton, OK, task};
 
+/// `baton run --plan PLAN` with two real clients first on PATH, both pointed at `llm` with
+/// fake keys, and `extra` variables on top.
+fn run_with_clients(
+    baton: &Baton,
+    llm: &FakeLlm,
+    clients: [Client; 2],
+    extra: &[(&str, &str)],
+    plan: &std::path::Path,
+) -> support::Finished {
+    let bins = clients.map(installed_client_bin);
+    let path = format!(
+        "{}:{}:{}",
+        bins[0].display(),
+        bins[1].display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut env = Vec::new();
+    for client in clients {
+        env.extend(offline_env(baton, client, llm, client.fake_key()));
+    }
+    env.extend(extra.iter().map(|(n, v)| (n.to_string(), v.to_string())));
+    env.push(("PATH".to_string(), path));
+    let env: Vec<(&str, String)> = env.iter().map(|(n, v)| (n.as_str(), v.clone())).collect();
+    baton_with_agent(
+        baton,
+        &bins[0],
+        &env,
+        &["run", "--plan", plan.to_str().unwrap()],
+    )
+}
+
 #[test]
 fn a_rate_limited_agent_hands_an_auto_task_to_the_next_agent_without_using_a_retry() {
     let baton = Baton::new();
@@ -34,26 +65,9 @@ tasks:
     claims: ["greeting.txt"]
 "#,
     );
-    let claude = installed_client_bin(Client::Claude);
-    let codex = installed_client_bin(Client::Codex);
-    let path = format!(
-        "{}:{}:{}",
-        claude.display(),
-        codex.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let mut env = offline_env(&baton, Client::Claude, &llm, "sk-ant-fake");
-    env.extend(offline_env(&baton, Client::Codex, &llm, "sk-codex-fake"));
     // No retry of the 429 inside Claude Code: baton sees the limit at once.
-    env.push(("CLAUDE_CODE_MAX_RETRIES".to_string(), "0".to_string()));
-    env.push(("PATH".to_string(), path));
-    let env: Vec<(&str, String)> = env.iter().map(|(n, v)| (n.as_str(), v.clone())).collect();
-    let run = baton_with_agent(
-        &baton,
-        &claude,
-        &env,
-        &["run", "--plan", plan.to_str().unwrap()],
-    );
+    let extra = [("CLAUDE_CODE_MAX_RETRIES", "0")];
+    let run = run_with_clients(&baton, &llm, [Client::Claude, Client::Codex], &extra, &plan);
     run.expect_code(OK);
     let id = baton.run_ids()[0].clone();
     assert_eq!(
@@ -120,24 +134,7 @@ tasks:
     claims: ["greeting.txt"]
 "#,
     );
-    let codex = installed_client_bin(Client::Codex);
-    let gemini = installed_client_bin(Client::Gemini);
-    let path = format!(
-        "{}:{}:{}",
-        codex.display(),
-        gemini.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let mut env = offline_env(&baton, Client::Codex, &llm, "sk-codex-fake");
-    env.extend(offline_env(&baton, Client::Gemini, &llm, "AIza-fake"));
-    env.push(("PATH".to_string(), path));
-    let env: Vec<(&str, String)> = env.iter().map(|(n, v)| (n.as_str(), v.clone())).collect();
-    let run = baton_with_agent(
-        &baton,
-        &codex,
-        &env,
-        &["run", "--plan", plan.to_str().unwrap()],
-    );
+    let run = run_with_clients(&baton, &llm, [Client::Codex, Client::Gemini], &[], &plan);
     run.expect_code(OK);
     let id = baton.run_ids()[0].clone();
     assert_eq!(

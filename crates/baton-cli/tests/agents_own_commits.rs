@@ -5,7 +5,6 @@
 
 mod support;
 
-use std::os::unix::fs::PermissionsExt;
 use support::agents::baton_with_agent;
 use support::{Baton, OK};
 
@@ -25,8 +24,7 @@ fn an_agents_own_commits_fold_into_the_tasks_one_commit() {
     let baton = Baton::new();
     let bin = baton.scratch("bin");
     let program = bin.join("claude");
-    std::fs::write(&program, COMMITTING_AGENT).unwrap();
-    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+    support::write_program(&program, COMMITTING_AGENT);
     let plan = baton.plan(
         "commits.yaml",
         "version: 1\ngoal: g\ntasks:\n  - id: t\n    agent: claude\n    prompt: \"Work.\"\n    claims: [\"a.txt\", \"b.txt\", \"scratch.txt\"]\n",

@@ -6,7 +6,6 @@
 
 mod support;
 
-use std::os::unix::fs::PermissionsExt;
 use support::agents::baton_with_agent;
 use support::{Baton, OK, task};
 
@@ -30,8 +29,7 @@ fn a_retry_resumes_the_session_and_a_lost_session_costs_no_retry() {
     let baton = Baton::new();
     let bin = baton.scratch("fake-claude");
     let program = bin.join("claude");
-    std::fs::write(&program, FAKE_CLAUDE).unwrap();
-    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+    support::write_program(&program, FAKE_CLAUDE);
     let plan = baton.plan(
         "resume.yaml",
         r#"version: 1

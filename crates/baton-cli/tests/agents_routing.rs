@@ -6,7 +6,6 @@
 
 mod support;
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use support::agents::{agent_home, baton_with_agent};
 use support::{BAD_INPUT, Baton, OK, task};
@@ -32,8 +31,7 @@ echo '{{"type":"result","subtype":"success","is_error":false,"num_turns":1,"resu
 "#
     );
     let program = dir.join(name);
-    std::fs::write(&program, script).unwrap();
-    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+    support::write_program(&program, script);
     program
 }
 
@@ -233,8 +231,7 @@ fn a_usage_limit_is_remembered_across_runs_until_its_reset_and_shown_by_baton_ag
     let limited = format!(
         "#!/bin/sh\nif [ \"$1\" = \"--version\" ]; then echo 1.0.0; exit 0; fi\necho \"called\" >&2\necho '{{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":true,\"num_turns\":1,\"result\":\"Claude AI usage limit reached|{reset}\",\"total_cost_usd\":0}}'\nexit 1\n"
     );
-    std::fs::write(bin.join("claude"), limited).unwrap();
-    std::fs::set_permissions(bin.join("claude"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    support::write_program(&bin.join("claude"), limited);
     stand_in(&bin, "qwen", true);
     let plan = baton.plan(
         "auto.yaml",
@@ -297,8 +294,7 @@ fn a_task_that_may_use_no_other_agent_waits_for_the_limit_to_lift() {
     let script = format!(
         "#!/bin/sh\nif [ \"$BATON_ATTEMPT\" = \"1\" ]; then\n  echo '{{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":true,\"num_turns\":1,\"result\":\"Claude AI usage limit reached|{reset}\",\"total_cost_usd\":0}}'\n  exit 1\nfi\necho done > a.txt\necho '{{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":false,\"num_turns\":1,\"result\":\"ok\",\"total_cost_usd\":0.01}}'\n"
     );
-    std::fs::write(bin.join("claude"), script).unwrap();
-    std::fs::set_permissions(bin.join("claude"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    support::write_program(&bin.join("claude"), script);
     let plan = baton.plan(
         "named.yaml",
         "version: 1\ngoal: g\ntasks:\n  - id: a\n    agent: claude\n    prompt: \"Write a.txt.\"\n    claims: [\"a.txt\"]\n",

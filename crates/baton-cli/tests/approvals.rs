@@ -6,7 +6,6 @@
 
 mod support;
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use support::agents::baton_with_agent;
 use support::{BAD_INPUT, Baton, FAILED, Finished, OK, task};
@@ -18,8 +17,7 @@ fn stand_in(dir: &Path, name: &str) {
     let script = format!(
         "#!/bin/sh\nif [ \"$1\" = \"--version\" ]; then echo 1.0.0; exit 0; fi\necho \"by {name}\" > \"$BATON_TASK_ID.txt\"\necho '{{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":false,\"num_turns\":1,\"result\":\"ok\",\"total_cost_usd\":0.01,\"usage\":{{\"input_tokens\":10,\"output_tokens\":2}}}}'\n"
     );
-    std::fs::write(dir.join(name), script).unwrap();
-    std::fs::set_permissions(dir.join(name), std::fs::Permissions::from_mode(0o755)).unwrap();
+    support::write_program(&dir.join(name), script);
 }
 
 struct Setup {

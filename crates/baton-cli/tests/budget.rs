@@ -98,15 +98,12 @@ fn bad_budgets_are_refused_with_exit_2_and_nothing_written() {
 
 #[test]
 fn a_dry_run_estimates_each_tasks_cost_with_its_basis_and_writes_nothing() {
-    use std::os::unix::fs::PermissionsExt;
     let baton = Baton::new();
     let bin = baton.scratch("bin");
-    std::fs::write(
-        bin.join("claude"),
+    support::write_program(
+        &bin.join("claude"),
         "#!/bin/sh\necho '2.1.197 (Claude Code)'\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(bin.join("claude"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     let plan = baton.plan(
         "costs.yaml",
         "version: 1\ngoal: g\ntasks:\n  - id: write\n    agent: claude\n    model: claude-sonnet-4-5\n    prompt: \"Write it.\"\n    retries: 1\n  - id: fmt\n    run: \"true\"\n  - id: mystery\n    agent: claude\n    model: no-such-model-9\n    prompt: \"Do it.\"\n",

@@ -5,7 +5,6 @@
 
 mod support;
 
-use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use support::agents::{agent_home, baton_with_agent};
@@ -26,8 +25,7 @@ echo '{"type":"result","subtype":"success","is_error":false,"num_turns":1,"resul
 fn a_killed_engine_leaks_no_reservation_and_counts_no_usage_twice() {
     let baton = Baton::new();
     let bin = baton.scratch("bin");
-    std::fs::write(bin.join("claude"), STAND_IN).unwrap();
-    std::fs::set_permissions(bin.join("claude"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    support::write_program(&bin.join("claude"), STAND_IN);
     let plan = baton.plan(
         "greet.yaml",
         "version: 1\ngoal: g\ntasks:\n  - id: greet\n    agent: claude\n    model: claude-sonnet-4-5\n    prompt: \"Write greeting.txt.\"\n    claims: [\"greeting.txt\"]\n",

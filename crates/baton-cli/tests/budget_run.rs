@@ -183,12 +183,10 @@ fn a_token_budget_stops_an_agent_that_uses_more_tokens() {
 /// once, the fourth cannot reserve and the run pauses; together they never pass the limit.
 #[test]
 fn eight_concurrent_attempts_never_together_pass_the_limit() {
-    use std::os::unix::fs::PermissionsExt;
     let baton = Baton::new();
     let bin = baton.scratch("bin");
     let stand_in = "#!/bin/sh\nsleep 1\necho \"$BATON_TASK_ID\" > \"$BATON_TASK_ID.txt\"\necho '{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":false,\"num_turns\":1,\"result\":\"ok\",\"total_cost_usd\":0.8,\"usage\":{\"input_tokens\":1000,\"output_tokens\":10}}'\n";
-    std::fs::write(bin.join("claude"), stand_in).unwrap();
-    std::fs::set_permissions(bin.join("claude"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    support::write_program(&bin.join("claude"), stand_in);
     let tasks: String = (1..=8)
         .map(|i| {
             format!(

@@ -6,7 +6,6 @@
 mod support;
 
 use baton_testkit::fake_llm::{FakeLlm, Script};
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use support::agents::{assert_key_leaks_nowhere, baton_with_agent, client_bin, first_lane};
 use support::{Baton, OK};
@@ -21,8 +20,7 @@ fn recording_wrapper(dir: &Path, name: &str, real: &Path, log: &Path) {
         real = real.to_str().unwrap()
     );
     let path = dir.join(name);
-    std::fs::write(&path, script).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    support::write_program(&path, script);
 }
 
 fn which(program: &str) -> std::path::PathBuf {

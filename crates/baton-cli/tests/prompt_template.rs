@@ -16,15 +16,12 @@ use support::{BAD_INPUT, Baton, OK, sh_path, statuses, task};
 fn fake_claude(baton: &Baton, body: &str) -> PathBuf {
     let bin = baton.scratch("bin");
     let script = bin.join("claude");
-    std::fs::write(
+    support::write_program(
         &script,
         format!(
             "#!/bin/sh\nset -e\n{body}\nprintf '%s\\n' '{{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":false,\"result\":\"done\",\"num_turns\":1,\"total_cost_usd\":0.001,\"usage\":{{\"input_tokens\":10,\"output_tokens\":5}}}}'\n"
         ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     bin
 }
 

@@ -112,13 +112,7 @@ pub(crate) async fn run_attempt(
             }
             Err(why) => {
                 cell.leave().await;
-                let events = ctx
-                    .store
-                    .interrupt_attempt(ctx.id(), &task, number, &why)
-                    .await?;
-                ctx.emit(events);
-                ctx.release_lane(&lane.name).await?;
-                return Ok(AttemptEnd::Interrupted);
+                return interrupted(&ctx, &task, number, &lane, &why).await;
             }
         }
     }
@@ -205,13 +199,7 @@ pub(crate) async fn run_attempt(
         if stop.stopped_alone(&ctx.cancel) {
             return stopped(&ctx, &task, number, &lane).await;
         }
-        let events = ctx
-            .store
-            .interrupt_attempt(ctx.id(), &task, number, "cancelled while the agent ran")
-            .await?;
-        ctx.emit(events);
-        ctx.release_lane(&lane.name).await?;
-        return Ok(AttemptEnd::Interrupted);
+        return interrupted(&ctx, &task, number, &lane, "cancelled while the agent ran").await;
     }
     let output = outcome.output.text();
     let event = ctx
@@ -257,13 +245,7 @@ pub(crate) async fn run_attempt(
                 adapter.name(),
                 agent_run::exit_failure(class).unwrap_or_default()
             );
-            let events = ctx
-                .store
-                .interrupt_attempt(ctx.id(), &task, number, &why)
-                .await?;
-            ctx.emit(events);
-            ctx.release_lane(&lane.name).await?;
-            return Ok(AttemptEnd::Interrupted);
+            return interrupted(&ctx, &task, number, &lane, &why).await;
         }
     }
     // A session the client could not resume (it is gone from the client's state) is baton's
@@ -275,13 +257,7 @@ pub(crate) async fn run_attempt(
         let why = format!(
             "the agent could not resume its session {session}; the next attempt starts a new one"
         );
-        let events = ctx
-            .store
-            .interrupt_attempt(ctx.id(), &task, number, &why)
-            .await?;
-        ctx.emit(events);
-        ctx.release_lane(&lane.name).await?;
-        return Ok(AttemptEnd::Interrupted);
+        return interrupted(&ctx, &task, number, &lane, &why).await;
     }
     // An agent that worked is not limited any more, whatever it said before.
     if let (Some(baton_agents::ExitClass::Success), Some(adapter)) = (&class, adapter) {
@@ -606,6 +582,23 @@ async fn fail(
     Ok(AttemptEnd::Failed)
 }
 
+/// Ends an attempt as interrupted (it uses no retry; the task runs again) and returns its lane.
+async fn interrupted(
+    ctx: &RunCtx,
+    task: &TaskId,
+    number: u32,
+    lane: &HeldLane,
+    why: &str,
+) -> Result<AttemptEnd, EngineError> {
+    let events = ctx
+        .store
+        .interrupt_attempt(ctx.id(), task, number, why)
+        .await?;
+    ctx.emit(events);
+    ctx.release_lane(&lane.name).await?;
+    Ok(AttemptEnd::Interrupted)
+}
+
 /// Ends an attempt a person stopped (`baton stop`): it counts as a failure, so the task runs
 /// again while it has retries left, and is failed after the last.
 async fn stopped(
@@ -664,13 +657,7 @@ async fn budget_stopped(
     };
     let kept = kept.unwrap_or_else(|error| format!("; its work could not be kept: {error}"));
     let why = format!("stopped mid-attempt by the budget: {reason}{kept}");
-    let events = ctx
-        .store
-        .interrupt_attempt(ctx.id(), task, number, &why)
-        .await?;
-    ctx.emit(events);
-    ctx.release_lane(&lane.name).await?;
-    Ok(AttemptEnd::Interrupted)
+    interrupted(ctx, task, number, lane, &why).await
 }
 
 /// On a retry, writes the previous failure where the agent can read it.

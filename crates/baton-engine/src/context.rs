@@ -148,22 +148,27 @@ impl RunCtx {
             let said = reset_at
                 .map(|at| format!(" (it said: resets {at})"))
                 .unwrap_or_default();
-            let event = self
-                .store
-                .append_event(
-                    self.id(),
-                    None,
-                    baton_protocol::EventBody::Warning {
-                        message: format!(
-                            "agent {agent} reached a rate or usage limit{said}; baton uses it \
-                             again after {until}: tasks with agent: auto or a fallback use \
-                             another agent, and those that may use no other wait"
-                        ),
-                    },
-                )
-                .await?;
-            self.emit([event]);
+            self.warn(format!(
+                "agent {agent} reached a rate or usage limit{said}; baton uses it again after \
+                 {until}: tasks with agent: auto or a fallback use another agent, and those that \
+                 may use no other wait"
+            ))
+            .await?;
         }
+        Ok(())
+    }
+
+    /// Writes a run-level `warning` event and publishes it.
+    pub async fn warn(&self, message: String) -> Result<(), crate::EngineError> {
+        let event = self
+            .store
+            .append_event(
+                self.id(),
+                None,
+                baton_protocol::EventBody::Warning { message },
+            )
+            .await?;
+        self.emit([event]);
         Ok(())
     }
 

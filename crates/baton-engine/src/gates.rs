@@ -61,67 +61,26 @@ pub(crate) async fn run_gates(
         let Some(gate) = ctx.plan.gate(name) else {
             return Err(EngineError::InvalidPlan(format!("unknown gate {name}")));
         };
-        if let Some(tree) = &tree_text
-            && let Some((end, output)) = ctx.store.gate_result_on_tree(ctx.id(), name, tree).await?
-            && matches!(end, EndReason::Exited { .. })
-        {
-            let event = ctx
+        // The gate-result cache: an exit on the same tree earlier in the run is the result.
+        let cached = match &tree_text {
+            Some(tree) => ctx
                 .store
-                .record_gate(
-                    ctx.id(),
-                    task,
-                    attempt,
-                    item,
-                    name,
-                    &end,
-                    0,
-                    &output,
-                    Some(tree),
-                    true,
-                )
-                .await?;
-            ctx.emit([event]);
-            if !end.is_success() {
-                return Ok(Some(GateFailure {
-                    gate: name.clone(),
-                    end,
-                    output,
-                }));
-            }
-            continue;
-        }
-        let label = match site {
-            GateSite::Attempt(n) => format!("{task}.{n}.gate-{name}"),
-            GateSite::MergeItem(item) => format!("merge-{item}.{task}.gate-{name}"),
+                .gate_result_on_tree(ctx.id(), name, tree)
+                .await?
+                .filter(|(end, _)| matches!(end, EndReason::Exited { .. })),
+            None => None,
         };
-        let cell = ctx.sandbox.cell(dir, &label).await?;
-        let spec = CommandSpec::shell(gate.command.clone(), dir)
-            .env(baton_agents::ENV_TASK_ID, task.as_str())
-            .env("BATON_GATE", name.as_str())
-            .without_git_env()
-            .log_cap(ctx.log_cap)
-            .deadline(GATE_TIMEOUT)
-            .log_file(
-                ctx.home
-                    .log_dir(ctx.id().as_str())
-                    .join(format!("{label}.log")),
-            );
-        let spec = cell.apply(spec);
-        let started = Instant::now();
-        let outcome = run_supervised(
-            ctx,
-            spec,
-            cancel,
-            task,
-            &format!("gate {name}"),
-            Lines::LogOnly,
-            None,
-            |_, _| {},
-        )
-        .await?;
-        cell.leave().await;
-        let end = outcome.end.clone();
-        let output = outcome.output.text();
+        let was_cached = cached.is_some();
+        let (end, output, duration_ms) = match cached {
+            Some((end, output)) => (end, output, 0),
+            None => {
+                let label = match site {
+                    GateSite::Attempt(n) => format!("{task}.{n}.gate-{name}"),
+                    GateSite::MergeItem(item) => format!("merge-{item}.{task}.gate-{name}"),
+                };
+                run_gate(ctx, dir, task, name, &gate.command, &label, cancel).await?
+            }
+        };
         let event = ctx
             .store
             .record_gate(
@@ -131,10 +90,10 @@ pub(crate) async fn run_gates(
                 item,
                 name,
                 &end,
-                u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                duration_ms,
                 &output,
                 tree_text.as_deref(),
-                false,
+                was_cached,
             )
             .await?;
         ctx.emit([event]);
@@ -147,4 +106,45 @@ pub(crate) async fn run_gates(
         }
     }
     Ok(None)
+}
+
+/// Runs one gate's command in `dir`, confined and supervised; returns how it ended, its output
+/// (head and tail) and how long it took.
+async fn run_gate(
+    ctx: &RunCtx,
+    dir: &Path,
+    task: &TaskId,
+    name: &str,
+    command: &str,
+    label: &str,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> Result<(EndReason, String, u64), EngineError> {
+    let cell = ctx.sandbox.cell(dir, label).await?;
+    let spec = CommandSpec::shell(command.to_owned(), dir)
+        .env(baton_agents::ENV_TASK_ID, task.as_str())
+        .env("BATON_GATE", name)
+        .without_git_env()
+        .log_cap(ctx.log_cap)
+        .deadline(GATE_TIMEOUT)
+        .log_file(
+            ctx.home
+                .log_dir(ctx.id().as_str())
+                .join(format!("{label}.log")),
+        );
+    let spec = cell.apply(spec);
+    let started = Instant::now();
+    let outcome = run_supervised(
+        ctx,
+        spec,
+        cancel,
+        task,
+        &format!("gate {name}"),
+        Lines::LogOnly,
+        None,
+        |_, _| {},
+    )
+    .await?;
+    cell.leave().await;
+    let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    Ok((outcome.end.clone(), outcome.output.text(), duration_ms))
 }

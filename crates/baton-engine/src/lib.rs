@@ -221,12 +221,7 @@ impl Engine {
             RunStatus::Running | RunStatus::Completed => {}
         }
         if let Some(message) = ctx.sandbox.warning() {
-            let warning = baton_protocol::EventBody::Warning { message };
-            let events = self
-                .store
-                .append_events(ctx.id(), vec![(None, warning)])
-                .await?;
-            ctx.emit(events);
+            ctx.warn(message).await?;
         }
         let end = run_loop(Arc::clone(ctx), continuing).await?;
         if end == LoopEnd::Cancelled {

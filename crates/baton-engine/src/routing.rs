@@ -316,20 +316,11 @@ impl RunCtx {
             .map(|mut map| map.insert(agent.to_owned(), Some(why.to_owned())).is_none())
             .unwrap_or(false);
         if first {
-            let event = self
-                .store
-                .append_event(
-                    self.id(),
-                    None,
-                    baton_protocol::EventBody::Warning {
-                        message: format!(
-                            "agent {agent} is unhealthy ({why}); tasks with agent: auto or a \
-                             fallback use another agent for the rest of this run"
-                        ),
-                    },
-                )
-                .await?;
-            self.emit([event]);
+            self.warn(format!(
+                "agent {agent} is unhealthy ({why}); tasks with agent: auto or a fallback use \
+                 another agent for the rest of this run"
+            ))
+            .await?;
         }
         Ok(())
     }

@@ -252,7 +252,9 @@ impl Store {
     }
 }
 
-/// What is spent and reserved against each of `limits` at `now`.
+/// What is spent and reserved against each of `limits` at `now`. Spending counts in the
+/// limit's window; an open reservation counts whenever it was made (its usage will be recorded
+/// now).
 async fn uses_of(
     conn: &mut sqlx::SqliteConnection,
     limits: Vec<BudgetLimit>,
@@ -261,50 +263,28 @@ async fn uses_of(
     let mut uses = Vec::new();
     for limit in limits {
         let since = limit.period.window_start(now).unwrap_or_default();
-        let (spent_sql, reserved_sql) = match limit.scope {
-            BudgetScope::Run => (
-                format!(
-                    "SELECT COALESCE(SUM(cost_micros), 0) AS usd, {LEDGER_TOKENS} AS tokens
-                     FROM ledger WHERE run_id = ? AND recorded_at >= ?"
-                ),
-                "SELECT COALESCE(SUM(amount_micros), 0) AS usd,
-                        COALESCE(SUM(amount_tokens), 0) AS tokens
-                 FROM reservations WHERE run_id = ? AND settled_at IS NULL",
-            ),
+        // Which ledger rows and reservations a scope counts; the global one counts them all.
+        let (ledger_rows, reservations, key) = match limit.scope {
+            BudgetScope::Run => ("run_id = ?", "run_id = ?", Some(&limit.key)),
             BudgetScope::Project => (
-                format!(
-                    "SELECT COALESCE(SUM(cost_micros), 0) AS usd, {LEDGER_TOKENS} AS tokens
-                     FROM ledger WHERE run_id IN (SELECT id FROM runs WHERE repo = ?)
-                         AND recorded_at >= ?"
-                ),
-                "SELECT COALESCE(SUM(amount_micros), 0) AS usd,
-                        COALESCE(SUM(amount_tokens), 0) AS tokens
-                 FROM reservations WHERE repo = ? AND settled_at IS NULL",
+                "run_id IN (SELECT id FROM runs WHERE repo = ?)",
+                "repo = ?",
+                Some(&limit.key),
             ),
-            BudgetScope::Global => (
-                format!(
-                    "SELECT COALESCE(SUM(cost_micros), 0) AS usd, {LEDGER_TOKENS} AS tokens
-                     FROM ledger WHERE ? = ? AND recorded_at >= ?"
-                ),
-                "SELECT COALESCE(SUM(amount_micros), 0) AS usd,
-                        COALESCE(SUM(amount_tokens), 0) AS tokens
-                 FROM reservations WHERE ? = ? AND settled_at IS NULL",
-            ),
+            BudgetScope::Global => ("1 = 1", "1 = 1", None),
         };
-        let bind_key = |query: &str| -> Vec<String> {
-            // The global queries compare the key with itself so every scope binds alike.
-            if query.contains("WHERE ? = ?") {
-                vec![GLOBAL_KEY.to_owned(), GLOBAL_KEY.to_owned()]
-            } else {
-                vec![limit.key.clone()]
-            }
-        };
-        // Spending counts in the limit's window; an open reservation counts whenever it was
-        // made (its usage will be recorded now).
+        let spent_sql = format!(
+            "SELECT COALESCE(SUM(cost_micros), 0) AS usd, {LEDGER_TOKENS} AS tokens
+             FROM ledger WHERE {ledger_rows} AND recorded_at >= ?"
+        );
+        let reserved_sql = format!(
+            "SELECT COALESCE(SUM(amount_micros), 0) AS usd, COALESCE(SUM(amount_tokens), 0) AS tokens
+             FROM reservations WHERE {reservations} AND settled_at IS NULL"
+        );
         let mut amounts = Vec::new();
-        for (sql, windowed) in [(spent_sql.as_str(), true), (reserved_sql, false)] {
-            let mut query = sqlx::query(sql);
-            for key in bind_key(sql) {
+        for (sql, windowed) in [(spent_sql, true), (reserved_sql, false)] {
+            let mut query = sqlx::query(&sql);
+            if let Some(key) = key {
                 query = query.bind(key);
             }
             if windowed {

@@ -383,6 +383,13 @@ impl Baton {
     }
 }
 
+/// Writes an executable script (a stand-in agent, a wrapper) to `path`.
+pub fn write_program(path: &Path, text: impl AsRef<str>) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, text.as_ref()).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
 /// The task `id` of a `baton status --json` or `baton report --format json` document.
 pub fn task<'a>(doc: &'a Value, id: &str) -> &'a Value {
     doc["tasks"]
