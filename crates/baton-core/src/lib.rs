@@ -5,6 +5,7 @@ pub mod budget;
 pub mod claims;
 pub mod dag;
 pub mod duration;
+pub mod merge_batch;
 pub mod overlap;
 pub mod plan;
 pub mod pricing;
@@ -20,6 +21,10 @@ pub use budget::{
 pub use claims::{Claim, ClaimError, ClaimGlob, ClaimSet, SHARED_PREFIX};
 pub use dag::{DEFAULT_ESTIMATE, Dag, parallel_efficiency};
 pub use duration::{DurationError, format_duration, parse_duration};
+pub use merge_batch::{
+    BatchPolicy, BatchSizer, DEFAULT_MERGE_LANES, Gated, MAX_BATCH, MAX_MERGE_LANES, MergePlanner,
+    Stage, Verdict,
+};
 pub use overlap::globs_may_overlap;
 pub use plan::{
     AgentKind, DEFAULT_LANES, DEFAULT_TIMEOUT, Diagnostic, Gate, Plan, PlanErrors, Prompt,

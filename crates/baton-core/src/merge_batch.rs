@@ -1,0 +1,249 @@
+//! The merge queue's decisions, on paper: how many waiting items go into one batch, which
+//! batches are gated together (speculation), and what a round's gate outcomes mean for each
+//! item (merge, bisect, reject as the culprit, wait).
+//!
+//! The engine drives [`MergePlanner`] with real merges and gates; the queue simulation drives
+//! the same planner with seeded gate outcomes, so what the bench measures is what runs.
+//!
+//! A round is up to `lanes` *stages*. Stage 0 is gated on the integration head, stage k on
+//! the tip of stage k-1's merge chain (Zuul's dependent pipeline). The stages resolve in order:
+//! each leading stage that passed merges (the head moves to its tip); the first stage that did
+//! not pass ends the round, and every stage behind it was built on a tip that will never be the
+//! head, so its result is thrown away. A failed stage of one item is that item's culprit
+//! verdict; a failed stage of several is split in two halves, which wait at the head of the
+//! line and are gated like any batch (the left half on the head, the right half behind it).
+//! After a left half passes, its right half is gated on the very tree the whole batch failed
+//! on; the engine's gate-result cache answers that gate without running it, so a lone right
+//! half is found guilty for free.
+
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+
+/// The largest batch the queue forms.
+pub const MAX_BATCH: usize = 16;
+/// The most merge lanes (stages gated at once) the queue uses.
+pub const MAX_MERGE_LANES: usize = 8;
+/// Merge lanes when the configuration says nothing.
+pub const DEFAULT_MERGE_LANES: usize = 2;
+/// The size an adaptive queue starts at.
+pub const ADAPTIVE_START: usize = 4;
+
+/// How many waiting items a batch takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchPolicy {
+    /// Grow while batches pass (doubling, up to [`MAX_BATCH`]), halve after a failure (down
+    /// to 1).
+    #[default]
+    Adaptive,
+    /// Always this many (1: one item at a time, the serial queue).
+    Fixed(usize),
+}
+
+impl std::fmt::Display for BatchPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BatchPolicy::Adaptive => f.write_str("adaptive"),
+            BatchPolicy::Fixed(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+/// The current batch size under a [`BatchPolicy`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchSizer {
+    policy: BatchPolicy,
+    size: usize,
+}
+
+impl BatchSizer {
+    /// A sizer at the policy's starting size.
+    pub fn new(policy: BatchPolicy) -> BatchSizer {
+        let size = match policy {
+            BatchPolicy::Adaptive => ADAPTIVE_START,
+            BatchPolicy::Fixed(n) => n.clamp(1, MAX_BATCH),
+        };
+        BatchSizer { policy, size }
+    }
+
+    /// How many items the next fresh batch takes.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// A batch of `len` items passed.
+    pub fn passed(&mut self, len: usize) {
+        // Only a batch as large as the size says the size is safe: a batch cut short by an
+        // empty line proves nothing about a larger one.
+        if self.policy == BatchPolicy::Adaptive && len >= self.size {
+            self.size = (self.size * 2).min(MAX_BATCH);
+        }
+    }
+
+    /// A batch (or a part of one) failed.
+    pub fn failed(&mut self) {
+        if self.policy == BatchPolicy::Adaptive {
+            self.size = (self.size / 2).max(1);
+        }
+    }
+}
+
+/// A group of consecutive items gated as one: their merge chain's tip is what the gates see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stage<I> {
+    /// The items, in queue order.
+    pub items: Vec<I>,
+    /// 0 for a fresh batch; n for a part of a failed batch split n times.
+    pub depth: u32,
+}
+
+/// How a stage's gates ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gated {
+    /// Every merge gate passed on the stage's tip (or there were none, or no items).
+    Passed,
+    /// A merge gate failed on the stage's tip.
+    Failed,
+    /// Not run to an end: cancelled behind a failure, or interrupted.
+    NotRun,
+}
+
+/// What happens to the items of a settled round, in the order to carry it out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict<I> {
+    /// Move the integration branch to this stage's tip: its items merge, in order.
+    Merge(Vec<I>),
+    /// This item alone failed the gates: it leaves the queue as a failure.
+    Reject(I),
+    /// A failed batch was split; its items wait (at the head of the line) to be gated again.
+    Bisected { items: Vec<I>, depth: u32 },
+    /// Gated on a tip that will not become the head (or not gated at all): waits again.
+    Wait(Vec<I>),
+}
+
+/// The merge queue's memory between rounds: the batch size and the parts of failed batches
+/// that wait at the head of the line.
+#[derive(Debug, Clone)]
+pub struct MergePlanner<I> {
+    sizer: BatchSizer,
+    lanes: usize,
+    split: VecDeque<Stage<I>>,
+}
+
+impl<I: Clone + PartialEq> MergePlanner<I> {
+    /// A planner with a batch policy and `lanes` merge lanes (clamped to 1..=[`MAX_MERGE_LANES`]).
+    pub fn new(policy: BatchPolicy, lanes: usize) -> MergePlanner<I> {
+        MergePlanner {
+            sizer: BatchSizer::new(policy),
+            lanes: lanes.clamp(1, MAX_MERGE_LANES),
+            split: VecDeque::new(),
+        }
+    }
+
+    /// The current size of a fresh batch.
+    pub fn batch_size(&self) -> usize {
+        self.sizer.size()
+    }
+
+    /// The next round's stages, from the items waiting in queue order: first the parts of
+    /// failed batches (still waiting), then fresh batches, up to one stage per merge lane.
+    /// Empty when nothing waits.
+    pub fn next_round(&mut self, waiting: &[I]) -> Vec<Stage<I>> {
+        // Parts whose items left the line (merged already after a restart, conflicted) shrink.
+        for part in &mut self.split {
+            part.items.retain(|item| waiting.contains(item));
+        }
+        self.split.retain(|part| !part.items.is_empty());
+        let mut stages: Vec<Stage<I>> = Vec::new();
+        while stages.len() < self.lanes {
+            let Some(part) = self.split.pop_front() else {
+                break;
+            };
+            stages.push(part);
+        }
+        let taken = |item: &I, stages: &[Stage<I>], split: &VecDeque<Stage<I>>| {
+            stages.iter().any(|s| s.items.contains(item))
+                || split.iter().any(|s| s.items.contains(item))
+        };
+        let mut fresh: Vec<I> = waiting
+            .iter()
+            .filter(|item| !taken(item, &stages, &self.split))
+            .cloned()
+            .collect();
+        let size = self.sizer.size();
+        while stages.len() < self.lanes && !fresh.is_empty() {
+            let rest = fresh.split_off(size.min(fresh.len()));
+            stages.push(Stage {
+                items: fresh,
+                depth: 0,
+            });
+            fresh = rest;
+        }
+        stages
+    }
+
+    /// Settles a round: `round` as gated (items the engine took out while building a chain
+    /// already removed) and one outcome per stage. Returns the verdicts in the order to carry
+    /// them out; every item of the round gets exactly one.
+    pub fn settle(&mut self, round: Vec<Stage<I>>, outcomes: &[Gated]) -> Vec<Verdict<I>> {
+        let mut verdicts = Vec::new();
+        let mut resolved = true;
+        let mut back: Vec<Stage<I>> = Vec::new();
+        for (index, stage) in round.into_iter().enumerate() {
+            let outcome = outcomes.get(index).copied().unwrap_or(Gated::NotRun);
+            if !resolved {
+                // Built on a tip that will not be the head: its result means nothing. A part
+                // of a failed batch keeps its place; a fresh batch goes back to the line.
+                if stage.depth > 0 {
+                    back.push(stage.clone());
+                }
+                verdicts.push(Verdict::Wait(stage.items));
+                continue;
+            }
+            if stage.items.is_empty() {
+                continue;
+            }
+            match outcome {
+                Gated::Passed => {
+                    self.sizer.passed(stage.items.len());
+                    verdicts.push(Verdict::Merge(stage.items));
+                }
+                Gated::Failed => {
+                    resolved = false;
+                    self.sizer.failed();
+                    let mut items = stage.items;
+                    if items.len() == 1 {
+                        if let Some(culprit) = items.pop() {
+                            verdicts.push(Verdict::Reject(culprit));
+                        }
+                    } else {
+                        let right = items.split_off(items.len() / 2);
+                        let depth = stage.depth + 1;
+                        for half in [items, right] {
+                            back.push(Stage {
+                                items: half.clone(),
+                                depth,
+                            });
+                            verdicts.push(Verdict::Bisected { items: half, depth });
+                        }
+                    }
+                }
+                Gated::NotRun => {
+                    resolved = false;
+                    if stage.depth > 0 {
+                        back.push(stage.clone());
+                    }
+                    verdicts.push(Verdict::Wait(stage.items));
+                }
+            }
+        }
+        for part in back.into_iter().rev() {
+            self.split.push_front(part);
+        }
+        verdicts
+    }
+}
+
+#[cfg(test)]
+#[path = "merge_batch_tests.rs"]
+mod tests;
