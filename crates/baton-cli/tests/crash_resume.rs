@@ -16,7 +16,15 @@ use std::time::{Duration, Instant};
 
 /// Kills the engine at `point` (`name` or `name@N`), resumes, checks every property.
 fn kill_at_then_resume(point: &str) {
-    let fixture = Fixture::new();
+    kill_in_then_resume(Fixture::new(), point);
+}
+
+/// [`kill_at_then_resume`] with the plan whose merge queue batches, bisects and speculates.
+fn kill_batch_at_then_resume(point: &str) {
+    kill_in_then_resume(Fixture::batched(), point);
+}
+
+fn kill_in_then_resume(fixture: Fixture, point: &str) {
     let killed = fixture.spawn_run(Some(point)).wait(COMMAND_LIMIT);
     assert_killed(&killed, &format!("baton run with BATON_FAILPOINT={point}"));
     let name = point.split('@').next().unwrap();
@@ -35,19 +43,20 @@ fn kill_at_then_resume(point: &str) {
 }
 
 macro_rules! kill_point_tests {
-    ($($name:ident => $point:literal,)*) => {
-        /// Every point a test kills the engine at.
-        const KILL_POINTS: &[&str] = &[$($point),*];
+    ($const:ident, $kill:ident: $($name:ident => $point:literal,)*) => {
+        /// The points a test kills the engine at.
+        const $const: &[&str] = &[$($point),*];
         $(
             #[test]
             fn $name() {
-                kill_at_then_resume($point);
+                $kill($point);
             }
         )*
     };
 }
 
 kill_point_tests! {
+    KILL_POINTS, kill_at_then_resume:
     a_kill_before_a_lane_is_prepared_is_recovered_by_resume => "lane.prepare.before",
     a_kill_after_a_lane_is_prepared_is_recovered_by_resume => "lane.prepare.after",
     a_kill_before_an_agent_starts_is_recovered_by_resume => "agent.start.before",
@@ -70,22 +79,38 @@ kill_point_tests! {
     a_kill_after_the_fourth_integration_ref_update_merges_once => "ref.update.after@4",
 }
 
+kill_point_tests! {
+    BATCH_KILL_POINTS, kill_batch_at_then_resume:
+    a_kill_after_a_batch_chain_is_built_is_recovered_by_resume => "batch.built.after@2",
+    a_kill_in_the_middle_of_a_bisection_is_recovered_by_resume => "bisect.gate.before",
+    a_kill_after_a_speculative_gate_passed_is_recovered_by_resume => "speculation.passed.after",
+    a_kill_before_a_batch_tip_moves_the_branch_is_recovered_by_resume => "ref.update.before@2",
+    a_kill_after_a_batch_tip_moved_the_branch_merges_once => "ref.update.after@2",
+    a_kill_after_a_culprits_later_batch_merged_merges_once => "state.merged.after@4",
+}
+
 #[test]
 fn every_fail_point_of_the_engine_has_a_kill_test() {
     for point in baton_engine::failpoint::FAIL_POINTS {
         assert!(
-            KILL_POINTS.contains(point),
+            KILL_POINTS
+                .iter()
+                .chain(BATCH_KILL_POINTS)
+                .any(|p| p.split('@').next() == Some(point)),
             "fail point {point} has no kill test"
         );
     }
-    for point in KILL_POINTS {
+    for point in KILL_POINTS.iter().chain(BATCH_KILL_POINTS) {
         let name = point.split('@').next().unwrap();
         assert!(
             baton_engine::failpoint::FAIL_POINTS.contains(&name),
             "kill test of unknown fail point {point}"
         );
     }
-    println!("{} kill points tested", KILL_POINTS.len());
+    println!(
+        "{} kill points tested",
+        KILL_POINTS.len() + BATCH_KILL_POINTS.len()
+    );
 }
 
 #[test]

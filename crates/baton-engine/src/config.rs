@@ -31,6 +31,11 @@ pub struct Config {
     /// `[lanes]`: the ignored build and dependency directories a pooled lane keeps between
     /// tasks (`keep`, default [`baton_git::DEFAULT_KEEP`]; empty with `pristine = true`).
     pub lane_keep: Vec<String>,
+    /// `[merge] batch`: how many queued items one merge gate run covers (default adaptive).
+    pub merge_batch: baton_core::BatchPolicy,
+    /// `[merge] lanes`: how many batches are gated at once, each on the one before it
+    /// (speculation; default [`baton_core::DEFAULT_MERGE_LANES`]).
+    pub merge_lanes: usize,
 }
 
 /// The default of `[output] log_cap_mb`.
@@ -71,6 +76,24 @@ struct ConfigFile {
     budget: BudgetFile,
     #[serde(default)]
     lanes: LanesFile,
+    #[serde(default)]
+    merge: MergeFile,
+}
+
+/// The `[merge]` table as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MergeFile {
+    batch: Option<BatchFile>,
+    lanes: Option<i64>,
+}
+
+/// `[merge] batch`: `"adaptive"` or a size.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum BatchFile {
+    Size(i64),
+    Word(String),
 }
 
 /// The `[lanes]` table as written.
@@ -114,6 +137,8 @@ impl Default for Config {
                 .iter()
                 .map(|dir| (*dir).to_owned())
                 .collect(),
+            merge_batch: baton_core::BatchPolicy::Adaptive,
+            merge_lanes: baton_core::DEFAULT_MERGE_LANES,
         }
     }
 }
@@ -132,6 +157,8 @@ struct SandboxFile {
 struct Layer {
     /// `[lanes]`: `Some(list)` when the file says what to keep (`pristine = true`: nothing).
     lane_keep: Option<Vec<String>>,
+    merge_batch: Option<baton_core::BatchPolicy>,
+    merge_lanes: Option<usize>,
     prompt_template: Option<PathBuf>,
     approval_threshold: Option<baton_core::Usd>,
     confine: Option<bool>,
@@ -236,6 +263,12 @@ impl Config {
             if let Some(keep) = layer.lane_keep {
                 config.lane_keep = keep;
             }
+            if let Some(batch) = layer.merge_batch {
+                config.merge_batch = batch;
+            }
+            if let Some(lanes) = layer.merge_lanes {
+                config.merge_lanes = lanes;
+            }
             if layer.prompt_template.is_some() {
                 config.prompt_template = layer.prompt_template;
             }
@@ -338,8 +371,12 @@ impl Layer {
                 path.display()
             )));
         }
+        let (merge_batch, merge_lanes) = merge_settings(&file.merge)
+            .map_err(|why| EngineError::Config(format!("{}: {why}", path.display())))?;
         Ok(Layer {
             lane_keep,
+            merge_batch,
+            merge_lanes,
             prompt_template,
             approval_threshold,
             confine: file.sandbox.confine,
@@ -348,6 +385,48 @@ impl Layer {
             agents: file.agents,
         })
     }
+}
+
+/// The `[merge]` table's settings, or what is wrong with them.
+fn merge_settings(
+    file: &MergeFile,
+) -> Result<(Option<baton_core::BatchPolicy>, Option<usize>), String> {
+    let batch = match &file.batch {
+        None => None,
+        Some(BatchFile::Word(word)) if word == "adaptive" => {
+            Some(baton_core::BatchPolicy::Adaptive)
+        }
+        Some(BatchFile::Size(n)) if (1..=baton_core::MAX_BATCH as i64).contains(n) => Some(
+            baton_core::BatchPolicy::Fixed(usize::try_from(*n).map_err(|e| e.to_string())?),
+        ),
+        Some(BatchFile::Word(word)) => {
+            return Err(format!(
+                "merge.batch = {word:?}: write \"adaptive\" or a size from 1 to {}",
+                baton_core::MAX_BATCH
+            ));
+        }
+        Some(BatchFile::Size(n)) => {
+            return Err(format!(
+                "merge.batch = {n}: write a size from 1 (one item per gate run) to {}, or \
+                 \"adaptive\"",
+                baton_core::MAX_BATCH
+            ));
+        }
+    };
+    let lanes = match file.lanes {
+        None => None,
+        Some(n) if (1..=baton_core::MAX_MERGE_LANES as i64).contains(&n) => {
+            Some(usize::try_from(n).map_err(|e| e.to_string())?)
+        }
+        Some(n) => {
+            return Err(format!(
+                "merge.lanes = {n}: write how many batches may be gated at once, from 1 (no \
+                 speculation) to {}",
+                baton_core::MAX_MERGE_LANES
+            ));
+        }
+    };
+    Ok((batch, lanes))
 }
 
 /// A path written in the configuration file `path`: `~` is `home`, a relative path is taken
@@ -454,6 +533,30 @@ mod tests {
         let error = parse("[sandbox]\nconfine = \"yes\"\n").unwrap_err();
         assert!(error.starts_with("/repo/baton.toml:2:11: "), "{error}");
         assert!(error.contains("bool"), "{error}");
+    }
+
+    #[test]
+    fn merge_batch_and_lanes_are_read_and_bad_values_named() {
+        let config = parse("[merge]\nbatch = 1\nlanes = 3\n").unwrap();
+        assert_eq!(config.merge_batch, baton_core::BatchPolicy::Fixed(1));
+        assert_eq!(config.merge_lanes, 3);
+        let default = parse("").unwrap();
+        assert_eq!(default.merge_batch, baton_core::BatchPolicy::Adaptive);
+        assert_eq!(default.merge_lanes, 2);
+        let error = parse("[merge]\nbatch = 17\n").unwrap_err();
+        assert!(
+            error.starts_with("/repo/baton.toml: merge.batch = 17: write a size from 1"),
+            "{error}"
+        );
+        let error = parse("[merge]\nbatch = \"big\"\n").unwrap_err();
+        assert!(
+            error.contains("merge.batch = \"big\": write \"adaptive\""),
+            "{error}"
+        );
+        let error = parse("[merge]\nlanes = 0\n").unwrap_err();
+        assert!(error.contains("merge.lanes = 0"), "{error}");
+        let error = parse("[merge]\nbatches = 2\n").unwrap_err();
+        assert!(error.contains("/repo/baton.toml:2:1"), "{error}");
     }
 
     #[test]

@@ -82,6 +82,10 @@ pub(crate) struct RunCtx {
     pub log_cap: u64,
     /// The stop handle of each running attempt (task, attempt number), children of `cancel`.
     pub attempt_stops: AttemptStops,
+    /// `[merge] batch`: how many queued items one merge gate run covers.
+    pub merge_batch: baton_core::BatchPolicy,
+    /// `[merge] lanes`: how many batches are gated at once (speculation).
+    pub merge_lanes: usize,
 }
 
 /// The stop handles of the running attempts, shared with their [`AttemptStop`] guards.

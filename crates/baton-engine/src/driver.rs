@@ -210,16 +210,28 @@ async fn drive(
         // would let a lower-priority task take it from them (a list-scheduling anomaly that
         // cost the scheduling bench several percent).
         // (One whose attempt has queued it but not yet reported back is running already.)
+        // Only a task something waits for keeps its slot: with none depending on it, holding
+        // the slot protects nothing and would cap the merge queue's batches at the lane count.
+        let holds_slot = |id: &TaskId| {
+            ctx.dag
+                .dependents(id)
+                .iter()
+                .any(|d| status.get(d) == Some(&TaskStatus::Pending))
+        };
         let queued = status
             .iter()
             .filter(|(id, s)| **s == TaskStatus::Queued && !owned.is_running(id))
+            .count();
+        let holding = status
+            .iter()
+            .filter(|(id, s)| **s == TaskStatus::Queued && !owned.is_running(id) && holds_slot(id))
             .count();
         // A budget paused the run: nothing new starts; it ends once its attempts have and what
         // they queued has merged (that work is paid for).
         if paused && owned.running.is_empty() && queued == 0 {
             return Ok(LoopEnd::BudgetExceeded);
         }
-        let free = lanes.saturating_sub(owned.running.len() + queued);
+        let free = lanes.saturating_sub(owned.running.len() + holding);
         let mut started = 0;
         if free > 0 && !paused {
             let approvals = with_retry(ctx, || ctx.store.approvals(ctx.id())).await?;

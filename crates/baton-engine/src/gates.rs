@@ -17,8 +17,8 @@ const GATE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 pub(crate) enum GateSite {
     /// In the lane of this attempt.
     Attempt(u32),
-    /// In the merge lane, on this merge item's would-be merge.
-    MergeItem(i64),
+    /// In a merge lane, on the tip of a batch's merge chain (`item`: its last member).
+    Batch { batch: i64, item: i64 },
 }
 
 /// The first failing gate of a list, if any.
@@ -52,9 +52,9 @@ pub(crate) async fn run_gates(
     tree: Option<&baton_git::Oid>,
     cancel: &tokio_util::sync::CancellationToken,
 ) -> Result<Option<GateFailure>, EngineError> {
-    let (attempt, item) = match site {
-        GateSite::Attempt(n) => (Some(n), None),
-        GateSite::MergeItem(id) => (None, Some(id)),
+    let (attempt, item, batch) = match site {
+        GateSite::Attempt(n) => (Some(n), None, None),
+        GateSite::Batch { batch, item } => (None, Some(item), Some(batch)),
     };
     let tree_text = tree.map(|t| t.to_string());
     for name in names {
@@ -76,7 +76,7 @@ pub(crate) async fn run_gates(
             None => {
                 let label = match site {
                     GateSite::Attempt(n) => format!("{task}.{n}.gate-{name}"),
-                    GateSite::MergeItem(item) => format!("merge-{item}.{task}.gate-{name}"),
+                    GateSite::Batch { batch, .. } => format!("batch-{batch}.{task}.gate-{name}"),
                 };
                 run_gate(ctx, dir, task, name, &gate.command, &label, cancel).await?
             }
@@ -88,6 +88,7 @@ pub(crate) async fn run_gates(
                 task,
                 attempt,
                 item,
+                batch,
                 name,
                 &end,
                 duration_ms,

@@ -28,6 +28,7 @@ mod home;
 mod intake;
 mod lanes;
 mod lease;
+mod merge_chain;
 mod merge_queue;
 mod prompt;
 pub use prompt::first_prompt;
@@ -188,6 +189,8 @@ impl Engine {
             agents,
             log_cap,
             prices,
+            merge_batch: config.merge_batch,
+            merge_lanes: config.merge_lanes,
         });
         let result = self.drive_owned(&ctx).await;
         let lost = heartbeat.stop().await;

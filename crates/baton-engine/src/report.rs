@@ -31,6 +31,30 @@ pub struct Report {
     pub usage: crate::report_usage::UsageReport,
     /// Gates not run because the same gate had run on the same tree earlier in the run.
     pub gate_cache_hits: u32,
+    /// The merge queue's batches: each gated once on the tip of its merge chain.
+    pub batches: Vec<BatchReport>,
+}
+
+/// One batch of the merge queue.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchReport {
+    pub id: i64,
+    /// Its members (tasks), in queue order.
+    pub tasks: Vec<String>,
+    /// Its members (merge items).
+    pub items: Vec<i64>,
+    /// Its place in its round: 0 gated on the integration head, k on the tip of stage k-1.
+    pub stage: u32,
+    /// 0 for a fresh batch, n for a part of a failed batch split n times (bisection steps).
+    pub depth: u32,
+    /// `passed`, `failed`, `discarded`, or `gating` while (or when the engine died while) its
+    /// gates ran.
+    pub outcome: String,
+    /// The commit its gates ran on (the tip of its chain).
+    pub tip: String,
+    /// Gate processes run for it, and gate results taken from the cache.
+    pub gate_runs: u32,
+    pub cache_hits: u32,
 }
 
 /// One task's story.
@@ -284,6 +308,23 @@ impl Engine {
             ),
             gate_cache_hits: u32::try_from(gates.iter().filter(|g| g.cached).count())
                 .unwrap_or(u32::MAX),
+            batches: self
+                .store
+                .merge_batches(run_id)
+                .await?
+                .into_iter()
+                .map(|b| BatchReport {
+                    id: b.id,
+                    tasks: b.tasks.iter().map(|t| t.to_string()).collect(),
+                    items: b.items,
+                    stage: b.stage,
+                    depth: b.depth,
+                    outcome: b.outcome.unwrap_or_else(|| "gating".into()),
+                    tip: b.tip,
+                    gate_runs: b.gate_runs,
+                    cache_hits: b.cache_hits,
+                })
+                .collect(),
         })
     }
 }
@@ -430,6 +471,37 @@ impl Report {
             line(String::new());
             for note in notes {
                 line(note);
+            }
+        }
+        if !self.batches.is_empty() {
+            line(String::new());
+            line("## Merge batches".into());
+            line(String::new());
+            line(format!(
+                "{} batch(es), {} merge gate run(s), {} bisection step(s)",
+                self.batches.len(),
+                self.batches.iter().map(|b| b.gate_runs).sum::<u32>(),
+                self.batches.iter().filter(|b| b.depth > 0).count()
+            ));
+            line(String::new());
+            line("| batch | members | stage | bisection | gate runs | outcome | tip |".into());
+            line("| --- | --- | --- | --- | --- | --- | --- |".into());
+            for batch in &self.batches {
+                let runs = if batch.cache_hits > 0 {
+                    format!("{} (+{} cached)", batch.gate_runs, batch.cache_hits)
+                } else {
+                    batch.gate_runs.to_string()
+                };
+                line(format!(
+                    "| {} | {} | {} | {} | {} | {} | {} |",
+                    batch.id,
+                    batch.tasks.join(", "),
+                    batch.stage,
+                    batch.depth,
+                    runs,
+                    batch.outcome,
+                    short(&batch.tip)
+                ));
             }
         }
         let usage = self.usage.to_markdown();

@@ -95,6 +95,7 @@ fn sample() -> Report {
         },
         usage: crate::report_usage::UsageReport::default(),
         gate_cache_hits: 0,
+        batches: Vec::new(),
     }
 }
 

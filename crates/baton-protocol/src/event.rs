@@ -134,6 +134,19 @@ pub enum EventBody {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         detail: Option<String>,
     },
+    /// A batch of merge items was gated once on the tip of its merge chain.
+    #[serde(rename = "merge.batch")]
+    MergeBatchGated {
+        batch: i64,
+        /// The members, in queue order.
+        tasks: Vec<TaskId>,
+        /// Its place in its round: 0 gated on the integration head, k on stage k-1's tip.
+        stage: u32,
+        /// 0 for a fresh batch, n for a part of a failed batch split n times.
+        depth: u32,
+        /// `passed`, `failed` or `discarded`.
+        outcome: String,
+    },
     /// The integration branch moved to a gate-passed merge commit.
     #[serde(rename = "integration.advanced")]
     IntegrationAdvanced { item: i64, from: String, to: String },
@@ -239,6 +252,7 @@ impl EventBody {
             EventBody::GateFinished { .. } => "gate.finished",
             EventBody::AttemptStatusChanged { .. } => "attempt.status",
             EventBody::MergeItemStatusChanged { .. } => "merge.status",
+            EventBody::MergeBatchGated { .. } => "merge.batch",
             EventBody::IntegrationAdvanced { .. } => "integration.advanced",
             EventBody::ProcessesReaped { .. } => "process.reaped",
             EventBody::IntegrationTampered { .. } => "integration.tampered",

@@ -505,6 +505,7 @@ impl Store {
         task: &TaskId,
         attempt: Option<u32>,
         merge_item: Option<i64>,
+        batch: Option<i64>,
         gate: &str,
         end: &EndReason,
         duration_ms: u64,
@@ -517,8 +518,8 @@ impl Store {
             .map_err(|e| StoreError::Corrupt(format!("end reason: {e}")))?;
         sqlx::query(
             "INSERT INTO gate_results (run_id, task_id, attempt, merge_item, gate, passed,
-                end_reason, duration_ms, output, finished_at, tree, cached)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                end_reason, duration_ms, output, finished_at, tree, cached, batch_id)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(run.as_str())
         .bind(task.as_str())
@@ -532,6 +533,7 @@ impl Store {
         .bind(now_text())
         .bind(tree)
         .bind(i64::from(cached))
+        .bind(batch)
         .execute(&mut *tx)
         .await?;
         let event = insert_event(

@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 
 /// The tasks of the plan, in plan order.
 pub const TASKS: &[&str] = &["root", "left", "right", "join", "solo"];
+/// The tasks of [`batched_plan_yaml`].
+pub const BATCHED_TASKS: &[&str] = &["a", "b", "c", "d", "e", "f"];
 
 /// The task that can be held running (with [`Fixture::with_hold`]) for as long as the test wants.
 pub const HELD_TASK: &str = "solo";
@@ -180,12 +182,23 @@ pub struct Fixture {
     pub hold: PathBuf,
     logs: PathBuf,
     spawned: std::cell::Cell<u32>,
+    /// The plan's tasks.
+    tasks: &'static [&'static str],
 }
 
 impl Fixture {
     /// A fixture whose plan runs straight through.
     pub fn new() -> Fixture {
         Fixture::build(false, None)
+    }
+
+    /// A fixture whose merge queue batches, bisects and speculates: see [`batched_plan_yaml`].
+    pub fn batched() -> Fixture {
+        let mut fixture = Fixture::build(false, None);
+        let yaml = batched_plan_yaml(&fixture.counts);
+        fixture.plan = fixture.repo.write_plan("batched.yaml", &yaml).unwrap();
+        fixture.tasks = BATCHED_TASKS;
+        fixture
     }
 
     /// A fixture whose every task first sleeps `pace` (e.g. `"0.2"`), so that a run lasts long
@@ -234,6 +247,7 @@ impl Fixture {
             hold: hold_file,
             logs,
             spawned: std::cell::Cell::new(0),
+            tasks: TASKS,
         }
     }
 
@@ -486,7 +500,7 @@ impl Fixture {
                 .or_default()
                 .push(commit.oid.to_string());
         }
-        for task in TASKS {
+        for task in self.tasks {
             let found = per_task.get(*task).cloned().unwrap_or_default();
             assert_eq!(
                 found.len(),
@@ -504,7 +518,7 @@ impl Fixture {
         }
         assert_eq!(
             per_task.len(),
-            TASKS.len(),
+            self.tasks.len(),
             "commits of unknown tasks: {per_task:?}"
         );
 
@@ -522,16 +536,22 @@ impl Fixture {
             );
             assert!(previous.is_none(), "two merged items share {commit}");
         }
-        let gates: Vec<&Value> = report["tasks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|t| t["gates"].as_array().unwrap().iter())
-            .collect();
+        // The head only ever moved to the tip of a batch whose merge gates passed, so walking
+        // the first-parent chain down from the head, every merge commit belongs to the passed
+        // batch whose tip is the nearest batch tip at or above it.
+        let batches = report["batches"].as_array().unwrap();
+        let passed_tip = |commit: &str| {
+            batches.iter().find(|b| {
+                b["tip"] == commit
+                    && b["outcome"] == "passed"
+                    && b["gate_runs"].as_u64().unwrap() + b["cache_hits"].as_u64().unwrap() > 0
+            })
+        };
         let by_oid: BTreeMap<String, &baton_git::CommitInfo> =
             commits.iter().map(|c| (c.oid.to_string(), c)).collect();
         let mut chain = Vec::new();
         let mut at = head.to_string();
+        let mut covering: Option<&Value> = None;
         while at != base.as_str() {
             let commit = by_oid.get(&at).unwrap_or_else(|| {
                 panic!("first-parent chain of {integration} leaves base..head at {at}")
@@ -547,31 +567,50 @@ impl Fixture {
                     "integration commit {at} is not the merge commit of a merged item: {items:#?}"
                 )
             });
+            if let Some(batch) = passed_tip(&at) {
+                covering = Some(batch);
+            }
+            let batch = covering.unwrap_or_else(|| {
+                panic!("the integration head {head} is not the tip of a gate-passed batch: {batches:#?}")
+            });
             assert!(
-                gates
+                batch["items"]
+                    .as_array()
+                    .unwrap()
                     .iter()
-                    .any(|g| g["merge_item"].as_i64() == Some(*item) && g["passed"] == true),
-                "merge item {item} (task {task}, commit {at}) has no passed merge gate"
+                    .any(|i| i.as_i64() == Some(*item)),
+                "merge item {item} (task {task}, commit {at}) is not in the gate-passed batch \
+                 above it: {batch:#}"
             );
             chain.push(at.clone());
             at = commit.parents[0].to_string();
         }
         assert_eq!(
             chain.len(),
-            TASKS.len(),
+            self.tasks.len(),
             "one merge per task on the first-parent chain"
         );
 
-        // Nothing that had finished was lost or redone.
+        // Nothing that had finished was lost or redone (a task the merge gates sent back runs
+        // again once per rejection, and what is integrated is its later commit).
+        let rejections = |task: &str| {
+            items
+                .iter()
+                .filter(|i| i["task"] == task && i["status"] == "failed")
+                .count()
+        };
         for (task, runs) in &before.agents_done {
-            assert_eq!(
-                self.agent_runs(task),
-                *runs,
+            let now = self.agent_runs(task);
+            assert!(
+                now == *runs || (now > *runs && now <= *runs + rejections(task)),
                 "the agent of task {task} had finished before the crash but ran again\n--- events ---\n{}",
                 events()
             );
         }
         for (task, commit) in &before.commits {
+            if rejections(task) > 0 {
+                continue;
+            }
             assert_eq!(
                 per_task.get(task).and_then(|c| c.first()),
                 Some(commit),
@@ -689,6 +728,64 @@ pub fn assert_killed(done: &Finished, what: &str) {
         done.status,
         tail(&done.stderr)
     );
+}
+
+/// Six independent tasks on six lanes whose merges queue up together: `a` finishes at once;
+/// the others wait until the merge gate has started on `a` (a marker the gate writes), so
+/// they queue while it runs and the next round batches them, `c` first. `c`'s first attempt also writes
+/// `out/bad.txt`, which the merge gate refuses: its batch fails and is bisected until `c` is
+/// found; `c`'s second attempt is clean. With two merge lanes, batches behind the first are
+/// gated speculatively.
+pub fn batched_plan_yaml(counts: &Path) -> String {
+    let marker = counts.join("merge-gate-started");
+    let wait = format!(
+        "for i in $(seq 100); do [ -f '{}' ] && break; sleep 0.1; done",
+        marker.display()
+    );
+    let task = |id: &str| {
+        let count = format!("echo ran >> '{}/{id}'", counts.display());
+        // `c` queues first behind `a`, the others after it: `c` heads a batch. (Lanes are
+        // created one at a time, so start order says nothing.)
+        let c_done = counts.join("c-done");
+        let wait = match id {
+            "a" => String::new(),
+            "c" => format!("{wait}; "),
+            _ => format!(
+                "for i in $(seq 100); do [ -f '{}' ] && break; sleep 0.1; done; sleep 0.2; ",
+                c_done.display()
+            ),
+        };
+        let done = if id == "c" {
+            format!("; touch '{}'", c_done.display())
+        } else {
+            String::new()
+        };
+        let bad = if id == "c" {
+            "if [ $BATON_ATTEMPT = 1 ]; then echo bad > out/bad.txt; fi; "
+        } else {
+            ""
+        };
+        let claims = if id == "c" {
+            format!("[\"out/{id}.txt\", \"out/bad.txt\"]")
+        } else {
+            format!("[\"out/{id}.txt\"]")
+        };
+        format!(
+            "  - id: {id}\n    run: \"{count}; {wait}mkdir -p out && {bad}echo {id} > out/{id}.txt{done}\"\n    claims: {claims}\n    retries: 2\n"
+        )
+    };
+    let tasks: String = BATCHED_TASKS.iter().map(|id| task(id)).collect();
+    format!(
+        r#"version: 1
+goal: "crash safety of batches"
+lanes: 6
+gates:
+  test: "touch '{marker}'; sleep 1; test -f README.md && ! test -f out/bad.txt"
+merge_gates: [test]
+tasks:
+{tasks}"#,
+        marker = marker.display(),
+    )
 }
 
 /// The plan: `root` -> (`left`, `right`) -> `join` (a diamond) and the independent `solo`. Each
