@@ -99,6 +99,8 @@ mod tests {
             merge_gates: Vec::new(),
             tasks,
             approval_threshold: None,
+            merge_batch: None,
+            merge_lanes: None,
         }
     }
 

@@ -147,6 +147,8 @@ impl Engine {
             .keep(config.lane_keep.clone());
         let dag = plan.dag();
         let log_cap = config.log_cap;
+        // The plan's merge settings, else the configuration's.
+        let (plan_merge_batch, plan_merge_lanes) = (plan.merge_batch, plan.merge_lanes);
         // The plan's threshold, else the configuration's.
         let approval_threshold = plan.approval_threshold.or(config.approval_threshold);
         let agents = config.agents.clone();
@@ -189,8 +191,8 @@ impl Engine {
             agents,
             log_cap,
             prices,
-            merge_batch: config.merge_batch,
-            merge_lanes: config.merge_lanes,
+            merge_batch: plan_merge_batch.unwrap_or(config.merge_batch),
+            merge_lanes: plan_merge_lanes.unwrap_or(config.merge_lanes),
         });
         let result = self.drive_owned(&ctx).await;
         let lost = heartbeat.stop().await;

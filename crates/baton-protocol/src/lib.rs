@@ -12,5 +12,5 @@ pub use agent_event::{
 };
 pub use event::{EVENT_VERSION, Event, EventBody, OutputStream};
 pub use ids::{RunId, TaskId};
-pub use plan::{GateDecl, PLAN_VERSION, PlanFile, TaskFile};
+pub use plan::{BatchFile, GateDecl, MergeFile, PLAN_VERSION, PlanFile, TaskFile};
 pub use status::{AttemptStatus, EndReason, MergeItemStatus, Priority, RunStatus, TaskStatus};

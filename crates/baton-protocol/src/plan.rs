@@ -45,6 +45,29 @@ pub struct PlanFile {
     /// `[budget] approval_threshold_usd` of the configuration).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval_threshold_usd: Option<Dollars>,
+    /// How the merge queue batches and speculates (overrides `[merge]` of the configuration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merge: Option<MergeFile>,
+}
+
+/// The `merge:` mapping of a plan.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MergeFile {
+    /// Items per merge-gate run: `adaptive` or a size (1 to 16).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<BatchFile>,
+    /// Batches gated at once, each on the one before it (1 to 8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lanes: Option<u32>,
+}
+
+/// `merge: batch:` as written: a size or a word (`adaptive`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum BatchFile {
+    Size(u32),
+    Word(String),
 }
 
 /// One entry of the `gates:` mapping: `name: "command"`.

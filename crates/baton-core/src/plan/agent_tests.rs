@@ -126,3 +126,45 @@ fn a_negative_or_non_numeric_max_cost_is_refused_at_its_line() {
         "{message}"
     );
 }
+
+#[test]
+fn merge_batch_and_lanes_are_read_and_bad_ones_named_where_they_are() {
+    let plan = parse_plan(
+        "version: 1\ngoal: g\nmerge:\n  batch: 1\n  lanes: 3\ntasks:\n  - id: a\n    run: \"true\"\n",
+        "p.yaml",
+    )
+    .unwrap();
+    assert_eq!(plan.merge_batch, Some(crate::BatchPolicy::Fixed(1)));
+    assert_eq!(plan.merge_lanes, Some(3));
+    let plan = parse_plan(
+        "version: 1\ngoal: g\nmerge:\n  batch: adaptive\ntasks:\n  - id: a\n    run: \"true\"\n",
+        "p.yaml",
+    )
+    .unwrap();
+    assert_eq!(plan.merge_batch, Some(crate::BatchPolicy::Adaptive));
+    assert_eq!(plan.merge_lanes, None);
+    let error = parse_plan(
+        "version: 1\ngoal: g\nmerge:\n  batch: 17\n  lanes: 0\ntasks:\n  - id: a\n    run: \"true\"\n",
+        "p.yaml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("p.yaml:4:10"), "{error}");
+    assert!(error.contains("merge: batch is 17"), "{error}");
+    assert!(error.contains("p.yaml:5:10"), "{error}");
+    assert!(error.contains("merge: lanes is 0"), "{error}");
+    let error = parse_plan(
+        "version: 1\ngoal: g\nmerge:\n  batch: big\ntasks:\n  - id: a\n    run: \"true\"\n",
+        "p.yaml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("merge: batch is \"big\""), "{error}");
+    let error = parse_plan(
+        "version: 1\ngoal: g\nmerge:\n  batches: 2\ntasks:\n  - id: a\n    run: \"true\"\n",
+        "p.yaml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("batches"), "{error}");
+}

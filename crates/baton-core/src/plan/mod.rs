@@ -43,6 +43,10 @@ pub struct Plan {
     pub tasks: Vec<TaskSpec>,
     /// `approval_threshold_usd`: AI attempts estimated past it wait for a person.
     pub approval_threshold: Option<crate::Usd>,
+    /// `merge: batch`: how many queued items one merge-gate run covers, when the plan says.
+    pub merge_batch: Option<crate::BatchPolicy>,
+    /// `merge: lanes`: how many batches are gated at once, when the plan says.
+    pub merge_lanes: Option<usize>,
 }
 
 impl Plan {

@@ -28,6 +28,16 @@ pub(crate) enum Problem {
     #[error("lanes is 0; it must be at least 1 (the default is 4)")]
     NoLanes,
     #[error(
+        "merge: batch is {found}; write \"adaptive\" or a size from 1 (one item per merge-gate \
+         run) to 16"
+    )]
+    BadMergeBatch { found: String },
+    #[error(
+        "merge: lanes is {found}; write how many batches may be gated at once, from 1 (no \
+         speculation) to 8"
+    )]
+    BadMergeLanes { found: u32 },
+    #[error(
         "the plan has no tasks; add at least one under \"tasks:\" with an id and a run command"
     )]
     NoTasks,

@@ -29,6 +29,7 @@ pub(crate) struct PlanSpans {
     pub lanes: At,
     pub gates: MapAt,
     pub merge_gates: ListAt,
+    pub merge: MapAt,
     pub tasks: TasksAt,
 }
 

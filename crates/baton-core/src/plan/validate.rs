@@ -32,6 +32,7 @@ pub(crate) fn validate(file: &PlanFile, spans: &PlanSpans, report: &mut Report) 
         report.at(pos_of(spans.lanes.as_ref(), Pos::START), Problem::NoLanes);
     }
     let gates = validate_gates(file, spans, report);
+    let (merge_batch, merge_lanes) = validate_merge(file, spans, report);
     if file.tasks.is_empty() {
         report.at(pos_of(spans.tasks.as_ref(), Pos::START), Problem::NoTasks);
     }
@@ -66,8 +67,59 @@ pub(crate) fn validate(file: &PlanFile, spans: &PlanSpans, report: &mut Report) 
         gates,
         tasks,
         approval_threshold: file.approval_threshold_usd.map(|d| crate::Usd(d.0)),
+        merge_batch,
+        merge_lanes,
     };
     report.is_empty().then_some(plan)
+}
+
+/// The `merge:` mapping: a batch policy and a number of merge lanes, each when given.
+fn validate_merge(
+    file: &PlanFile,
+    spans: &PlanSpans,
+    report: &mut Report,
+) -> (Option<crate::BatchPolicy>, Option<usize>) {
+    let Some(merge) = &file.merge else {
+        return (None, None);
+    };
+    let key_pos = |key: &str| {
+        let entry = spans
+            .merge
+            .as_ref()
+            .and_then(|m| m.value.as_ref())
+            .and_then(|m| m.get(key));
+        pos_of(entry, pos_of(spans.merge.as_ref(), Pos::START))
+    };
+    let batch = match &merge.batch {
+        None => None,
+        Some(baton_protocol::BatchFile::Word(word)) if word == "adaptive" => {
+            Some(crate::BatchPolicy::Adaptive)
+        }
+        Some(baton_protocol::BatchFile::Size(n))
+            if (1..=crate::merge_batch::MAX_BATCH).contains(&(*n as usize)) =>
+        {
+            Some(crate::BatchPolicy::Fixed(*n as usize))
+        }
+        Some(other) => {
+            let found = match other {
+                baton_protocol::BatchFile::Size(n) => n.to_string(),
+                baton_protocol::BatchFile::Word(word) => format!("{word:?}"),
+            };
+            report.at(key_pos("batch"), Problem::BadMergeBatch { found });
+            None
+        }
+    };
+    let lanes = match merge.lanes {
+        None => None,
+        Some(n) if (1..=crate::merge_batch::MAX_MERGE_LANES).contains(&(n as usize)) => {
+            Some(n as usize)
+        }
+        Some(found) => {
+            report.at(key_pos("lanes"), Problem::BadMergeLanes { found });
+            None
+        }
+    };
+    (batch, lanes)
 }
 
 /// Gate declarations and `merge_gates` references.
