@@ -438,3 +438,43 @@ fn a_conflict_inside_a_batch_takes_out_only_the_conflicting_item() {
         "{shared}"
     );
 }
+
+#[test]
+fn a_speculative_gate_that_moves_the_integration_branch_to_its_tip_is_undone() {
+    // Every merge gate, speculative ones included, tries to publish the tip it gates by moving
+    // the integration branch there itself. baton puts the branch back each time; only its own
+    // compare-and-swap, after the stages before it passed, moves the branch.
+    let queue = Queue::new("batch = 2\nlanes = 2");
+    let ids = ["a", "b", "c", "d", "e"];
+    let claims: Vec<String> = ids.iter().map(|id| claims(id)).collect();
+    let tasks: Vec<(&str, &str, &str)> = ids
+        .iter()
+        .zip(&claims)
+        .map(|(id, c)| (*id, "", c.as_str()))
+        .collect();
+    let gate = "git update-ref refs/heads/baton/$BATON_RUN_ID/integration HEAD; true";
+    let (run, report) = queue.run(&queue.plan_led(&tasks, gate, Some("b")), OK);
+    let tampered: Vec<Value> = queue
+        .baton
+        .events(&run)
+        .into_iter()
+        .filter(|e| e["type"] == "integration.tampered")
+        .collect();
+    assert!(!tampered.is_empty(), "no gate's move was noticed");
+    let batches = batches(&report);
+    assert!(
+        batches.iter().any(|b| b["stage"] == 1),
+        "nothing was gated speculatively: {batches:#?}"
+    );
+    // The head is a passed batch's tip, and every task is on the branch exactly once.
+    let head = run_head(&queue, &run);
+    assert!(
+        batches
+            .iter()
+            .any(|b| b["tip"] == head.as_str() && b["outcome"] == "passed"),
+        "the head {head} is not a passed batch tip: {batches:#?}"
+    );
+    let mut merged = first_parent_tasks(&queue.baton, &run, &report);
+    merged.sort();
+    assert_eq!(merged, ids);
+}
