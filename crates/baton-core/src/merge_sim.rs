@@ -243,11 +243,7 @@ impl Queue<'_> {
                 }
             };
             failed_ahead |= !passed;
-            outcomes.push(if passed {
-                Gated::Passed
-            } else {
-                Gated::Failed
-            });
+            outcomes.push(if passed { Gated::Passed } else { Gated::Failed });
             tips.push(tip.clone());
         }
         if ran {

@@ -208,6 +208,7 @@ proptest! {
         let mut head: Vec<usize> = Vec::new();
         let mut merged = vec![false; n];
         let mut rejected = vec![false; n];
+        let mut failed_tips: Vec<Vec<usize>> = Vec::new();
         let mut rounds = 0;
         while !waiting.is_empty() {
             rounds += 1;
@@ -231,6 +232,9 @@ proptest! {
             let mut tips = Vec::new();
             let mut outcomes = Vec::new();
             for stage in &round {
+                // Nothing is gated behind a tip whose failure settled an earlier round: all
+                // that could do is fail.
+                prop_assert!(!failed_tips.contains(&tip), "stage gated behind the failed tip {tip:?}");
                 tip.extend(&stage.items);
                 outcomes.push(if interrupted.next().unwrap_or(false) {
                     Gated::NotRun
@@ -241,6 +245,11 @@ proptest! {
                 });
                 tips.push(tip.clone());
             }
+            // The failure the planner learns from (results behind it are thrown away).
+            let leading = outcomes.iter().take_while(|o| **o == Gated::Passed).count();
+            if outcomes.get(leading) == Some(&Gated::Failed) {
+                failed_tips.push(tips[leading].clone());
+            }
             let verdicts = planner.settle(round.clone(), &outcomes);
 
             // A verdict for every item of the round, and for no other.
@@ -249,7 +258,6 @@ proptest! {
             prop_assert_eq!(&judged, &in_round);
 
             // The head moves only to the tips of the leading passed stages, in order.
-            let leading = outcomes.iter().take_while(|o| **o == Gated::Passed).count();
             let merges: Vec<&Vec<usize>> = verdicts
                 .iter()
                 .filter_map(|v| match v { Verdict::Merge(items) => Some(items), _ => None })
