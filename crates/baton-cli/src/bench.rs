@@ -8,6 +8,7 @@ mod agent_flood;
 mod confine;
 mod engine_runs;
 mod lanes;
+mod queue_sim;
 
 use engine_runs::{DispatchFigures, ScheduleFigures, seeded};
 use lanes::LaneFigures;
@@ -53,6 +54,9 @@ pub enum BenchKind {
     /// Peak memory and decoding throughput of `baton run` while an agent floods its stdout
     /// with stream-json (about 1 GiB, multi-MB records and one 16 MiB record).
     AgentFlood,
+    /// Gate runs per merged item and time to empty a queue of 200 items: serial, adaptive
+    /// batches, and adaptive batches with speculation (the real merge planner, on paper).
+    QueueSim,
 }
 
 /// The sizes of one bench run.
@@ -108,6 +112,7 @@ struct BenchFigures {
     lanes: Option<LaneFigures>,
     confine: Option<confine::ConfineFigures>,
     agent_flood: Option<agent_flood::FloodFigures>,
+    queue_sim: Option<queue_sim::QueueSimFigures>,
     bars: Bars,
 }
 
@@ -120,6 +125,8 @@ struct Bars {
     schedule_met: Option<bool>,
     dispatch_met: Option<bool>,
     lanes_met: Option<bool>,
+    queue_sim_runs_per_merged_max: f64,
+    queue_sim_met: Option<bool>,
 }
 
 /// Runs the benches `args` selects and prints their figures.
@@ -209,6 +216,15 @@ async fn measure(args: &BenchArgs, root: &Path) -> anyhow::Result<BenchFigures> 
         None
     };
 
+    let queue_sim = if wants(BenchKind::QueueSim) {
+        Some(queue_sim::queue_sim(
+            args.seed,
+            if args.quick { 5 } else { 20 },
+        )?)
+    } else {
+        None
+    };
+
     let schedule_mean_ratio = (!schedule.is_empty())
         .then(|| schedule.iter().map(|s| s.ideal_ratio).sum::<f64>() / schedule.len() as f64);
     let bars = Bars {
@@ -218,6 +234,11 @@ async fn measure(args: &BenchArgs, root: &Path) -> anyhow::Result<BenchFigures> 
         schedule_met: schedule_mean_ratio.map(|r| r <= SCHEDULE_BAR),
         dispatch_met: dispatch.as_ref().map(|d| d.p99_ms < DISPATCH_BAR_MS),
         lanes_met: lanes.as_ref().map(|l| l.speedup >= LANES_BAR),
+        queue_sim_runs_per_merged_max: queue_sim::BAR_RUNS_PER_MERGED,
+        queue_sim_met: queue_sim
+            .as_ref()
+            .and_then(|q| q.bar_runs_per_merged)
+            .map(|r| r <= queue_sim::BAR_RUNS_PER_MERGED),
     };
     Ok(BenchFigures {
         seed: args.seed,
@@ -229,6 +250,7 @@ async fn measure(args: &BenchArgs, root: &Path) -> anyhow::Result<BenchFigures> 
         lanes,
         confine,
         agent_flood,
+        queue_sim,
         bars,
     })
 }
@@ -369,6 +391,9 @@ fn render(f: &BenchFigures) -> String {
             a.largest_record_bytes,
             if a.largest_record_whole { "yes" } else { "NO" }
         ));
+    }
+    if let Some(q) = &f.queue_sim {
+        out.push_str(&queue_sim::render(q, verdict(f.bars.queue_sim_met)));
     }
     out
 }

@@ -6,6 +6,7 @@ pub mod claims;
 pub mod dag;
 pub mod duration;
 pub mod merge_batch;
+pub mod merge_sim;
 pub mod overlap;
 pub mod plan;
 pub mod pricing;
@@ -24,6 +25,9 @@ pub use duration::{DurationError, format_duration, parse_duration};
 pub use merge_batch::{
     BatchPolicy, BatchSizer, DEFAULT_MERGE_LANES, Gated, MAX_BATCH, MAX_MERGE_LANES, MergePlanner,
     Stage, Verdict,
+};
+pub use merge_sim::{
+    QueueSimConfig, QueueSimError, QueueSimFigures, simulate_merge_queue, simulate_queue_of,
 };
 pub use overlap::globs_may_overlap;
 pub use plan::{

@@ -14,7 +14,8 @@
 //! line and are gated like any batch (the left half on the head, the right half behind it).
 //! After a left half passes, its right half is gated on the very tree the whole batch failed
 //! on; the engine's gate-result cache answers that gate without running it, so a lone right
-//! half is found guilty for free.
+//! half is found guilty for free. For the same reason nothing is gated behind such a right
+//! half: every stage there would fail, and its gate run would be thrown away.
 
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -121,13 +122,38 @@ pub enum Verdict<I> {
     Wait(Vec<I>),
 }
 
+/// Which half of which split a part of a failed batch is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Half {
+    /// The left half of split number n.
+    Left(u64),
+    /// The right half of split number n.
+    Right(u64),
+}
+
+/// A part of a failed batch, waiting at the head of the line.
+#[derive(Debug, Clone)]
+struct Part<I> {
+    stage: Stage<I>,
+    /// Its half, while it is whole (a part that lost items is no half of its batch's tree).
+    half: Option<Half>,
+}
+
 /// The merge queue's memory between rounds: the batch size and the parts of failed batches
 /// that wait at the head of the line.
 #[derive(Debug, Clone)]
 pub struct MergePlanner<I> {
     sizer: BatchSizer,
     lanes: usize,
-    split: VecDeque<Stage<I>>,
+    split: VecDeque<Part<I>>,
+    /// Splits made so far (numbers the halves).
+    splits: u64,
+    /// The split whose left half merged last: until its right half is gated, the head is the
+    /// tree that half's batch failed on minus the right half.
+    merged_left: Option<u64>,
+    /// The parts handed out by the last [`MergePlanner::next_round`], to know them again
+    /// when the round is settled.
+    issued: Vec<Part<I>>,
 }
 
 impl<I: Clone + PartialEq> MergePlanner<I> {
@@ -137,6 +163,9 @@ impl<I: Clone + PartialEq> MergePlanner<I> {
             sizer: BatchSizer::new(policy),
             lanes: lanes.clamp(1, MAX_MERGE_LANES),
             split: VecDeque::new(),
+            splits: 0,
+            merged_left: None,
+            issued: Vec::new(),
         }
     }
 
@@ -148,54 +177,89 @@ impl<I: Clone + PartialEq> MergePlanner<I> {
     /// The next round's stages, from the items waiting in queue order: first the parts of
     /// failed batches (still waiting), then fresh batches, up to one stage per merge lane.
     /// Empty when nothing waits.
+    ///
+    /// A round ends early after a right half gated straight behind its left half, or first
+    /// after its left half merged: that tip is the very tree their batch failed on (the gate
+    /// cache answers it), so a stage behind it could only fail and be thrown away.
     pub fn next_round(&mut self, waiting: &[I]) -> Vec<Stage<I>> {
         // Parts whose items left the line (merged already after a restart, conflicted) shrink.
         for part in &mut self.split {
-            part.items.retain(|item| waiting.contains(item));
+            let before = part.stage.items.len();
+            part.stage.items.retain(|item| waiting.contains(item));
+            if part.stage.items.len() < before {
+                part.half = None;
+            }
         }
-        self.split.retain(|part| !part.items.is_empty());
-        let mut stages: Vec<Stage<I>> = Vec::new();
-        while stages.len() < self.lanes {
+        self.split.retain(|part| !part.stage.items.is_empty());
+        self.issued.clear();
+        let mut doomed = false;
+        while self.issued.len() < self.lanes && !doomed {
             let Some(part) = self.split.pop_front() else {
                 break;
             };
-            stages.push(part);
+            let left = match self.issued.last() {
+                Some(before) => before.half,
+                None => self.merged_left.map(Half::Left),
+            };
+            doomed = matches!(
+                (left, part.half),
+                (Some(Half::Left(left)), Some(Half::Right(right))) if left == right
+            );
+            self.issued.push(part);
         }
-        let taken = |item: &I, stages: &[Stage<I>], split: &VecDeque<Stage<I>>| {
-            stages.iter().any(|s| s.items.contains(item))
-                || split.iter().any(|s| s.items.contains(item))
+        let taken = |item: &I, issued: &[Part<I>], split: &VecDeque<Part<I>>| {
+            issued.iter().any(|p| p.stage.items.contains(item))
+                || split.iter().any(|p| p.stage.items.contains(item))
         };
         let mut fresh: Vec<I> = waiting
             .iter()
-            .filter(|item| !taken(item, &stages, &self.split))
+            .filter(|item| !taken(item, &self.issued, &self.split))
             .cloned()
             .collect();
         let size = self.sizer.size();
-        while stages.len() < self.lanes && !fresh.is_empty() {
+        while !doomed && self.issued.len() < self.lanes && !fresh.is_empty() {
             let rest = fresh.split_off(size.min(fresh.len()));
-            stages.push(Stage {
-                items: fresh,
-                depth: 0,
+            self.issued.push(Part {
+                stage: Stage {
+                    items: fresh,
+                    depth: 0,
+                },
+                half: None,
             });
             fresh = rest;
         }
-        stages
+        self.issued.iter().map(|part| part.stage.clone()).collect()
     }
 
     /// Settles a round: `round` as gated (items the engine took out while building a chain
     /// already removed) and one outcome per stage. Returns the verdicts in the order to carry
     /// them out; every item of the round gets exactly one.
     pub fn settle(&mut self, round: Vec<Stage<I>>, outcomes: &[Gated]) -> Vec<Verdict<I>> {
+        let issued = std::mem::take(&mut self.issued);
+        // A stage is the issued part holding its first item; whole if no item was taken out.
+        let half_of = |stage: &Stage<I>| {
+            let part = issued.iter().find(|part| {
+                stage
+                    .items
+                    .first()
+                    .is_some_and(|i| part.stage.items.contains(i))
+            })?;
+            (part.stage.items == stage.items).then_some(part.half)?
+        };
         let mut verdicts = Vec::new();
         let mut resolved = true;
-        let mut back: Vec<Stage<I>> = Vec::new();
+        let mut back: Vec<Part<I>> = Vec::new();
         for (index, stage) in round.into_iter().enumerate() {
             let outcome = outcomes.get(index).copied().unwrap_or(Gated::NotRun);
+            let half = half_of(&stage);
             if !resolved {
                 // Built on a tip that will not be the head: its result means nothing. A part
                 // of a failed batch keeps its place; a fresh batch goes back to the line.
                 if stage.depth > 0 {
-                    back.push(stage.clone());
+                    back.push(Part {
+                        stage: stage.clone(),
+                        half,
+                    });
                 }
                 verdicts.push(Verdict::Wait(stage.items));
                 continue;
@@ -205,6 +269,10 @@ impl<I: Clone + PartialEq> MergePlanner<I> {
             }
             match outcome {
                 Gated::Passed => {
+                    self.merged_left = match half {
+                        Some(Half::Left(split)) => Some(split),
+                        _ => None,
+                    };
                     self.sizer.passed(stage.items.len());
                     verdicts.push(Verdict::Merge(stage.items));
                 }
@@ -219,19 +287,29 @@ impl<I: Clone + PartialEq> MergePlanner<I> {
                     } else {
                         let right = items.split_off(items.len() / 2);
                         let depth = stage.depth + 1;
-                        for half in [items, right] {
-                            back.push(Stage {
-                                items: half.clone(),
-                                depth,
+                        let split = self.splits;
+                        self.splits += 1;
+                        for (half, items) in
+                            [(Half::Left(split), items), (Half::Right(split), right)]
+                        {
+                            back.push(Part {
+                                stage: Stage {
+                                    items: items.clone(),
+                                    depth,
+                                },
+                                half: Some(half),
                             });
-                            verdicts.push(Verdict::Bisected { items: half, depth });
+                            verdicts.push(Verdict::Bisected { items, depth });
                         }
                     }
                 }
                 Gated::NotRun => {
                     resolved = false;
                     if stage.depth > 0 {
-                        back.push(stage.clone());
+                        back.push(Part {
+                            stage: stage.clone(),
+                            half,
+                        });
                     }
                     verdicts.push(Verdict::Wait(stage.items));
                 }
