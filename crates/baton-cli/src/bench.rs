@@ -8,6 +8,8 @@ mod agent_flood;
 mod confine;
 mod engine_runs;
 mod lanes;
+mod merge_queue;
+mod warm_lanes;
 
 use engine_runs::{DispatchFigures, ScheduleFigures, seeded};
 use lanes::LaneFigures;
@@ -53,6 +55,12 @@ pub enum BenchKind {
     /// Peak memory and decoding throughput of `baton run` while an agent floods its stdout
     /// with stream-json (about 1 GiB, multi-MB records and one 16 MiB record).
     AgentFlood,
+    /// Two runs of `cargo test`-gated one-line tasks on a serde/regex/globset crate, with
+    /// pristine lanes against warm lanes (which keep `target/`).
+    WarmLanes,
+    /// Wall time of 24 independent tasks through a merge queue with a 5 s merge gate (two
+    /// tasks fail it once): the serial queue against the default one.
+    MergeQueue,
 }
 
 /// The sizes of one bench run.
@@ -108,6 +116,8 @@ struct BenchFigures {
     lanes: Option<LaneFigures>,
     confine: Option<confine::ConfineFigures>,
     agent_flood: Option<agent_flood::FloodFigures>,
+    warm_lanes: Option<warm_lanes::WarmLaneFigures>,
+    merge_queue: Option<merge_queue::MergeQueueFigures>,
     bars: Bars,
 }
 
@@ -120,6 +130,10 @@ struct Bars {
     schedule_met: Option<bool>,
     dispatch_met: Option<bool>,
     lanes_met: Option<bool>,
+    /// Warm run 2 at least `warm_lanes.speedup_bar` times faster than cold run 2.
+    warm_lanes_met: Option<bool>,
+    /// The default queue at least `merge_queue.speedup_bar` times faster than the serial one.
+    merge_queue_met: Option<bool>,
 }
 
 /// Runs the benches `args` selects and prints their figures.
@@ -209,6 +223,20 @@ async fn measure(args: &BenchArgs, root: &Path) -> anyhow::Result<BenchFigures> 
         None
     };
 
+    let warm_lanes = if wants(BenchKind::WarmLanes) {
+        let dir = subdir(root, "warm-lanes")?;
+        Some(warm_lanes::warm_lanes(&dir, args.quick).await?)
+    } else {
+        None
+    };
+
+    let merge_queue = if wants(BenchKind::MergeQueue) {
+        let dir = subdir(root, "merge-queue")?;
+        Some(merge_queue::merge_queue(&dir, args.quick).await?)
+    } else {
+        None
+    };
+
     let schedule_mean_ratio = (!schedule.is_empty())
         .then(|| schedule.iter().map(|s| s.ideal_ratio).sum::<f64>() / schedule.len() as f64);
     let bars = Bars {
@@ -218,6 +246,10 @@ async fn measure(args: &BenchArgs, root: &Path) -> anyhow::Result<BenchFigures> 
         schedule_met: schedule_mean_ratio.map(|r| r <= SCHEDULE_BAR),
         dispatch_met: dispatch.as_ref().map(|d| d.p99_ms < DISPATCH_BAR_MS),
         lanes_met: lanes.as_ref().map(|l| l.speedup >= LANES_BAR),
+        warm_lanes_met: warm_lanes.as_ref().map(warm_lanes::WarmLaneFigures::met),
+        merge_queue_met: merge_queue
+            .as_ref()
+            .map(merge_queue::MergeQueueFigures::met),
     };
     Ok(BenchFigures {
         seed: args.seed,
@@ -229,6 +261,8 @@ async fn measure(args: &BenchArgs, root: &Path) -> anyhow::Result<BenchFigures> 
         lanes,
         confine,
         agent_flood,
+        warm_lanes,
+        merge_queue,
         bars,
     })
 }
@@ -369,6 +403,12 @@ fn render(f: &BenchFigures) -> String {
             a.largest_record_bytes,
             if a.largest_record_whole { "yes" } else { "NO" }
         ));
+    }
+    if let Some(w) = &f.warm_lanes {
+        out.push_str(&warm_lanes::render(w, verdict(f.bars.warm_lanes_met)));
+    }
+    if let Some(q) = &f.merge_queue {
+        out.push_str(&merge_queue::render(q, verdict(f.bars.merge_queue_met)));
     }
     out
 }
