@@ -162,16 +162,22 @@ async fn drive_plan(dir: &Path, yaml: &str, label: &str) -> anyhow::Result<Finis
 /// first commit.
 pub(super) async fn init_repo(repo: &Path, files: &[(&str, &str)]) -> anyhow::Result<Git> {
     let git = Git::init(repo, "main").await?;
+    write_files(repo, files)?;
+    git.commit_all(git.root(), "bench: initial commit").await?;
+    Ok(git)
+}
+
+/// Writes `files` (relative path, contents) under `dir`, creating their directories.
+pub(super) fn write_files(dir: &Path, files: &[(&str, &str)]) -> anyhow::Result<()> {
     for (path, text) in files {
-        let path = repo.join(path);
+        let path = dir.join(path);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("creating {}", parent.display()))?;
         }
         std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
     }
-    git.commit_all(git.root(), "bench: initial commit").await?;
-    Ok(git)
+    Ok(())
 }
 
 /// A run a bench drove to its end.

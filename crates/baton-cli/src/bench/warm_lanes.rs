@@ -12,7 +12,7 @@
 //! which the generated `baton.toml` makes writable to gates (cargo takes its package-cache lock
 //! there even offline), and the crate's own `target/` inside the lane.
 
-use super::engine_runs::{Driven, Expect, drive_run, init_repo, retried};
+use super::engine_runs::{Driven, Expect, drive_run, init_repo, retried, write_files};
 use anyhow::{Context, bail};
 use baton_engine::{Engine, Home};
 use baton_exec::{CommandSpec, run_captured};
@@ -140,11 +140,7 @@ pub async fn warm_lanes(dir: &Path, quick: bool) -> anyhow::Result<WarmLaneFigur
         let mut files = crate_files();
         files.push(("Cargo.lock".into(), lockfile.clone()));
         files.push(("baton.toml".into(), config));
-        let files: Vec<(&str, &str)> = files
-            .iter()
-            .map(|(p, t)| (p.as_str(), t.as_str()))
-            .collect();
-        init_repo(&repo, &files).await?;
+        init_repo(&repo, &borrowed(&files)).await?;
         // One engine per `baton run`, on one `$BATON_HOME`: the lane pool outlives the run.
         for run in 1..=2 {
             let engine = Engine::open(Home::new(here.join("home"))).await?;
@@ -255,6 +251,13 @@ fn baton_toml(cargo_home: &Path, pristine: bool) -> String {
     text
 }
 
+fn borrowed(files: &[(String, String)]) -> Vec<(&str, &str)> {
+    files
+        .iter()
+        .map(|(path, text)| (path.as_str(), text.as_str()))
+        .collect()
+}
+
 /// The bench crate's files (without `Cargo.lock`).
 fn crate_files() -> Vec<(String, String)> {
     let mut files = vec![
@@ -341,13 +344,8 @@ fn cargo_home() -> anyhow::Result<PathBuf> {
 
 /// Generates the crate's `Cargo.lock` offline in `dir` and returns it.
 async fn generate_lockfile(dir: &Path) -> anyhow::Result<String> {
-    for (path, text) in crate_files() {
-        let path = dir.join(path);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
-    }
+    let files = crate_files();
+    write_files(dir, &borrowed(&files))?;
     let out = run_captured(
         CommandSpec::new("cargo", dir)
             .args(["generate-lockfile", "--offline"])
