@@ -1,14 +1,18 @@
 //! `baton bench`: measures, on this machine, how well baton schedules (seeded random DAGs run
 //! through the real engine), how fast it dispatches a task once its dependency is integrated,
 //! how much faster a pooled lane is ready than a fresh worktree, what confining a process
-//! costs, and what a flooding agent costs in memory and decoding time. It prints figures and
-//! the bars they are meant to meet; it never fails on a timing.
+//! costs, what a flooding agent costs in memory and decoding time, how the merge queue's
+//! batches and speculation pay off (on paper, `queue-sim`, and end to end, `merge-queue`), and
+//! what warm lanes save a cargo-gated crate (`warm-lanes`). It prints figures and the bars
+//! they are meant to meet; it never fails on a timing.
 
 mod agent_flood;
 mod confine;
 mod engine_runs;
 mod lanes;
+mod merge_queue;
 mod queue_sim;
+mod warm_lanes;
 
 use engine_runs::{DispatchFigures, ScheduleFigures, seeded};
 use lanes::LaneFigures;
@@ -57,6 +61,12 @@ pub enum BenchKind {
     /// Gate runs per merged item and time to empty a queue of 200 items: serial, adaptive
     /// batches, and adaptive batches with speculation (the real merge planner, on paper).
     QueueSim,
+    /// Two runs of `cargo test`-gated one-line tasks on a serde/regex/globset crate, with
+    /// pristine lanes against warm lanes (which keep `target/`).
+    WarmLanes,
+    /// Wall time of 24 independent tasks through a merge queue with a 5 s merge gate (two
+    /// tasks fail it once): the serial queue against the default one.
+    MergeQueue,
 }
 
 /// The sizes of one bench run.
@@ -113,6 +123,8 @@ struct BenchFigures {
     confine: Option<confine::ConfineFigures>,
     agent_flood: Option<agent_flood::FloodFigures>,
     queue_sim: Option<queue_sim::QueueSimFigures>,
+    warm_lanes: Option<warm_lanes::WarmLaneFigures>,
+    merge_queue: Option<merge_queue::MergeQueueFigures>,
     bars: Bars,
 }
 
@@ -127,6 +139,10 @@ struct Bars {
     lanes_met: Option<bool>,
     queue_sim_runs_per_merged_max: f64,
     queue_sim_met: Option<bool>,
+    /// Warm run 2 at least `warm_lanes.speedup_bar` times faster than cold run 2.
+    warm_lanes_met: Option<bool>,
+    /// The default queue at least `merge_queue.speedup_bar` times faster than the serial one.
+    merge_queue_met: Option<bool>,
 }
 
 /// Runs the benches `args` selects and prints their figures.
@@ -225,6 +241,20 @@ async fn measure(args: &BenchArgs, root: &Path) -> anyhow::Result<BenchFigures> 
         None
     };
 
+    let warm_lanes = if wants(BenchKind::WarmLanes) {
+        let dir = subdir(root, "warm-lanes")?;
+        Some(warm_lanes::warm_lanes(&dir, args.quick).await?)
+    } else {
+        None
+    };
+
+    let merge_queue = if wants(BenchKind::MergeQueue) {
+        let dir = subdir(root, "merge-queue")?;
+        Some(merge_queue::merge_queue(&dir, args.quick).await?)
+    } else {
+        None
+    };
+
     let schedule_mean_ratio = (!schedule.is_empty())
         .then(|| schedule.iter().map(|s| s.ideal_ratio).sum::<f64>() / schedule.len() as f64);
     let bars = Bars {
@@ -239,6 +269,10 @@ async fn measure(args: &BenchArgs, root: &Path) -> anyhow::Result<BenchFigures> 
             .as_ref()
             .and_then(|q| q.bar_runs_per_merged)
             .map(|r| r <= queue_sim::BAR_RUNS_PER_MERGED),
+        warm_lanes_met: warm_lanes.as_ref().map(warm_lanes::WarmLaneFigures::met),
+        merge_queue_met: merge_queue
+            .as_ref()
+            .map(merge_queue::MergeQueueFigures::met),
     };
     Ok(BenchFigures {
         seed: args.seed,
@@ -251,6 +285,8 @@ async fn measure(args: &BenchArgs, root: &Path) -> anyhow::Result<BenchFigures> 
         confine,
         agent_flood,
         queue_sim,
+        warm_lanes,
+        merge_queue,
         bars,
     })
 }
@@ -394,6 +430,12 @@ fn render(f: &BenchFigures) -> String {
     }
     if let Some(q) = &f.queue_sim {
         out.push_str(&queue_sim::render(q, verdict(f.bars.queue_sim_met)));
+    }
+    if let Some(w) = &f.warm_lanes {
+        out.push_str(&warm_lanes::render(w, verdict(f.bars.warm_lanes_met)));
+    }
+    if let Some(q) = &f.merge_queue {
+        out.push_str(&merge_queue::render(q, verdict(f.bars.merge_queue_met)));
     }
     out
 }

@@ -145,32 +145,91 @@ struct Finished {
 /// Creates a repository and a run of `yaml` under `dir` and drives it to the end, showing
 /// progress on stderr. Fails unless every task merged.
 async fn drive_plan(dir: &Path, yaml: &str, label: &str) -> anyhow::Result<Finished> {
-    let plan = parse_plan(yaml, label).map_err(|e| anyhow::anyhow!("{e}"))?;
     let repo = dir.join("repo");
-    let git = Git::init(&repo, "main").await?;
-    std::fs::write(repo.join("README.md"), "baton bench repository\n")
-        .context("writing the bench README")?;
-    git.commit_all(git.root(), "bench: initial commit").await?;
-    let plan_path = dir.join("plan.yaml");
-    std::fs::write(&plan_path, yaml).context("writing the bench plan")?;
+    init_repo(&repo, &[("README.md", "baton bench repository\n")]).await?;
     let engine = Engine::open(Home::new(dir.join("home"))).await?;
+    let plan_path = dir.join("plan.yaml");
+    let driven = drive_run(&engine, &repo, &plan_path, yaml, label, Expect::AllMerged).await?;
+    Ok(Finished {
+        engine,
+        run: driven.run,
+        plan: driven.plan,
+        wall: driven.wall,
+    })
+}
+
+/// A repository at `repo` on branch `main` with `files` (relative path, contents) in its
+/// first commit.
+pub(super) async fn init_repo(repo: &Path, files: &[(&str, &str)]) -> anyhow::Result<Git> {
+    let git = Git::init(repo, "main").await?;
+    write_files(repo, files)?;
+    git.commit_all(git.root(), "bench: initial commit").await?;
+    Ok(git)
+}
+
+/// Writes `files` (relative path, contents) under `dir`, creating their directories.
+pub(super) fn write_files(dir: &Path, files: &[(&str, &str)]) -> anyhow::Result<()> {
+    for (path, text) in files {
+        let path = dir.join(path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// A run a bench drove to its end.
+pub(super) struct Driven {
+    pub run: RunId,
+    pub plan: Plan,
+    /// From just before the run's creation to the end of its drive.
+    pub wall: Duration,
+}
+
+/// How a bench run must end for its figures to mean something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Expect {
+    /// Every task merged (the run completed).
+    AllMerged,
+    /// Completed or failed: the bench counts the failed tasks itself.
+    Settled,
+}
+
+/// Writes `yaml` to `plan_path`, creates a run of it in `repo` with `engine` and drives it to
+/// the end, showing progress on stderr. Fails when the run ends otherwise than `expect` says.
+pub(super) async fn drive_run(
+    engine: &Engine,
+    repo: &Path,
+    plan_path: &Path,
+    yaml: &str,
+    label: &str,
+    expect: Expect,
+) -> anyhow::Result<Driven> {
+    let plan = parse_plan(yaml, label).map_err(|e| anyhow::anyhow!("{e}"))?;
+    std::fs::write(plan_path, yaml).context("writing the bench plan")?;
     let started = std::time::Instant::now();
     let run = engine
         .create_run(&RunRequest {
-            repo_dir: git.root().to_path_buf(),
-            plan_path,
+            repo_dir: repo.to_path_buf(),
+            plan_path: plan_path.to_path_buf(),
             lanes: None,
             into: None,
         })
         .await?;
     let bar = progress_bar(plan.tasks.len(), label);
-    let watcher = watch_merges(&engine, bar.clone());
+    let watcher = watch_merges(engine, bar.clone());
     let result = engine.drive(&run, CancellationToken::new()).await;
     watcher.abort();
     bar.finish_and_clear();
     let result = result?;
     let wall = started.elapsed();
-    if result.status != RunStatus::Completed {
+    let settled = match expect {
+        Expect::AllMerged => result.status == RunStatus::Completed,
+        Expect::Settled => matches!(result.status, RunStatus::Completed | RunStatus::Failed),
+    };
+    if !settled {
         let tasks = engine.store().tasks(&run).await?;
         let bad: Vec<String> = tasks
             .iter()
@@ -182,15 +241,10 @@ async fn drive_plan(dir: &Path, yaml: &str, label: &str) -> anyhow::Result<Finis
             "{label}: run {run} ended {}: {}; see BATON_HOME={}",
             result.status,
             bad.join(", "),
-            dir.join("home").display()
+            engine.home().root().display()
         );
     }
-    Ok(Finished {
-        engine,
-        run,
-        plan,
-        wall,
-    })
+    Ok(Driven { run, plan, wall })
 }
 
 fn progress_bar(total: usize, label: &str) -> ProgressBar {
@@ -270,7 +324,7 @@ pub async fn schedule(
     })
 }
 
-fn retried(report: &baton_engine::Report) -> usize {
+pub(super) fn retried(report: &baton_engine::Report) -> usize {
     report.tasks.iter().filter(|t| t.attempts.len() > 1).count()
 }
 
@@ -364,7 +418,7 @@ fn ratio(a: Duration, b: Duration) -> f64 {
     }
 }
 
-fn millis(d: Duration) -> u64 {
+pub(super) fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
