@@ -21,6 +21,9 @@ lanes: 2
 gates:
   check: "echo ran >> {count} && test -f a.txt -o -f b.txt"
 merge_gates: [check]
+# One item per merge-gate run: a batch of both would gate a tree neither task saw.
+merge:
+  batch: 1
 tasks:
   - id: a
     run: "echo a > a.txt"

@@ -174,6 +174,17 @@ impl<I: Clone + PartialEq> MergePlanner<I> {
         self.sizer.size()
     }
 
+    /// How many waiting items the next round could take: a round with fewer leaves lanes or
+    /// batch room unused. Parts of a failed batch are gated as they are, so while any wait
+    /// the round is as full as it will get.
+    pub fn round_room(&self) -> usize {
+        if self.split.is_empty() {
+            self.sizer.size() * self.lanes
+        } else {
+            0
+        }
+    }
+
     /// The next round's stages, from the items waiting in queue order: first the parts of
     /// failed batches (still waiting), then fresh batches, up to one stage per merge lane.
     /// Empty when nothing waits.
@@ -205,6 +216,28 @@ impl<I: Clone + PartialEq> MergePlanner<I> {
                 (left, part.half),
                 (Some(Half::Left(left)), Some(Half::Right(right))) if left == right
             );
+            if doomed && part.stage.items.len() > 1 {
+                // On the tip of its left half this right half is known to fail: split it now
+                // and gate its own left half there instead, which tells something.
+                let mut items = part.stage.items;
+                let right = items.split_off(items.len() / 2);
+                let depth = part.stage.depth + 1;
+                let split = self.splits;
+                self.splits += 1;
+                self.split.push_front(Part {
+                    stage: Stage {
+                        items: right,
+                        depth,
+                    },
+                    half: Some(Half::Right(split)),
+                });
+                self.issued.push(Part {
+                    stage: Stage { items, depth },
+                    half: Some(Half::Left(split)),
+                });
+                doomed = false;
+                continue;
+            }
             self.issued.push(part);
         }
         let taken = |item: &I, issued: &[Part<I>], split: &VecDeque<Part<I>>| {
@@ -248,6 +281,7 @@ impl<I: Clone + PartialEq> MergePlanner<I> {
         };
         let mut verdicts = Vec::new();
         let mut resolved = true;
+        let mut found_culprit = false;
         let mut back: Vec<Part<I>> = Vec::new();
         for (index, stage) in round.into_iter().enumerate() {
             let outcome = outcomes.get(index).copied().unwrap_or(Gated::NotRun);
@@ -278,26 +312,40 @@ impl<I: Clone + PartialEq> MergePlanner<I> {
                 }
                 Gated::Failed => {
                     resolved = false;
-                    self.sizer.failed();
+                    // Only a fresh batch says the size is too large: a part of a failed batch
+                    // fails because the culprit is in it, whatever the size.
+                    if stage.depth == 0 {
+                        self.sizer.failed();
+                    }
                     let mut items = stage.items;
                     if items.len() == 1 {
                         if let Some(culprit) = items.pop() {
                             verdicts.push(Verdict::Reject(culprit));
+                            found_culprit = true;
                         }
                     } else {
-                        let right = items.split_off(items.len() / 2);
+                        // One more part than merge lanes: the next round gates all but the
+                        // last as a chain, and the first that fails holds a culprit (when all
+                        // pass, the last does). With one lane, that is halving.
+                        let parts = split_evenly(items, self.lanes + 1);
                         let depth = stage.depth + 1;
                         let split = self.splits;
                         self.splits += 1;
-                        for (half, items) in
-                            [(Half::Left(split), items), (Half::Right(split), right)]
-                        {
+                        let last = parts.len().saturating_sub(1);
+                        for (index, items) in parts.into_iter().enumerate() {
+                            let half = if index == last {
+                                Some(Half::Right(split))
+                            } else if index + 1 == last {
+                                Some(Half::Left(split))
+                            } else {
+                                None
+                            };
                             back.push(Part {
                                 stage: Stage {
                                     items: items.clone(),
                                     depth,
                                 },
-                                half: Some(half),
+                                half,
                             });
                             verdicts.push(Verdict::Bisected { items, depth });
                         }
@@ -315,11 +363,33 @@ impl<I: Clone + PartialEq> MergePlanner<I> {
                 }
             }
         }
-        for part in back.into_iter().rev() {
-            self.split.push_front(part);
+        if found_culprit {
+            // The culprit explains its batch's failure: what is left of that batch's parts is
+            // no longer suspect, and waits in the line to be batched afresh (at the current
+            // size) instead of being gated part by part.
+            self.split.clear();
+            self.merged_left = None;
+        } else {
+            for part in back.into_iter().rev() {
+                self.split.push_front(part);
+            }
         }
         verdicts
     }
+}
+
+/// `items` cut into `parts` consecutive runs of nearly equal length (the earlier ones longer),
+/// none empty.
+fn split_evenly<I>(mut items: Vec<I>, parts: usize) -> Vec<Vec<I>> {
+    let parts = parts.clamp(1, items.len().max(1));
+    let mut out = Vec::with_capacity(parts);
+    for left in (1..=parts).rev() {
+        let take = items.len().div_ceil(left);
+        let rest = items.split_off(take);
+        out.push(items);
+        items = rest;
+    }
+    out
 }
 
 #[cfg(test)]

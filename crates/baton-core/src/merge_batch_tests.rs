@@ -35,7 +35,7 @@ fn a_round_takes_one_fresh_batch_per_lane_in_queue_order() {
 }
 
 #[test]
-fn a_failed_batch_is_bisected_and_the_stages_behind_it_wait() {
+fn a_failed_batch_is_split_in_one_part_more_than_lanes_and_a_culprit_frees_the_rest() {
     let mut planner = MergePlanner::new(BatchPolicy::Fixed(4), 2);
     let round = planner.next_round(&ids(0..8));
     let verdicts = planner.settle(round, &[Gated::Failed, Gated::Passed]);
@@ -47,26 +47,32 @@ fn a_failed_batch_is_bisected_and_the_stages_behind_it_wait() {
                 depth: 1
             },
             Verdict::Bisected {
-                items: vec![2, 3],
+                items: vec![2],
+                depth: 1
+            },
+            Verdict::Bisected {
+                items: vec![3],
                 depth: 1
             },
             Verdict::Wait(vec![4, 5, 6, 7]),
         ]
     );
-    // The halves come first, gated as a speculative pair.
+    // The first two parts come first, gated as a speculative pair; the third is the culprit
+    // if both pass.
     let next = planner.next_round(&ids(0..8));
     assert_eq!(next[0].items, vec![0, 1]);
-    assert_eq!(next[1].items, vec![2, 3]);
-    // The left half passes, the right half fails again: it splits into singletons.
+    assert_eq!(next[1].items, vec![2]);
+    assert_eq!(next[0].depth, 1);
     let verdicts = planner.settle(next, &[Gated::Passed, Gated::Failed]);
-    assert_eq!(verdicts[0], Verdict::Merge(vec![0, 1]));
-    let waiting: Vec<u32> = ids(2..8);
-    let third = planner.next_round(&waiting);
-    assert_eq!(third[0].items, vec![2]);
-    assert_eq!(third[1].items, vec![3]);
-    assert_eq!(third[0].depth, 2);
-    let verdicts = planner.settle(third, &[Gated::Passed, Gated::Failed]);
-    assert_eq!(verdicts, vec![Verdict::Merge(vec![2]), Verdict::Reject(3)]);
+    assert_eq!(
+        verdicts,
+        vec![Verdict::Merge(vec![0, 1]), Verdict::Reject(2)]
+    );
+    // The culprit explains the failure: item 3 is batched afresh with the rest of the line.
+    let third = planner.next_round(&ids(3..8));
+    assert_eq!(third[0].items, vec![3, 4, 5, 6]);
+    assert_eq!(third[0].depth, 0);
+    assert_eq!(third[1].items, vec![7]);
 }
 
 #[test]
@@ -82,60 +88,44 @@ fn parts_whose_items_left_the_line_shrink_or_vanish() {
 }
 
 #[test]
-fn nothing_is_gated_behind_a_right_half_that_follows_its_left_half() {
-    // The right half's tip is the tree the whole batch failed on: a stage behind it can only
-    // fail. Before, the round filled all four lanes and threw two gate runs away.
-    let mut planner = MergePlanner::new(BatchPolicy::Fixed(4), 4);
-    let round = planner.next_round(&ids(0..16));
-    assert_eq!(round.len(), 4);
-    planner.settle(
-        round,
-        &[Gated::Failed, Gated::Failed, Gated::Failed, Gated::Failed],
-    );
-    let next = planner.next_round(&ids(0..16));
-    let items: Vec<Vec<u32>> = next.iter().map(|s| s.items.clone()).collect();
-    assert_eq!(items, vec![vec![0, 1], vec![2, 3]]);
-    // The left half passes, the right half fails (its gate answered by the cache): its halves
-    // are again all the round holds.
-    planner.settle(next, &[Gated::Passed, Gated::Failed]);
-    let third = planner.next_round(&ids(2..16));
-    let items: Vec<Vec<u32>> = third.iter().map(|s| s.items.clone()).collect();
-    assert_eq!(items, vec![vec![2], vec![3]]);
-}
-
-#[test]
-fn a_right_half_gated_first_after_its_left_half_merged_ends_the_round() {
-    let mut planner = MergePlanner::new(BatchPolicy::Fixed(4), 3);
-    let round = planner.next_round(&ids(0..12));
+fn a_right_half_behind_its_left_half_is_split_first_and_ends_the_round() {
+    // On the tip of its left half, a right half is the tree its batch failed on: gated whole it
+    // could only fail (the cache answers it), and a stage behind it too.
+    let mut planner = MergePlanner::new(BatchPolicy::Fixed(8), 3);
+    let round = planner.next_round(&ids(0..24));
+    assert_eq!(round.len(), 3);
     planner.settle(round, &[Gated::Failed, Gated::NotRun, Gated::NotRun]);
-    let next = planner.next_round(&ids(0..12));
-    // The left half merges; the right half was interrupted.
-    planner.settle(next, &[Gated::Passed, Gated::NotRun]);
-    let third = planner.next_round(&ids(2..12));
+    let next = planner.next_round(&ids(0..24));
+    let items: Vec<Vec<u32>> = next.iter().map(|s| s.items.clone()).collect();
+    assert_eq!(items, vec![vec![0, 1], vec![2, 3], vec![4, 5]]);
+    planner.settle(next, &[Gated::Passed; 3]);
+    // [6, 7] is known to fail on the new head: its halves are gated instead, and nothing is
+    // gated behind the second (it is the culprit when the first passes).
+    let third = planner.next_round(&ids(6..24));
     let items: Vec<Vec<u32>> = third.iter().map(|s| s.items.clone()).collect();
-    assert_eq!(items, vec![vec![2, 3]]);
-    // It fails (the cache answers): its halves make the next round alone; then the lanes fill.
-    planner.settle(third, &[Gated::Failed]);
-    let fourth = planner.next_round(&ids(2..12));
-    assert_eq!(fourth.len(), 2);
-    let verdicts = planner.settle(fourth, &[Gated::Passed, Gated::Failed]);
-    assert_eq!(verdicts, vec![Verdict::Merge(vec![2]), Verdict::Reject(3)]);
-    let fifth = planner.next_round(&ids(4..12));
-    let items: Vec<Vec<u32>> = fifth.iter().map(|s| s.items.clone()).collect();
-    assert_eq!(items, vec![vec![4, 5, 6, 7], vec![8, 9, 10, 11]]);
+    assert_eq!(items, vec![vec![6], vec![7]]);
+    let verdicts = planner.settle(third, &[Gated::Passed, Gated::Failed]);
+    assert_eq!(verdicts, vec![Verdict::Merge(vec![6]), Verdict::Reject(7)]);
+    let fourth = planner.next_round(&ids(8..24));
+    let items: Vec<Vec<u32>> = fourth.iter().map(|s| s.items.clone()).collect();
+    assert_eq!(
+        items,
+        vec![
+            (8..16).collect::<Vec<u32>>(),
+            (16..24).collect::<Vec<u32>>()
+        ]
+    );
 }
 
 #[test]
 fn a_half_that_lost_items_does_not_end_the_round() {
-    // Item 3 left the line: [2] with its left half is no longer the failed batch's tree.
+    // Item 3 left the line: the last part before it is no longer next to the culprit's part,
+    // so the round fills its lanes.
     let mut planner = MergePlanner::new(BatchPolicy::Fixed(4), 4);
     let round = planner.next_round(&ids(0..16));
     planner.settle(round, &[Gated::Failed; 4]);
     let waiting: Vec<u32> = ids(0..16).into_iter().filter(|i| *i != 3).collect();
     let next = planner.next_round(&waiting);
     let items: Vec<Vec<u32>> = next.iter().map(|s| s.items.clone()).collect();
-    assert_eq!(
-        items,
-        vec![vec![0, 1], vec![2], vec![4, 5, 6, 7], vec![8, 9, 10, 11]]
-    );
+    assert_eq!(items, vec![vec![0], vec![1], vec![2], vec![4, 5, 6, 7]]);
 }

@@ -8,9 +8,9 @@ fn queue(n: usize, bad: &[usize]) -> Vec<bool> {
 }
 
 #[test]
-fn a_bad_item_at_the_end_of_a_batch_is_found_with_three_gates_answered_by_the_cache() {
-    // W = [0..8] fails on H; [0..4] passes; [4..8] on H+[0..4] is W's tree (cached failure);
-    // [4, 5] passes; [6, 7] on H+[0..6] is W's tree again; [6] passes; [7] is W's tree again.
+fn a_bad_item_at_the_end_of_a_batch_is_found_with_its_last_gate_answered_by_the_cache() {
+    // W = [0..8] fails on H; [0..4] passes; [4..8] would be W's tree on H+[0..4], so it is
+    // split before it is gated: [4, 5] passes, [6] passes; [7] alone is W's tree (cached).
     let figures = simulate_queue_of(&queue(8, &[7]), BatchPolicy::Fixed(8), 1).unwrap();
     assert_eq!(
         figures,
@@ -18,20 +18,22 @@ fn a_bad_item_at_the_end_of_a_batch_is_found_with_three_gates_answered_by_the_ca
             items: 8,
             bad: 1,
             gate_runs: 4,
-            cache_hits: 3,
+            cache_hits: 1,
             merged: 7,
             rejected: 1,
-            rounds: 7,
+            rounds: 5,
             makespan: 4,
         }
     );
 }
 
 #[test]
-fn with_two_lanes_the_halves_of_a_failed_batch_are_gated_in_the_same_round() {
+fn with_two_lanes_a_failed_batch_is_searched_in_thirds() {
+    // W fails; [0, 1, 2] and [3, 4, 5] pass in one round; [6, 7] is split: [6] passes and
+    // [7] alone is W's tree (cached).
     let figures = simulate_queue_of(&queue(8, &[7]), BatchPolicy::Fixed(8), 2).unwrap();
-    assert_eq!((figures.gate_runs, figures.cache_hits), (4, 3));
-    assert_eq!((figures.rounds, figures.makespan), (4, 4));
+    assert_eq!((figures.gate_runs, figures.cache_hits), (4, 1));
+    assert_eq!((figures.rounds, figures.makespan), (3, 3));
     assert_eq!((figures.merged, figures.rejected), (7, 1));
 }
 

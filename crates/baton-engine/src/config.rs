@@ -36,7 +36,13 @@ pub struct Config {
     /// `[merge] lanes`: how many batches are gated at once, each on the one before it
     /// (speculation; default [`baton_core::DEFAULT_MERGE_LANES`]).
     pub merge_lanes: usize,
+    /// `[merge] wait`: how long a round with room to spare waits for running tasks to finish
+    /// and join it (default [`DEFAULT_MERGE_WAIT`]; `"0s"`: never waits).
+    pub merge_wait: std::time::Duration,
 }
+
+/// The default of `[merge] wait`.
+pub const DEFAULT_MERGE_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The default of `[output] log_cap_mb`.
 pub const DEFAULT_LOG_CAP_MB: u64 = 256;
@@ -86,6 +92,7 @@ struct ConfigFile {
 struct MergeFile {
     batch: Option<BatchFile>,
     lanes: Option<i64>,
+    wait: Option<String>,
 }
 
 /// `[merge] batch`: `"adaptive"` or a size.
@@ -139,6 +146,7 @@ impl Default for Config {
                 .collect(),
             merge_batch: baton_core::BatchPolicy::Adaptive,
             merge_lanes: baton_core::DEFAULT_MERGE_LANES,
+            merge_wait: DEFAULT_MERGE_WAIT,
         }
     }
 }
@@ -159,6 +167,7 @@ struct Layer {
     lane_keep: Option<Vec<String>>,
     merge_batch: Option<baton_core::BatchPolicy>,
     merge_lanes: Option<usize>,
+    merge_wait: Option<std::time::Duration>,
     prompt_template: Option<PathBuf>,
     approval_threshold: Option<baton_core::Usd>,
     confine: Option<bool>,
@@ -269,6 +278,9 @@ impl Config {
             if let Some(lanes) = layer.merge_lanes {
                 config.merge_lanes = lanes;
             }
+            if let Some(wait) = layer.merge_wait {
+                config.merge_wait = wait;
+            }
             if layer.prompt_template.is_some() {
                 config.prompt_template = layer.prompt_template;
             }
@@ -373,10 +385,21 @@ impl Layer {
         }
         let (merge_batch, merge_lanes) = merge_settings(&file.merge)
             .map_err(|why| EngineError::Config(format!("{}: {why}", path.display())))?;
+        let merge_wait = match &file.merge.wait {
+            None => None,
+            Some(text) => Some(baton_core::parse_duration(text).map_err(|why| {
+                EngineError::Config(format!(
+                    "{}: merge.wait = {text:?}: {why}; write a duration such as \"1s\" or \
+                     \"0s\"",
+                    path.display()
+                ))
+            })?),
+        };
         Ok(Layer {
             lane_keep,
             merge_batch,
             merge_lanes,
+            merge_wait,
             prompt_template,
             approval_threshold,
             confine: file.sandbox.confine,
@@ -555,6 +578,11 @@ mod tests {
         );
         let error = parse("[merge]\nlanes = 0\n").unwrap_err();
         assert!(error.contains("merge.lanes = 0"), "{error}");
+        let config = parse("[merge]\nwait = \"250ms\"\n").unwrap();
+        assert_eq!(config.merge_wait, std::time::Duration::from_millis(250));
+        assert_eq!(default.merge_wait, DEFAULT_MERGE_WAIT);
+        let error = parse("[merge]\nwait = \"soon\"\n").unwrap_err();
+        assert!(error.contains("merge.wait = \"soon\""), "{error}");
         let error = parse("[merge]\nbatches = 2\n").unwrap_err();
         assert!(error.contains("/repo/baton.toml:2:1"), "{error}");
     }

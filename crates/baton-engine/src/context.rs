@@ -86,6 +86,8 @@ pub(crate) struct RunCtx {
     pub merge_batch: baton_core::BatchPolicy,
     /// `[merge] lanes`: how many batches are gated at once (speculation).
     pub merge_lanes: usize,
+    /// `[merge] wait`: how long a round with room to spare waits for running tasks to join.
+    pub merge_wait: std::time::Duration,
 }
 
 /// The stop handles of the running attempts, shared with their [`AttemptStop`] guards.

@@ -193,6 +193,7 @@ impl Engine {
             prices,
             merge_batch: plan_merge_batch.unwrap_or(config.merge_batch),
             merge_lanes: plan_merge_lanes.unwrap_or(config.merge_lanes),
+            merge_wait: config.merge_wait,
         });
         let result = self.drive_owned(&ctx).await;
         let lost = heartbeat.stop().await;

@@ -31,6 +31,8 @@ pub(crate) async fn merge_worker(
 ) -> Result<(), EngineError> {
     let mut lanes: Vec<HeldLane> = Vec::new();
     let mut planner: MergePlanner<i64> = MergePlanner::new(ctx.merge_batch, ctx.merge_lanes);
+    // Whether the queue already waited for more items before its next round.
+    let mut gathered = false;
     let result = async {
         loop {
             if stop.is_cancelled() {
@@ -50,6 +52,36 @@ pub(crate) async fn merge_worker(
                 }
                 continue;
             }
+            if !gathered
+                && waiting.len() < planner.round_room()
+                && more_may_come(&ctx, &waiting).await?
+            {
+                // A round with room to spare while tasks are still finishing: give them a
+                // moment to join it (one gate run for them all) instead of gating a few now
+                // and the rest a whole gate time later.
+                gathered = true;
+                let deadline = tokio::time::Instant::now() + ctx.merge_wait;
+                loop {
+                    tokio::select! {
+                        _ = wake.notified() => {}
+                        _ = tokio::time::sleep_until(deadline) => break,
+                        _ = stop.cancelled() => return Ok(()),
+                    }
+                    let queued: Vec<MergeItemRow> = ctx
+                        .store
+                        .merge_items(ctx.id())
+                        .await?
+                        .into_iter()
+                        .filter(|item| item.status == MergeItemStatus::Queued)
+                        .collect();
+                    if queued.len() >= planner.round_room() || !more_may_come(&ctx, &queued).await?
+                    {
+                        break;
+                    }
+                }
+                continue;
+            }
+            gathered = false;
             run_round(&ctx, &mut planner, waiting, &mut lanes).await?;
             // A wake-up for the loop; when its queue is full it is awake already.
             let _ = progress.try_send(());
@@ -60,6 +92,37 @@ pub(crate) async fn merge_worker(
         ctx.release_lane(&lane.name).await?;
     }
     result
+}
+
+/// Whether the queue should wait for more items: one may join soon (a task of the run is
+/// running, or waits with every dependency merged, about to start), and no task waits for an
+/// item already queued (the critical path is not held up for a fuller batch).
+async fn more_may_come(ctx: &RunCtx, waiting: &[MergeItemRow]) -> Result<bool, EngineError> {
+    if ctx.merge_wait.is_zero() {
+        return Ok(false);
+    }
+    let tasks = ctx.store.tasks(ctx.id()).await?;
+    let pending = |id: &baton_protocol::TaskId| {
+        tasks
+            .iter()
+            .any(|t| &t.id == id && t.status == TaskStatus::Pending)
+    };
+    if waiting
+        .iter()
+        .any(|item| ctx.dag.dependents(&item.task_id).iter().any(pending))
+    {
+        return Ok(false);
+    }
+    let merged = |id: &baton_protocol::TaskId| {
+        tasks
+            .iter()
+            .any(|t| &t.id == id && t.status == TaskStatus::Merged)
+    };
+    Ok(tasks.iter().any(|task| match task.status {
+        TaskStatus::Running => true,
+        TaskStatus::Pending => ctx.dag.deps(&task.id).iter().all(merged),
+        _ => false,
+    }))
 }
 
 /// One round: build the stages' chains, gate their tips at once, carry out the verdicts.
