@@ -176,8 +176,29 @@ pub enum Command {
         #[arg(long)]
         agents: bool,
     },
+    /// Find work in the repository, offline and without a model: TODO/FIXME/XXX/HACK,
+    /// todo!()/unimplemented!(), NotImplementedError and the like in the files git tracks,
+    /// plus the diagnostics of cargo clippy and ruff when installed and the repository is
+    /// theirs; grouped into candidate tasks (one per file, one per fixer), optionally written
+    /// as a plan (see docs/scan.md).
+    ///
+    /// Paths such as auth/, login, secrets, migrations/, .github/workflows/, Dockerfile,
+    /// terraform/*.tf and infra/ are flagged: a person should look at those changes.
+    Scan(ScanArgs),
     /// Measure scheduling quality, dispatch latency and lane readiness.
     Bench(BenchArgs),
+}
+
+/// `baton scan` flags.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Also write the candidate tasks as a plan file (exec tasks for clippy/ruff fixes,
+    /// `agent: auto` tasks for the rest) for `baton run --plan FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    /// Overwrite the --plan file if it exists.
+    #[arg(long, requires = "plan")]
+    pub force: bool,
 }
 
 /// `baton run` flags.

@@ -10,6 +10,7 @@ pub mod merge_sim;
 pub mod overlap;
 pub mod plan;
 pub mod pricing;
+pub mod scan;
 pub mod schedule;
 pub mod simulate;
 pub mod state;

@@ -1,4 +1,4 @@
-//! Reading files out of commits.
+//! Reading files out of commits, and listing the tracked ones.
 
 use crate::{Git, GitError};
 
@@ -18,5 +18,17 @@ impl Git {
         } else {
             Err(self.failed(self.root(), &args, &out))
         }
+    }
+
+    /// The files git tracks in `worktree` (repository-relative, `/` separators, as
+    /// `git ls-files` lists them: the index, so a staged new file counts and an untracked one
+    /// does not). Submodules are listed by their path.
+    pub async fn tracked_files(&self, worktree: &std::path::Path) -> Result<Vec<String>, GitError> {
+        let out = self.run_ok(worktree, &["ls-files", "-z"]).await?;
+        Ok(out
+            .split(|&b| b == 0)
+            .filter(|name| !name.is_empty())
+            .map(|name| String::from_utf8_lossy(name).into_owned())
+            .collect())
     }
 }

@@ -302,3 +302,21 @@ async fn commits_are_listed_newest_first_with_their_trailers() {
     let oid: Result<Oid, _> = "not-an-oid".parse();
     assert!(matches!(oid, Err(GitError::InvalidOid { .. })));
 }
+
+#[tokio::test]
+async fn tracked_files_lists_the_index_not_untracked_files_with_odd_names_intact() {
+    let fx = Fixture::new().await;
+    fx.commit_files(
+        &fx.repo(),
+        &[("src/a b.rs", "x\n"), ("src/ünï.rs", "y\n")],
+        "odd names",
+    );
+    std::fs::write(fx.repo().join("untracked.txt"), "z\n").unwrap();
+    std::fs::write(fx.repo().join("staged.txt"), "s\n").unwrap();
+    fx.git(&fx.repo(), &["add", "staged.txt"]);
+    let files = fx.git.tracked_files(&fx.repo()).await.unwrap();
+    assert!(files.contains(&"src/a b.rs".to_owned()), "{files:?}");
+    assert!(files.contains(&"src/ünï.rs".to_owned()), "{files:?}");
+    assert!(files.contains(&"staged.txt".to_owned()), "{files:?}");
+    assert!(!files.contains(&"untracked.txt".to_owned()), "{files:?}");
+}

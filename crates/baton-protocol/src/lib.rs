@@ -5,6 +5,7 @@ mod agent_event;
 mod event;
 mod ids;
 pub mod plan;
+pub mod scan;
 mod status;
 
 pub use agent_event::{

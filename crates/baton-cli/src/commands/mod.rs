@@ -9,6 +9,7 @@ mod plan;
 mod prices;
 mod providers;
 mod run;
+mod scan;
 
 use crate::cli::{Cli, Command, ReportFormat};
 use crate::{Exit, exit};
@@ -97,6 +98,7 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Exit> {
         Command::Providers { command } => providers::providers(command, json).await,
         Command::Keys { command } => keys::keys(command, json),
         Command::Prompt { plan, task } => plan::prompt(&cli.repo, &plan, &task, json).await,
+        Command::Scan(args) => scan::scan(&cli.repo, &args, json).await,
         Command::Bench(mut args) => {
             args.json |= json;
             crate::bench::run_bench(&args).await?;
