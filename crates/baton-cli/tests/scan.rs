@@ -11,8 +11,17 @@ use support::{BAD_INPUT, Baton, Finished, OK, run_with_deadline};
 const LIB_WITH_MARKERS: &str = "pub fn parse() {\n    // TODO: handle empty input\n    let _x = 1;\n    todo!(\"write the parser\")\n}\n";
 
 fn repo_with_markers() -> Baton {
+    repo_with_markers_and(&[])
+}
+
+/// A repository with `src/lib.rs` (two markers) and `files` committed, and an untracked file
+/// with a marker.
+fn repo_with_markers_and(files: &[(&str, &str)]) -> Baton {
     let baton = Baton::new();
     baton.commit_file("src/lib.rs", LIB_WITH_MARKERS, "lib with markers");
+    for (path, content) in files {
+        baton.commit_file(path, content, path);
+    }
     // Untracked: never scanned.
     baton.repo.write("notes.txt", "FIXME: not mine\n").unwrap();
     baton
@@ -109,12 +118,10 @@ fn json_output_holds_findings_candidate_tasks_and_tools() {
 
 #[test]
 fn the_plan_written_parses_and_holds_one_agent_task_per_file() {
-    let baton = repo_with_markers();
-    baton.commit_file(
+    let baton = repo_with_markers_and(&[(
         "app/main.py",
         "def main():\n    raise NotImplementedError\n",
-        "py",
-    );
+    )]);
     let plan = baton.scratch("plans").join("scan.yaml");
     let plan_arg = plan.to_str().unwrap();
     let out = baton.baton(&["scan", "--plan", plan_arg]);

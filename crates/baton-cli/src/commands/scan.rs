@@ -79,11 +79,10 @@ pub async fn scan(cli_repo: &Option<PathBuf>, args: &ScanArgs, json: bool) -> Re
         print_table(&report);
     }
     if let (Some(path), Some(tasks)) = (&args.plan, written) {
-        let line = format!(
-            "plan with {tasks} task{} written to {} (baton run --plan {0})",
-            if tasks == 1 { "" } else { "s" },
-            path.display()
-        );
+        let path = path.display();
+        let plural = if tasks == 1 { "" } else { "s" };
+        let line =
+            format!("plan with {tasks} task{plural} written to {path} (baton run --plan {path})");
         if json {
             eprintln!("{line}");
         } else {
