@@ -13,6 +13,7 @@ use baton_core::scan::{
 use baton_exec::{CommandSpec, EndReason, run_captured};
 use baton_protocol::scan::{CandidateTask, Finding, ScanReport, ToolOutcome, ToolRun};
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -76,7 +77,7 @@ pub async fn scan(cli_repo: &Option<PathBuf>, args: &ScanArgs, json: bool) -> Re
     if json {
         print_json(&report)?;
     } else {
-        print_table(&report);
+        print!("{}", render_table(&report));
     }
     if let (Some(path), Some(tasks)) = (&args.plan, written) {
         let path = path.display();
@@ -322,7 +323,9 @@ impl PendingPlan {
     }
 }
 
-fn print_table(report: &ScanReport) {
+/// The table of candidate tasks, the linters' outcomes and a summary line.
+fn render_table(report: &ScanReport) -> String {
+    let mut out = String::new();
     let id_width = report
         .tasks
         .iter()
@@ -339,10 +342,11 @@ fn print_table(report: &ScanReport) {
         .unwrap_or(4)
         .min(40);
     if !report.tasks.is_empty() {
-        println!(
+        let _ = writeln!(
+            out,
             "{}",
             style::bold(&format!(
-                "{:<id_width$}  {:<file_width$}  {:>2}  {:<10}  FINDINGS",
+                "{:<id_width$}  {:<file_width$}  {:>2}  {:<12}  FINDINGS",
                 "TASK", "FILE", "CX", "BY"
             ))
         );
@@ -357,8 +361,9 @@ fn print_table(report: &ScanReport) {
         } else {
             String::new()
         };
-        println!(
-            "{:<id_width$}  {:<file_width$}  {:>2}  {:<10}  {}{flag}",
+        let _ = writeln!(
+            out,
+            "{:<id_width$}  {:<file_width$}  {:>2}  {:<12}  {}{flag}",
             task.id,
             file_column(task),
             task.complexity,
@@ -366,23 +371,30 @@ fn print_table(report: &ScanReport) {
             counts(&task.findings)
         );
         for finding in task.findings.iter().take(FINDINGS_SHOWN) {
-            println!(
+            let _ = writeln!(
+                out,
                 "    {}",
                 style::dim(&format!(
-                    "{}:{} {} {}",
+                    "{}:{} {}{} {}",
                     finding.file,
                     finding.line,
                     finding.kind.label(),
+                    finding
+                        .code
+                        .as_deref()
+                        .map(|code| format!(" {code}"))
+                        .unwrap_or_default(),
                     finding.text
                 ))
             );
         }
         if task.findings.len() > FINDINGS_SHOWN {
             let more = task.findings.len() - FINDINGS_SHOWN;
-            println!("    {}", style::dim(&format!("… and {more} more")));
+            let _ = writeln!(out, "    {}", style::dim(&format!("… and {more} more")));
         }
         if let Some(reason) = &task.reason {
-            println!(
+            let _ = writeln!(
+                out,
                 "    {}",
                 style::warn(&format!("a person should look: {reason}"))
             );
@@ -399,17 +411,18 @@ fn print_table(report: &ScanReport) {
             (_, Some(detail)) => detail.clone(),
             (_, None) => String::new(),
         };
-        println!("{}: {outcome} ({detail})", tool.tool);
+        let _ = writeln!(out, "{}: {outcome} ({detail})", tool.tool);
         if let Some(stderr) = tool.stderr_tail.as_deref().filter(|s| !s.is_empty()) {
             for line in stderr.lines() {
-                println!("    {}", style::dim(line));
+                let _ = writeln!(out, "    {}", style::dim(line));
             }
         }
     }
     let files: BTreeSet<&str> = report.findings.iter().map(|f| f.file.as_str()).collect();
     let fixers = report.tasks.iter().filter(|t| t.fixer.is_some()).count();
     let flagged = report.tasks.iter().filter(|t| t.needs_person).count();
-    println!(
+    let _ = writeln!(
+        out,
         "{} finding(s) in {} file(s) of {} scanned: {} candidate task(s), {} by a fixer, {} for \
          agents, {} flagged for a person",
         report.findings.len(),
@@ -420,6 +433,7 @@ fn print_table(report: &ScanReport) {
         report.tasks.len() - fixers,
         flagged
     );
+    out
 }
 
 fn file_column(task: &CandidateTask) -> String {
@@ -440,4 +454,80 @@ fn counts(findings: &[Finding]) -> String {
         .map(|(kind, n)| format!("{kind}×{n}"))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use baton_protocol::scan::{FindingKind, Fixer};
+
+    fn finding(file: &str, line: u32, kind: FindingKind, text: &str) -> Finding {
+        Finding {
+            file: file.to_owned(),
+            line,
+            kind,
+            text: text.to_owned(),
+            code: None,
+            level: None,
+            fixable: false,
+        }
+    }
+
+    /// Without the colour codes a terminal would add, so the snapshot holds wherever it runs.
+    fn plain(text: &str) -> String {
+        let mut out = String::new();
+        let mut chars = text.chars();
+        while let Some(c) = chars.next() {
+            if c == '\x1b' {
+                chars.by_ref().find(|&c| c == 'm');
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_table_shows_each_task_its_findings_the_tools_and_a_summary() {
+        let lint = Finding {
+            code: Some("clippy::needless_return".to_owned()),
+            level: Some("warning".to_owned()),
+            fixable: true,
+            ..finding(
+                "src/lib.rs",
+                2,
+                FindingKind::Clippy,
+                "unneeded `return` statement",
+            )
+        };
+        let mut findings = vec![lint];
+        findings.extend((1..=7).map(|n| finding("src/auth.rs", n, FindingKind::Todo, "// TODO")));
+        let tasks = baton_core::scan::group_findings(&findings);
+        assert_eq!(tasks[0].fixer, Some(Fixer::Clippy));
+        let report = ScanReport {
+            repo: "/repo".to_owned(),
+            files_scanned: 12,
+            findings,
+            tasks,
+            tools: vec![
+                ToolRun {
+                    tool: "clippy".to_owned(),
+                    outcome: ToolOutcome::Ran,
+                    detail: None,
+                    exit: Some(0),
+                    stderr_tail: None,
+                    findings: 1,
+                },
+                ToolRun {
+                    tool: "ruff".to_owned(),
+                    outcome: ToolOutcome::Failed,
+                    detail: Some("`ruff check` ended: exit code 2".to_owned()),
+                    exit: Some(2),
+                    stderr_tail: Some("error: bad config".to_owned()),
+                    findings: 0,
+                },
+            ],
+        };
+        insta::assert_snapshot!(plain(&render_table(&report)));
+    }
 }
