@@ -5,8 +5,7 @@
 mod support;
 
 use std::path::Path;
-use std::process::Command;
-use support::{BAD_INPUT, Baton, Finished, OK, run_with_deadline};
+use support::{BAD_INPUT, Baton, Finished, OK};
 
 const LIB_WITH_MARKERS: &str = "pub fn parse() {\n    // TODO: handle empty input\n    let _x = 1;\n    todo!(\"write the parser\")\n}\n";
 
@@ -29,26 +28,9 @@ fn repo_with_markers_and(files: &[(&str, &str)]) -> Baton {
 
 /// `baton scan ARGS` in the fixture's repository with extra environment variables.
 fn scan_with_env(baton: &Baton, args: &[&str], env: &[(&str, &Path)]) -> Finished {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_baton"));
-    command
-        .arg("scan")
-        .args(args)
-        .current_dir(baton.path())
-        .env("BATON_HOME", &baton.home)
-        .env("XDG_CONFIG_HOME", baton.repo.tmp().join("user-config"))
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("NO_COLOR", "1")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE");
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    run_with_deadline(
-        command,
-        format!("baton scan {}", args.join(" ")),
-        &baton.repo.tmp().join("output"),
-    )
+    let mut all = vec!["scan"];
+    all.extend_from_slice(args);
+    baton.baton_with_env(baton.path(), &all, env)
 }
 
 fn on_path(program: &str) -> bool {

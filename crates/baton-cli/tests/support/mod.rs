@@ -193,6 +193,11 @@ impl Baton {
 
     /// `baton ARGS` in `dir`, with this fixture's `BATON_HOME`.
     pub fn baton_in(&self, dir: &Path, args: &[&str]) -> Finished {
+        self.baton_with_env(dir, args, &[])
+    }
+
+    /// `baton ARGS` in `dir`, with this fixture's `BATON_HOME` and the variables `env` on top.
+    pub fn baton_with_env(&self, dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> Finished {
         let mut command = Command::new(env!("CARGO_BIN_EXE_baton"));
         command
             .args(args)
@@ -208,6 +213,9 @@ impl Baton {
             .env_remove("BATON_FAILPOINTS")
             .env_remove("GIT_DIR")
             .env_remove("GIT_WORK_TREE");
+        for (key, value) in env {
+            command.env(key, value);
+        }
         run_with_deadline(
             command,
             format!("baton {}", args.join(" ")),
