@@ -298,3 +298,21 @@ fn a_plan_path_that_cannot_be_written_is_bad_input_and_nothing_is_written() {
     );
     assert!(!missing.parent().unwrap().exists());
 }
+
+#[test]
+fn a_linked_worktree_is_scanned_as_it_is_checked_out_not_the_main_one() {
+    let baton = Baton::new();
+    let linked = baton.scratch("linked");
+    let linked_arg = linked.to_str().unwrap();
+    baton.git(&["worktree", "add", "-q", "-b", "side", linked_arg]);
+    std::fs::write(linked.join("side.rs"), "// HACK: only on the side branch\n").unwrap();
+    support::git_at(&linked, &["add", "side.rs"]);
+    let doc = baton
+        .baton(&["scan", "--json", "--repo", linked_arg])
+        .expect_code(OK)
+        .json();
+    assert_eq!(doc["findings"][0]["file"], "side.rs", "{doc:#}");
+    assert_eq!(doc["findings"][0]["kind"], "hack");
+    let main = baton.baton(&["scan", "--json"]).expect_code(OK).json();
+    assert_eq!(main["findings"], serde_json::json!([]), "{main:#}");
+}

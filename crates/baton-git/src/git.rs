@@ -84,6 +84,23 @@ impl Git {
         Ok(git)
     }
 
+    /// The top of the worktree holding `dir`: the main worktree or a linked one (where
+    /// [`Git::root`] is always the main one).
+    pub async fn worktree_top(&self, dir: &Path) -> Result<PathBuf, GitError> {
+        let args = ["rev-parse", "--path-format=absolute", "--show-toplevel"];
+        let out = self.run_unpinned(dir, &args).await?;
+        if !out.success() {
+            return Err(GitError::NotARepository {
+                path: dir.to_path_buf(),
+            });
+        }
+        let text = out.stdout_text();
+        match text.lines().next() {
+            Some(top) if !top.is_empty() => Ok(PathBuf::from(top)),
+            _ => Err(unexpected(&args, &text)),
+        }
+    }
+
     /// The installed git version as (major, minor); an error if it is older than 2.38.
     pub async fn check_version() -> Result<(u32, u32), GitError> {
         let spec = CommandSpec::new("git", "/")

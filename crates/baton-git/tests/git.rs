@@ -320,3 +320,26 @@ async fn tracked_files_lists_the_index_not_untracked_files_with_odd_names_intact
     assert!(files.contains(&"staged.txt".to_owned()), "{files:?}");
     assert!(!files.contains(&"untracked.txt".to_owned()), "{files:?}");
 }
+
+#[tokio::test]
+async fn the_worktree_top_of_a_linked_worktree_is_that_worktree_not_the_main_one() {
+    let fx = Fixture::new().await;
+    let linked = fx.tmp.path().join("linked-top");
+    fx.git(
+        &fx.repo(),
+        &[
+            "worktree",
+            "add",
+            "-q",
+            "--detach",
+            linked.to_str().unwrap(),
+        ],
+    );
+    let sub = linked.join("deep/er");
+    std::fs::create_dir_all(&sub).unwrap();
+    let git = Git::discover(&sub).await.unwrap();
+    let top = git.worktree_top(&sub).await.unwrap();
+    assert_eq!(top.canonicalize().unwrap(), linked.canonicalize().unwrap());
+    assert_eq!(git.root(), fx.repo());
+    assert!(!git.tracked_files(&top).await.unwrap().is_empty());
+}

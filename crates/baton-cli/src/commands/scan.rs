@@ -45,7 +45,8 @@ pub async fn scan(cli_repo: &Option<PathBuf>, args: &ScanArgs, json: bool) -> Re
         Some(path) => Some(PendingPlan::create(path, args.force)?),
         None => None,
     };
-    let root = git.root().to_path_buf();
+    // The checkout the user is in, a linked worktree included (git.root() is the main one).
+    let root = git.worktree_top(&dir).await?;
     let tracked = git.tracked_files(&root).await?;
     let (files_scanned, mut findings) = {
         let root = root.clone();
