@@ -158,27 +158,36 @@ fn a_security_sensitive_file_is_flagged_for_a_person() {
     );
 }
 
-#[test]
-fn clippy_diagnostics_of_a_tiny_crate_become_a_fixer_task() {
+/// `baton scan --json` on a repository holding `files`, cargo building into a target directory
+/// of its own (not the test build's); `None` (with a notice) when cargo clippy is not on PATH.
+fn clippy_scan(files: &[(&str, &str)]) -> Option<serde_json::Value> {
     if !on_path("cargo-clippy") {
         eprintln!("skipped: cargo clippy is not on PATH");
-        return;
+        return None;
     }
     let baton = Baton::new();
-    baton.commit_file(
-        "Cargo.toml",
-        "[package]\nname = \"tiny\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n",
-        "crate",
-    );
-    baton.commit_file(
-        "src/lib.rs",
-        "pub fn double(x: u32) -> u32 {\n    return x * 2;\n}\n",
-        "lint",
-    );
-    // Its own target directory: not the one of the test build.
+    for (path, content) in files {
+        baton.commit_file(path, content, path);
+    }
     let target = baton.scratch("target");
     let out = scan_with_env(&baton, &["--json"], &[("CARGO_TARGET_DIR", &target)]);
-    let doc = out.expect_code(OK).json();
+    Some(out.expect_code(OK).json())
+}
+
+#[test]
+fn clippy_diagnostics_of_a_tiny_crate_become_a_fixer_task() {
+    let Some(doc) = clippy_scan(&[
+        (
+            "Cargo.toml",
+            "[package]\nname = \"tiny\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n",
+        ),
+        (
+            "src/lib.rs",
+            "pub fn double(x: u32) -> u32 {\n    return x * 2;\n}\n",
+        ),
+    ]) else {
+        return;
+    };
     let clippy = &doc["tools"][0];
     assert_eq!(clippy["tool"], "clippy");
     assert_eq!(clippy["outcome"], "ran", "{doc:#}");
@@ -198,16 +207,10 @@ fn clippy_diagnostics_of_a_tiny_crate_become_a_fixer_task() {
 
 #[test]
 fn a_clippy_that_cannot_build_the_crate_is_reported_with_its_exit_and_stderr() {
-    if !on_path("cargo-clippy") {
-        eprintln!("skipped: cargo clippy is not on PATH");
-        return;
-    }
-    let baton = Baton::new();
     // A manifest cargo refuses: no diagnostics, only an error on stderr.
-    baton.commit_file("Cargo.toml", "[package]\nname = \n", "broken");
-    let target = baton.scratch("target");
-    let out = scan_with_env(&baton, &["--json"], &[("CARGO_TARGET_DIR", &target)]);
-    let doc = out.expect_code(OK).json();
+    let Some(doc) = clippy_scan(&[("Cargo.toml", "[package]\nname = \n")]) else {
+        return;
+    };
     let clippy = &doc["tools"][0];
     assert_eq!(clippy["outcome"], "failed", "{doc:#}");
     assert_eq!(clippy["exit"], 101, "{doc:#}");
