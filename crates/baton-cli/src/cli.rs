@@ -177,7 +177,7 @@ pub enum Command {
         agents: bool,
     },
     /// Find work in the repository, offline and without a model: TODO/FIXME/XXX/HACK,
-    /// todo!()/unimplemented!(), NotImplementedError and the like in the files git tracks,
+    /// the todo! and unimplemented! macros, NotImplementedError and the like in the files git tracks,
     /// plus the diagnostics of cargo clippy and ruff when installed and the repository is
     /// theirs; grouped into candidate tasks (one per file, one per fixer), optionally written
     /// as a plan (see docs/scan.md).

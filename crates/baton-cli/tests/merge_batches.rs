@@ -34,14 +34,14 @@ impl Queue {
         Queue { baton, marks }
     }
 
-    /// A plan of `tasks` (id, extra shell before writing `out/<id>.txt`, claims), the merge
-    /// gate `gate` (run after the marker is written and a 1 s sleep).
-    fn plan(&self, tasks: &[(&str, &str, &str)], gate: &str) -> String {
+    /// A plan of `tasks`, the merge gate `gate` (run after the marker is written and a 1 s
+    /// sleep).
+    fn plan(&self, tasks: &[PlanTask], gate: &str) -> String {
         self.plan_led(tasks, gate, None)
     }
 
     /// [`Queue::plan`] where the task `lead` queues first after `a` and the others after it.
-    fn plan_led(&self, tasks: &[(&str, &str, &str)], gate: &str, lead: Option<&str>) -> String {
+    fn plan_led(&self, tasks: &[PlanTask], gate: &str, lead: Option<&str>) -> String {
         let marker = self.marks.join("gate-started");
         let lead_done = self.marks.join("lead-done");
         let count = self.marks.join("gate-runs");
@@ -58,7 +58,7 @@ impl Queue {
                 file.display()
             )
         };
-        for (id, extra, claims) in tasks {
+        for PlanTask { id, extra, claims } in tasks {
             let (wait, done) = match lead {
                 _ if *id == "a" => (String::new(), String::new()),
                 Some(lead) if lead == *id => (
@@ -130,20 +130,60 @@ fn first_parent_tasks(baton: &Baton, run: &str, report: &Value) -> Vec<String> {
     tasks
 }
 
+/// One task of a plan: its id, the shell it runs before it writes `out/<id>.txt`, its claims.
+struct PlanTask {
+    id: String,
+    extra: String,
+    claims: String,
+}
+
+/// `ids` as plan tasks: each runs `extra(id)` first and claims `claims(id)`.
+fn plan_tasks(
+    ids: &[&str],
+    extra: impl Fn(&str) -> String,
+    claims: impl Fn(&str) -> String,
+) -> Vec<PlanTask> {
+    ids.iter()
+        .map(|id| PlanTask {
+            id: id.to_string(),
+            extra: extra(id),
+            claims: claims(id),
+        })
+        .collect()
+}
+
+/// Nothing to run before writing the task's file.
+fn nothing(_: &str) -> String {
+    String::new()
+}
+
+/// The task's own file.
 fn claims(id: &str) -> String {
     format!("[\"out/{id}.txt\"]")
+}
+
+/// The task's own file and the bad file it may write.
+fn claims_with_bad(id: &str) -> String {
+    format!("[\"out/{id}.txt\", \"out/bad-{id}.txt\"]")
+}
+
+/// Tasks in `bad` also write `out/bad-<id>.txt`, which the culprit gates refuse.
+fn bad_file_for(bad: &[&str]) -> impl Fn(&str) -> String {
+    let bad: Vec<String> = bad.iter().map(|id| id.to_string()).collect();
+    move |id| {
+        if bad.iter().any(|b| b == id) {
+            format!("echo bad > out/bad-{id}.txt && ")
+        } else {
+            String::new()
+        }
+    }
 }
 
 #[test]
 fn a_batch_that_passes_is_gated_once_and_merges_one_commit_per_task() {
     let queue = Queue::new("batch = 4\nlanes = 1");
     let ids = ["a", "b", "c", "d"];
-    let claims: Vec<String> = ids.iter().map(|id| claims(id)).collect();
-    let tasks: Vec<(&str, &str, &str)> = ids
-        .iter()
-        .zip(&claims)
-        .map(|(id, c)| (*id, "", c.as_str()))
-        .collect();
+    let tasks = plan_tasks(&ids, nothing, claims);
     let (run, report) = queue.run(&queue.plan(&tasks, "true"), OK);
     let batches = batches(&report);
     assert_eq!(batches.len(), 2, "{batches:#?}");
@@ -191,25 +231,7 @@ fn run_head(queue: &Queue, run: &str) -> String {
 /// Tasks a..f; `bad` ones also write `out/bad-<id>.txt`, which the merge gate refuses.
 fn culprit_plan(queue: &Queue, bad: &[&str]) -> String {
     let ids = ["a", "b", "c", "d", "e", "f"];
-    let extras: Vec<String> = ids
-        .iter()
-        .map(|id| {
-            if bad.contains(id) {
-                format!("echo bad > out/bad-{id}.txt && ")
-            } else {
-                String::new()
-            }
-        })
-        .collect();
-    let claims: Vec<String> = ids
-        .iter()
-        .map(|id| format!("[\"out/{id}.txt\", \"out/bad-{id}.txt\"]"))
-        .collect();
-    let tasks: Vec<(&str, &str, &str)> = ids
-        .iter()
-        .zip(extras.iter().zip(&claims))
-        .map(|(id, (e, c))| (*id, e.as_str(), c.as_str()))
-        .collect();
+    let tasks = plan_tasks(&ids, bad_file_for(bad), claims_with_bad);
     queue.plan(&tasks, "! ls out/bad-* >/dev/null 2>&1")
 }
 
@@ -290,15 +312,7 @@ fn a_lone_culprit_right_of_a_passing_half_is_found_by_the_gate_cache() {
     // passes and merges; [c] is then gated on the tip of [b], the very tree [b, c] failed on:
     // the cache answers, no gate runs.
     let queue = Queue::new("batch = 2\nlanes = 1");
-    let claims: Vec<String> = ["a", "b", "c"]
-        .iter()
-        .map(|id| format!("[\"out/{id}.txt\", \"out/bad-{id}.txt\"]"))
-        .collect();
-    let tasks = [
-        ("a", "", claims[0].as_str()),
-        ("b", "", claims[1].as_str()),
-        ("c", "echo bad > out/bad-c.txt && ", claims[2].as_str()),
-    ];
+    let tasks = plan_tasks(&["a", "b", "c"], bad_file_for(&["c"]), claims_with_bad);
     let gate = "! ls out/bad-* >/dev/null 2>&1";
     let (run, report) = queue.run(&queue.plan_led(&tasks, gate, Some("b")), FAILED);
     assert_eq!(task(&report, "b")["status"], "merged");
@@ -330,22 +344,7 @@ fn speculative_gates_behind_a_failure_are_cancelled() {
     // second's gate (which would sleep 30 s) is cancelled then, not waited for.
     let queue = Queue::new("batch = 2\nlanes = 2");
     let ids = ["a", "b", "c", "d", "e"];
-    let claims: Vec<String> = ids
-        .iter()
-        .map(|id| format!("[\"out/{id}.txt\", \"out/bad-{id}.txt\"]"))
-        .collect();
-    let tasks: Vec<(&str, &str, &str)> = ids
-        .iter()
-        .zip(&claims)
-        .map(|(id, c)| {
-            let extra = if *id == "c" {
-                "echo bad > out/bad-c.txt && "
-            } else {
-                ""
-            };
-            (*id, extra, c.as_str())
-        })
-        .collect();
+    let tasks = plan_tasks(&ids, bad_file_for(&["c"]), claims_with_bad);
     // c queues first: [c, x] is stage 0 (3 files in out/ with a's), [y, z] stage 1 on its
     // tip (5 files): the gate fails at once on 3 files with c's bad file, and sleeps 30 s
     // before failing on 5.
@@ -395,22 +394,14 @@ fn a_conflict_inside_a_batch_takes_out_only_the_conflicting_item() {
         .baton
         .commit_file("shared.txt", "base\n", "a file two tasks change");
     let ids = ["a", "b", "c", "d", "e"];
-    let claims: Vec<String> = ids
-        .iter()
-        .map(|id| format!("[\"out/{id}.txt\", \"shared:shared.txt\"]"))
-        .collect();
-    let tasks: Vec<(&str, &str, &str)> = ids
-        .iter()
-        .zip(&claims)
-        .map(|(id, c)| {
-            let extra = match *id {
-                "c" => "echo from-c >> shared.txt && ",
-                "d" => "echo from-d >> shared.txt && ",
-                _ => "",
-            };
-            (*id, extra, c.as_str())
-        })
-        .collect();
+    let tasks = plan_tasks(
+        &ids,
+        |id| match id {
+            "c" | "d" => format!("echo from-{id} >> shared.txt && "),
+            _ => String::new(),
+        },
+        |id| format!("[\"out/{id}.txt\", \"shared:shared.txt\"]"),
+    );
     let (run, report) = queue.run(&queue.plan_led(&tasks, "true", Some("c")), OK);
     for id in ids {
         assert_eq!(task(&report, id)["status"], "merged", "{id}: {report:#}");
@@ -446,12 +437,7 @@ fn a_speculative_gate_that_moves_the_integration_branch_to_its_tip_is_undone() {
     // compare-and-swap, after the stages before it passed, moves the branch.
     let queue = Queue::new("batch = 2\nlanes = 2");
     let ids = ["a", "b", "c", "d", "e"];
-    let claims: Vec<String> = ids.iter().map(|id| claims(id)).collect();
-    let tasks: Vec<(&str, &str, &str)> = ids
-        .iter()
-        .zip(&claims)
-        .map(|(id, c)| (*id, "", c.as_str()))
-        .collect();
+    let tasks = plan_tasks(&ids, nothing, claims);
     let gate = "git update-ref refs/heads/baton/$BATON_RUN_ID/integration HEAD; true";
     let (run, report) = queue.run(&queue.plan_led(&tasks, gate, Some("b")), OK);
     let tampered: Vec<Value> = queue

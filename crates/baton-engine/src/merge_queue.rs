@@ -38,13 +38,7 @@ pub(crate) async fn merge_worker(
             if stop.is_cancelled() {
                 return Ok(());
             }
-            let waiting: Vec<MergeItemRow> = ctx
-                .store
-                .merge_items(ctx.id())
-                .await?
-                .into_iter()
-                .filter(|item| item.status == MergeItemStatus::Queued)
-                .collect();
+            let waiting = queued_items(&ctx).await?;
             if waiting.is_empty() {
                 tokio::select! {
                     _ = wake.notified() => {}
@@ -67,13 +61,7 @@ pub(crate) async fn merge_worker(
                         _ = tokio::time::sleep_until(deadline) => break,
                         _ = stop.cancelled() => return Ok(()),
                     }
-                    let queued: Vec<MergeItemRow> = ctx
-                        .store
-                        .merge_items(ctx.id())
-                        .await?
-                        .into_iter()
-                        .filter(|item| item.status == MergeItemStatus::Queued)
-                        .collect();
+                    let queued = queued_items(&ctx).await?;
                     if queued.len() >= planner.round_room() || !more_may_come(&ctx, &queued).await?
                     {
                         break;
@@ -92,6 +80,17 @@ pub(crate) async fn merge_worker(
         ctx.release_lane(&lane.name).await?;
     }
     result
+}
+
+/// The items waiting in the queue, in queue order.
+async fn queued_items(ctx: &RunCtx) -> Result<Vec<MergeItemRow>, EngineError> {
+    Ok(ctx
+        .store
+        .merge_items(ctx.id())
+        .await?
+        .into_iter()
+        .filter(|item| item.status == MergeItemStatus::Queued)
+        .collect())
 }
 
 /// Whether the queue should wait for more items: one may join soon (a task of the run is
@@ -142,18 +141,7 @@ async fn run_round(
     let gated = gate_round(ctx, &mut built, lanes).await?;
     if ctx.cancel.is_cancelled() {
         // Interrupted: everything still checking waits again (resume gates it again).
-        for stage in &built {
-            finish_batch(ctx, stage, BatchOutcome::Discarded).await?;
-            for link in &stage.links {
-                ctx.move_merge_item(
-                    &link.item,
-                    MergeItemStatus::Queued,
-                    MergeItemUpdate::default(),
-                )
-                .await?;
-            }
-        }
-        return Ok(());
+        return requeue_rest(ctx, &built, &[]).await;
     }
     // A merge gate is a command too: it must not have moved the integration branch.
     ctx.guard_integration().await?;
@@ -279,7 +267,7 @@ async fn carry_out(
     Ok(())
 }
 
-/// Puts the items of the stages not carried out back in the queue.
+/// Puts the items of the stages not carried out (not `finished`) back in the queue.
 async fn requeue_rest(
     ctx: &RunCtx,
     built: &[BuiltStage],

@@ -16,9 +16,9 @@ pub enum FindingKind {
     Xxx,
     /// A `HACK` word.
     Hack,
-    /// Rust's `todo!(` macro.
+    /// A call of Rust's `todo!` macro.
     TodoMacro,
-    /// Rust's `unimplemented!(` macro.
+    /// A call of Rust's `unimplemented!` macro.
     Unimplemented,
     /// Python's `raise NotImplementedError`.
     NotImplementedError,

@@ -11,9 +11,10 @@ fn kinds(found: &[Finding]) -> Vec<(u32, FindingKind)> {
 
 #[test]
 fn markers_are_found_with_their_line_and_text() {
-    let text =
-        "fn a() {\n    // TODO: handle errors\n    todo!(\"later\")\n}\n# FIXME(x) and HACK\n";
-    let found = find_markers("src/a.rs", text);
+    let text = format!(
+        "fn a() {{\n    // TODO: handle errors\n    {TODO_CALL}\"later\")\n}}\n# FIXME(x) and HACK\n"
+    );
+    let found = find_markers("src/a.rs", &text);
     assert_eq!(
         kinds(&found),
         vec![
@@ -38,10 +39,11 @@ fn word_markers_must_be_whole_words_in_their_case() {
 
 #[test]
 fn code_that_is_not_written_yet_is_found_in_each_language() {
-    let text =
-        "unimplemented!()\nraise NotImplementedError\nthrow new Error(\"not implemented\");\n";
+    let text = format!(
+        "{UNIMPLEMENTED_CALL})\nraise NotImplementedError\nthrow new Error(\"not implemented\");\n"
+    );
     assert_eq!(
-        kinds(&find_markers("f", text)),
+        kinds(&find_markers("f", &text)),
         vec![
             (1, FindingKind::Unimplemented),
             (2, FindingKind::NotImplementedError),
@@ -75,7 +77,7 @@ proptest! {
             prop_assert_eq!(&finding.text, line);
             let needle = match finding.kind {
                 FindingKind::Todo => "TODO",
-                FindingKind::TodoMacro => "todo!(",
+                FindingKind::TodoMacro => TODO_CALL,
                 FindingKind::Xxx => "XXX",
                 other => panic!("unexpected kind {other:?}"),
             };
