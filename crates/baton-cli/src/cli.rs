@@ -10,7 +10,8 @@ use std::path::PathBuf;
 /// State lives in $BATON_HOME (default ~/.local/share/baton): the SQLite database baton.db, the
 /// lane pools and the logs. Exit codes: 0 completed, 1 run failed, 2 bad input or usage (or a
 /// BATON_HOME or baton.db baton cannot use), 3 cancelled (baton cancel, Ctrl-C, SIGTERM, or the
-/// terminal closed), 4 paused (a budget would be exceeded: baton resume RUN --budget USD).
+/// terminal closed), 4 paused for a person (a budget would be exceeded, tasks wait for approval
+/// or for a person, or `baton pause`: see the message for what to do).
 #[derive(Debug, Parser)]
 #[command(name = "baton", version, propagate_version = true)]
 pub struct Cli {
@@ -72,7 +73,10 @@ pub enum Command {
         /// The task whose attempt to stop.
         task: String,
     },
-    /// Continue a run after a crash, a cancel or a failure.
+    #[command(flatten)]
+    Control(crate::cli_controls::ControlCommand),
+    /// Continue a run after a crash, a cancel, a failure or a pause (a live run that is
+    /// pausing just goes on).
     Resume {
         /// The run id.
         run: String,

@@ -206,6 +206,9 @@ impl Human {
                     TaskStatus::Failed | TaskStatus::Blocked => {
                         self.say(why(format!("{} {task} {}", style::bad("✗"), to)));
                     }
+                    TaskStatus::NeedsHuman | TaskStatus::Skipped | TaskStatus::ForceCompleted => {
+                        self.say(why(format!("{} {task} {}", style::warn("!"), to)));
+                    }
                     TaskStatus::Pending if reason.is_some() => {
                         self.say(why(format!("{} {task} runs again", style::warn("↻"))));
                     }

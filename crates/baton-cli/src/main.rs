@@ -3,6 +3,7 @@
 
 mod bench;
 mod cli;
+mod cli_controls;
 mod commands;
 mod demo;
 mod demo_agents;
@@ -22,7 +23,8 @@ pub(crate) mod exit {
     pub const BAD_INPUT: u8 = 2;
     /// The run was cancelled.
     pub const CANCELLED: u8 = 3;
-    /// The run paused for a person: a budget would be exceeded (`baton resume --budget`).
+    /// The run paused for a person: a budget would be exceeded (`baton resume --budget`),
+    /// tasks wait for approval or for a person, or `baton pause`.
     pub const PAUSED: u8 = 4;
 }
 

@@ -56,7 +56,8 @@ pub fn status(word: &str) -> String {
     match word {
         "completed" | "merged" | "succeeded" => good(word),
         "failed" | "blocked" | "conflicted" => bad(word),
-        "cancelled" | "interrupted" => warn(word),
+        "cancelled" | "interrupted" | "skipped" | "needs_human" | "paused" => warn(word),
+        "force_completed" => good(word),
         "running" | "checking" | "merging" => bold(word),
         _ => word.to_string(),
     }

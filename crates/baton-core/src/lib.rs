@@ -3,6 +3,7 @@
 
 pub mod budget;
 pub mod claims;
+pub mod control;
 pub mod dag;
 pub mod duration;
 pub mod merge_batch;
@@ -21,6 +22,7 @@ pub use budget::{
     LimitUse, WARN_PER_MILLE, admit,
 };
 pub use claims::{Claim, ClaimError, ClaimGlob, ClaimSet, SHARED_PREFIX};
+pub use control::{ControlRefused, revived_with, skipped_with, task_control_target};
 pub use dag::{DEFAULT_ESTIMATE, Dag, parallel_efficiency};
 pub use duration::{DurationError, format_duration, parse_duration};
 pub use merge_batch::{
@@ -40,5 +42,6 @@ pub use schedule::{next_to_start, tasks_to_block};
 pub use simulate::{simulate_level_barrier, simulate_list_schedule};
 pub use state::{
     InvalidTransition, attempt_is_terminal, attempt_transition, merge_item_is_terminal,
-    merge_item_transition, run_is_terminal, run_transition, task_is_terminal, task_transition,
+    merge_item_transition, run_is_terminal, run_transition, task_is_done,
+    task_is_settled_for_delivery, task_is_terminal, task_transition,
 };

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// The tasks to start now, at most `free_lanes` of them, in start order.
 ///
-/// Candidates are pending tasks whose deps are all merged, ordered by priority (high first),
+/// Candidates are pending tasks whose deps are all merged (or force-completed), ordered by priority (high first),
 /// then longest remaining path, then id. Each is picked when its claims conflict neither with a
 /// task holding claims (running, or queued for merge) nor with a task picked before it.
 /// A task missing from `status` counts as pending.
@@ -25,7 +25,7 @@ pub fn next_to_start(
         .filter(|task| {
             task.deps
                 .iter()
-                .all(|dep| status_of(dep) == TaskStatus::Merged)
+                .all(|dep| crate::state::task_is_done(status_of(dep)))
         })
         .collect();
     candidates.sort_by_key(|task| {

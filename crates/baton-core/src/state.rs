@@ -22,6 +22,8 @@ pub fn run_transition(from: RunStatus, to: RunStatus) -> Result<RunStatus, Inval
         | (BudgetExceeded, Running | Cancelled) // resume with a higher budget, or give up
         | (Running, AwaitingApproval)
         | (AwaitingApproval, Running | Cancelled)
+        | (Running, Paused | NeedsHuman) // `baton pause`; a task needs a person
+        | (Paused | NeedsHuman, Running | Cancelled)
         | (Cancelled, Running) // resume
         | (Failed, Running) => Ok(to), // resume retries the failed tasks
         _ => Err(invalid("run", from.as_str(), to.as_str())),
@@ -39,7 +41,12 @@ pub fn task_transition(from: TaskStatus, to: TaskStatus) -> Result<TaskStatus, I
         | (Queued, Pending) // conflict or merge gate failure with retries left
         | (Blocked | Failed, Pending) // resume of a failed run
         | (Pending, AwaitingApproval)
-        | (AwaitingApproval, Pending | Failed) => Ok(to), // approved, or rejected
+        | (AwaitingApproval, Pending | Failed) // approved, or rejected
+        | (Running | Queued, NeedsHuman) // out of attempts, escalated to a person
+        // A person's controls: skip, force-complete, retry and reset.
+        | (Pending | Blocked | Failed | AwaitingApproval | NeedsHuman, Skipped)
+        | (Pending | Blocked | Failed | AwaitingApproval | NeedsHuman | Skipped, ForceCompleted)
+        | (NeedsHuman | Skipped | ForceCompleted, Pending) => Ok(to),
         _ => Err(invalid("task", from.as_str(), to.as_str())),
     }
 }
@@ -85,15 +92,33 @@ pub fn run_is_terminal(status: RunStatus) -> bool {
             | RunStatus::Cancelled
             | RunStatus::BudgetExceeded
             | RunStatus::AwaitingApproval
+            | RunStatus::Paused
+            | RunStatus::NeedsHuman
     )
 }
 
-/// True when a task needs nothing more in this run (`merged`, `failed` or `blocked`).
+/// True when a task needs nothing more in this run (`merged`, `failed`, `blocked`, `skipped`
+/// or `force_completed`).
 pub fn task_is_terminal(status: TaskStatus) -> bool {
     matches!(
         status,
-        TaskStatus::Merged | TaskStatus::Failed | TaskStatus::Blocked
+        TaskStatus::Merged
+            | TaskStatus::Failed
+            | TaskStatus::Blocked
+            | TaskStatus::Skipped
+            | TaskStatus::ForceCompleted
     )
+}
+
+/// True when a task counts as done for the tasks that depend on it and for the run's
+/// completion: merged, or declared done by a person (`force_completed`).
+pub fn task_is_done(status: TaskStatus) -> bool {
+    matches!(status, TaskStatus::Merged | TaskStatus::ForceCompleted)
+}
+
+/// True when a run may complete with a task in this status: done, or skipped by a person.
+pub fn task_is_settled_for_delivery(status: TaskStatus) -> bool {
+    task_is_done(status) || status == TaskStatus::Skipped
 }
 
 /// True when an attempt has ended.
@@ -127,6 +152,12 @@ mod tests {
         (RunStatus::Running, RunStatus::AwaitingApproval),
         (RunStatus::AwaitingApproval, RunStatus::Running),
         (RunStatus::AwaitingApproval, RunStatus::Cancelled),
+        (RunStatus::Running, RunStatus::Paused),
+        (RunStatus::Running, RunStatus::NeedsHuman),
+        (RunStatus::Paused, RunStatus::Running),
+        (RunStatus::Paused, RunStatus::Cancelled),
+        (RunStatus::NeedsHuman, RunStatus::Running),
+        (RunStatus::NeedsHuman, RunStatus::Cancelled),
     ];
 
     const TASK_ALLOWED: &[(TaskStatus, TaskStatus)] = &[
@@ -143,6 +174,22 @@ mod tests {
         (TaskStatus::Pending, TaskStatus::AwaitingApproval),
         (TaskStatus::AwaitingApproval, TaskStatus::Pending),
         (TaskStatus::AwaitingApproval, TaskStatus::Failed),
+        (TaskStatus::Running, TaskStatus::NeedsHuman),
+        (TaskStatus::Queued, TaskStatus::NeedsHuman),
+        (TaskStatus::Pending, TaskStatus::Skipped),
+        (TaskStatus::Blocked, TaskStatus::Skipped),
+        (TaskStatus::Failed, TaskStatus::Skipped),
+        (TaskStatus::AwaitingApproval, TaskStatus::Skipped),
+        (TaskStatus::NeedsHuman, TaskStatus::Skipped),
+        (TaskStatus::Pending, TaskStatus::ForceCompleted),
+        (TaskStatus::Blocked, TaskStatus::ForceCompleted),
+        (TaskStatus::Failed, TaskStatus::ForceCompleted),
+        (TaskStatus::AwaitingApproval, TaskStatus::ForceCompleted),
+        (TaskStatus::NeedsHuman, TaskStatus::ForceCompleted),
+        (TaskStatus::Skipped, TaskStatus::ForceCompleted),
+        (TaskStatus::NeedsHuman, TaskStatus::Pending),
+        (TaskStatus::Skipped, TaskStatus::Pending),
+        (TaskStatus::ForceCompleted, TaskStatus::Pending),
     ];
 
     const ATTEMPT_ALLOWED: &[(AttemptStatus, AttemptStatus)] = &[

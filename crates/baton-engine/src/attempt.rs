@@ -44,14 +44,24 @@ pub(crate) async fn run_attempt(
     task: TaskId,
     dispatch: Dispatch,
 ) -> Result<AttemptEnd, EngineError> {
-    let Some(spec) = ctx.plan.task(&task).cloned() else {
+    let Some(mut spec) = ctx.plan.task(&task).cloned() else {
         return Err(EngineError::Inconsistent {
             run: ctx.id().clone(),
             what: format!("task {task} is in the database but not in the plan"),
         });
     };
+    // `baton retry --prompt-file` gave its next attempts another prompt; they start a new
+    // conversation with it rather than resume the old one.
+    let new_prompt = ctx.task_row(&task).await?.prompt_override;
+    let fresh = new_prompt.is_some();
+    if let Some(prompt) = new_prompt {
+        spec.prompt = Some(baton_core::Prompt::Text(prompt));
+    }
     // A retry whose agent can resume its session prefers the lane that session worked in.
-    let previous = ctx.store.attempts(ctx.id(), Some(&task)).await?.pop();
+    let previous = match fresh {
+        true => None,
+        false => ctx.store.attempts(ctx.id(), Some(&task)).await?.pop(),
+    };
     let resumable_lane = previous
         .as_ref()
         .filter(|p| p.session_id.is_some())
@@ -61,10 +71,20 @@ pub(crate) async fn run_attempt(
         .await?;
     let head = ctx.integration_head().await?;
     let log_dir = ctx.home.log_dir(ctx.id().as_str());
-    let (number, events) = ctx
+    let started = ctx
         .store
         .start_attempt(ctx.id(), &task, &lane.name, head.as_str(), &log_dir)
-        .await?;
+        .await;
+    let (number, events) = match started {
+        Ok(started) => started,
+        // A person's control (skip, force-complete) moved the task between the driver's
+        // read and this start: nothing started, and the control stands.
+        Err(baton_store::StoreError::Stale { .. }) => {
+            ctx.release_lane(&lane.name).await?;
+            return Ok(AttemptEnd::Interrupted);
+        }
+        Err(error) => return Err(error.into()),
+    };
     ctx.emit(events);
     let stop = ctx.attempt_stop(&task, number);
 
@@ -571,7 +591,7 @@ async fn fail(
     let task_to = if ctx.task_row(task).await?.may_retry() {
         TaskStatus::Pending
     } else {
-        TaskStatus::Failed
+        ctx.out_of_attempts()
     };
     let events = ctx
         .store
@@ -610,7 +630,7 @@ async fn stopped(
     let task_to = if ctx.task_row(task).await?.may_retry() {
         TaskStatus::Pending
     } else {
-        TaskStatus::Failed
+        ctx.out_of_attempts()
     };
     let why = format!(
         "attempt {number} was stopped by `baton stop {} {task}`",

@@ -39,6 +39,9 @@ pub struct Config {
     /// `[merge] wait`: how long a round with room to spare waits for running tasks to finish
     /// and join it (default [`DEFAULT_MERGE_WAIT`]; `"0s"`: never waits).
     pub merge_wait: std::time::Duration,
+    /// `[escalation] person`: a task out of attempts and fallbacks becomes `needs_human`
+    /// (the run goes on without it) instead of `failed` (default false).
+    pub escalate_to_person: bool,
 }
 
 /// The default of `[merge] wait`.
@@ -84,6 +87,15 @@ struct ConfigFile {
     lanes: LanesFile,
     #[serde(default)]
     merge: MergeFile,
+    #[serde(default)]
+    escalation: EscalationFile,
+}
+
+/// The `[escalation]` table as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EscalationFile {
+    person: Option<bool>,
 }
 
 /// The `[merge]` table as written.
@@ -147,6 +159,7 @@ impl Default for Config {
             merge_batch: baton_core::BatchPolicy::Adaptive,
             merge_lanes: baton_core::DEFAULT_MERGE_LANES,
             merge_wait: DEFAULT_MERGE_WAIT,
+            escalate_to_person: false,
         }
     }
 }
@@ -168,6 +181,7 @@ struct Layer {
     merge_batch: Option<baton_core::BatchPolicy>,
     merge_lanes: Option<usize>,
     merge_wait: Option<std::time::Duration>,
+    escalate_to_person: Option<bool>,
     prompt_template: Option<PathBuf>,
     approval_threshold: Option<baton_core::Usd>,
     confine: Option<bool>,
@@ -280,6 +294,9 @@ impl Config {
             }
             if let Some(wait) = layer.merge_wait {
                 config.merge_wait = wait;
+            }
+            if let Some(person) = layer.escalate_to_person {
+                config.escalate_to_person = person;
             }
             if layer.prompt_template.is_some() {
                 config.prompt_template = layer.prompt_template;
@@ -400,6 +417,7 @@ impl Layer {
             merge_batch,
             merge_lanes,
             merge_wait,
+            escalate_to_person: file.escalation.person,
             prompt_template,
             approval_threshold,
             confine: file.sandbox.confine,

@@ -32,6 +32,10 @@ pub(crate) enum LoopEnd {
     BudgetExceeded,
     /// Nothing can go on until a person approves or rejects the tasks that wait; resumable.
     AwaitingApproval,
+    /// `baton pause`: nothing new started, and what ran has ended; `baton resume` continues.
+    Paused,
+    /// Nothing can go on until a person decides the `needs_human` tasks; resumable.
+    NeedsHuman,
 }
 
 /// How often the loop looks for `baton stop` requests.
@@ -181,12 +185,14 @@ async fn drive(
         if ctx.cancel.is_cancelled() {
             return Ok(LoopEnd::Cancelled);
         }
+        let rows = with_retry(ctx, || ctx.store.tasks(ctx.id())).await?;
         let mut status: BTreeMap<TaskId, TaskStatus> =
-            with_retry(ctx, || ctx.store.tasks(ctx.id()))
-                .await?
-                .into_iter()
-                .map(|t| (t.id, t.status))
-                .collect();
+            rows.iter().map(|t| (t.id.clone(), t.status)).collect();
+        // `baton retry --agent` and `baton reassign` move a task's next attempts.
+        let reassigned: BTreeMap<TaskId, String> = rows
+            .into_iter()
+            .filter_map(|t| Some((t.id, t.agent_override?)))
+            .collect();
         block_dependents_of_failures(ctx, &mut status).await?;
         // A task spawned a moment ago may not have written its start yet.
         for task in owned.running.values() {
@@ -194,16 +200,12 @@ async fn drive(
                 status.insert(task.clone(), TaskStatus::Running);
             }
         }
-        let settled = status.values().all(|s| {
-            matches!(
-                s,
-                TaskStatus::Merged | TaskStatus::Failed | TaskStatus::Blocked
-            )
-        });
+        let settled = status.values().all(|s| baton_core::task_is_terminal(*s));
         if settled && owned.running.is_empty() {
             return Ok(LoopEnd::Settled);
         }
-        let paused = ctx.budget_paused();
+        let paused_by_person = ctx.user_pause.load(std::sync::atomic::Ordering::SeqCst);
+        let paused = ctx.budget_paused() || paused_by_person;
         // A task waiting in the merge queue keeps its lane's slot until it merges. Its
         // dependents (often the critical path) become ready only then, tens of milliseconds
         // after the lane itself is free; handing the slot at once to whatever else is ready
@@ -229,7 +231,10 @@ async fn drive(
         // A budget paused the run: nothing new starts; it ends once its attempts have and what
         // they queued has merged (that work is paid for).
         if paused && owned.running.is_empty() && queued == 0 {
-            return Ok(LoopEnd::BudgetExceeded);
+            if ctx.budget_paused() {
+                return Ok(LoopEnd::BudgetExceeded);
+            }
+            return Ok(LoopEnd::Paused);
         }
         let free = lanes.saturating_sub(owned.running.len() + holding);
         let mut started = 0;
@@ -241,10 +246,12 @@ async fn drive(
                 let Some(spec) = ctx.plan.task(&id) else {
                     continue;
                 };
-                let moved_to = approvals
-                    .iter()
-                    .find(|approval| approval.task_id == id && approval.approved)
-                    .and_then(|approval| approval.agent.clone());
+                let moved_to = reassigned.get(&id).cloned().or_else(|| {
+                    approvals
+                        .iter()
+                        .find(|approval| approval.task_id == id && approval.approved)
+                        .and_then(|approval| approval.agent.clone())
+                });
                 let Some(dispatch) = ctx.dispatch(spec, moved_to.as_deref()) else {
                     continue;
                 };
@@ -263,6 +270,11 @@ async fn drive(
         let awaiting = status.values().any(|s| *s == TaskStatus::AwaitingApproval);
         if awaiting && started == 0 && owned.running.is_empty() && queued == 0 {
             return Ok(LoopEnd::AwaitingApproval);
+        }
+        // The same when what is left waits on tasks out of attempts that need a person.
+        let needs_human = status.values().any(|s| *s == TaskStatus::NeedsHuman);
+        if needs_human && started == 0 && owned.running.is_empty() && queued == 0 {
+            return Ok(LoopEnd::NeedsHuman);
         }
         tokio::select! {
             Some(joined) = owned.attempts.join_next_with_id() => {
@@ -293,6 +305,8 @@ async fn drive(
                 for (task, number) in with_retry(ctx, || ctx.store.stop_requests(ctx.id())).await? {
                     ctx.request_attempt_stop(&task, number);
                 }
+                let pause = with_retry(ctx, || ctx.store.pause_requested(ctx.id())).await?;
+                ctx.user_pause.store(pause, std::sync::atomic::Ordering::SeqCst);
             }
             _ = ctx.cancel.cancelled() => {}
         }
@@ -356,7 +370,7 @@ async fn block_dependents_of_failures(
             })
             .map(|d| d.to_string())
             .unwrap_or_default();
-        let event = ctx
+        let moved = ctx
             .store
             .transition_task(
                 ctx.id(),
@@ -366,9 +380,16 @@ async fn block_dependents_of_failures(
                 Some(format!("dependency {failed_dep} did not integrate")),
                 None,
             )
-            .await?;
-        ctx.emit([event]);
-        status.insert(id, TaskStatus::Blocked);
+            .await;
+        match moved {
+            Ok(event) => {
+                ctx.emit([event]);
+                status.insert(id, TaskStatus::Blocked);
+            }
+            // A person's control (skip, force-complete) moved it first: theirs stands.
+            Err(baton_store::StoreError::Stale { .. }) => {}
+            Err(error) => return Err(error.into()),
+        }
     }
     Ok(())
 }

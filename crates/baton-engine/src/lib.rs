@@ -18,6 +18,7 @@ pub mod config;
 pub mod config_agents;
 mod conflict;
 mod context;
+mod controls;
 mod deliver;
 mod driver;
 mod error;
@@ -43,6 +44,7 @@ mod supervise;
 
 pub use config::{Config, SandboxConfig};
 pub use context::Bus;
+pub use controls::ControlOutcome;
 pub use deliver::Delivery;
 pub use error::EngineError;
 pub use home::{Home, repo_key};
@@ -142,6 +144,7 @@ impl Engine {
             cancel.clone(),
         );
         self.store.clear_cancel(&run.id).await?;
+        self.store.clear_pause(&run.id).await?;
         let lane_repo = git.root().to_string_lossy().into_owned();
         let pool = LanePool::new(git.clone(), self.home.lanes_dir(&repo_key(git.root())))
             .keep(config.lane_keep.clone());
@@ -194,6 +197,8 @@ impl Engine {
             merge_batch: plan_merge_batch.unwrap_or(config.merge_batch),
             merge_lanes: plan_merge_lanes.unwrap_or(config.merge_lanes),
             merge_wait: config.merge_wait,
+            user_pause: Default::default(),
+            escalate_to_person: config.escalate_to_person,
         });
         let result = self.drive_owned(&ctx).await;
         let lost = heartbeat.stop().await;
@@ -214,7 +219,9 @@ impl Engine {
             RunStatus::Pending
             | RunStatus::Cancelled
             | RunStatus::BudgetExceeded
-            | RunStatus::AwaitingApproval => {
+            | RunStatus::AwaitingApproval
+            | RunStatus::Paused
+            | RunStatus::NeedsHuman => {
                 let event = self
                     .store
                     .transition_run(ctx.id(), status, RunStatus::Running, None)
@@ -244,6 +251,18 @@ impl Engine {
             return Ok(RunResult {
                 run: ctx.id().clone(),
                 status: RunStatus::Cancelled,
+                delivery: None,
+            });
+        }
+        if let Some((to, reason)) = ctx.waiting_for_person(end).await? {
+            let event = self
+                .store
+                .transition_run(ctx.id(), RunStatus::Running, to, Some(reason))
+                .await?;
+            ctx.emit([event]);
+            return Ok(RunResult {
+                run: ctx.id().clone(),
+                status: to,
                 delivery: None,
             });
         }
@@ -291,7 +310,9 @@ impl Engine {
             });
         }
         let tasks = self.store.tasks(ctx.id()).await?;
-        let all_merged = tasks.iter().all(|t| t.status == TaskStatus::Merged);
+        let all_merged = tasks
+            .iter()
+            .all(|t| baton_core::task_is_settled_for_delivery(t.status));
         // The result delivered is baton's: put the branch back if anything moved it.
         ctx.guard_integration().await?;
         let (to, delivery, reason) = if all_merged {
@@ -300,7 +321,7 @@ impl Engine {
         } else {
             let failed: Vec<String> = tasks
                 .iter()
-                .filter(|t| t.status != TaskStatus::Merged)
+                .filter(|t| !baton_core::task_is_settled_for_delivery(t.status))
                 .map(|t| format!("{} ({})", t.id, t.status))
                 .collect();
             (
@@ -365,6 +386,8 @@ impl Engine {
                 | RunStatus::Pending
                 | RunStatus::BudgetExceeded
                 | RunStatus::AwaitingApproval
+                | RunStatus::Paused
+                | RunStatus::NeedsHuman
         ) {
             return Err(EngineError::WrongState {
                 run: run.id.clone(),

@@ -164,7 +164,7 @@ async fn place(
             let task_to = if row.conflicts + 1 < MAX_CONFLICTS {
                 TaskStatus::Pending
             } else {
-                TaskStatus::Failed
+                ctx.out_of_attempts()
             };
             let events = ctx
                 .store

@@ -366,7 +366,7 @@ pub(crate) async fn reject(
     let task_to = if ctx.task_row(&item.task_id).await?.may_retry() {
         TaskStatus::Pending
     } else {
-        TaskStatus::Failed
+        ctx.out_of_attempts()
     };
     let events = ctx.store.reject_merge(item, to, detail, task_to).await?;
     ctx.emit(events);

@@ -88,7 +88,7 @@ impl Engine {
                 // The engine may have started the next attempt (or even merged it) between the
                 // stop and this read: the stop itself sent the task back to pending.
                 let task_status = match now_status {
-                    TaskStatus::Failed | TaskStatus::Blocked => now_status,
+                    TaskStatus::Failed | TaskStatus::Blocked | TaskStatus::NeedsHuman => now_status,
                     _ => TaskStatus::Pending,
                 };
                 return Ok(StopOutcome {

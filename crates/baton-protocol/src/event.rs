@@ -206,6 +206,19 @@ pub enum EventBody {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         why: Option<String>,
     },
+    /// A person's command on the run or a task (`baton pause`, `skip`, `retry`, ...): the
+    /// audit record of who did what, when (the event's time) and why.
+    #[serde(rename = "control.applied")]
+    ControlApplied {
+        /// The command, as `baton` spells it (`pause`, `force-complete`, ...).
+        command: String,
+        /// Who gave it.
+        who: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        why: Option<String>,
+        /// What it did, in a sentence.
+        effect: String,
+    },
     /// A budget that applies to the run is 80% or more committed (spent and reserved).
     #[serde(rename = "budget.warning")]
     BudgetWarning {
@@ -262,6 +275,7 @@ impl EventBody {
             EventBody::ApprovalRequested { .. } => "approval.requested",
             EventBody::ApprovalDecided { .. } => "approval.decided",
             EventBody::BudgetExceeded { .. } => "budget.exceeded",
+            EventBody::ControlApplied { .. } => "control.applied",
         }
     }
 }

@@ -2,6 +2,7 @@
 //! file schema. Wire types live here and nowhere else; `baton-core` gives them behaviour.
 
 mod agent_event;
+mod control;
 mod event;
 mod ids;
 pub mod plan;
@@ -11,6 +12,7 @@ mod status;
 pub use agent_event::{
     AGENT_EVENT_VERSION, AgentErrorKind, AgentEvent, FileChangeKind, TodoItem, Usage, UsageTotals,
 };
+pub use control::{Control, ControlRequest};
 pub use event::{EVENT_VERSION, Event, EventBody, OutputStream};
 pub use ids::{RunId, TaskId};
 pub use plan::{BatchFile, GateDecl, MergeFile, PLAN_VERSION, PlanFile, TaskFile};

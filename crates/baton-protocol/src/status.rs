@@ -56,6 +56,11 @@ text_enum!(
         /// Paused with nothing left to do but tasks that wait for a person's approval
         /// (`baton approve|reject`, then `baton resume`).
         AwaitingApproval => "awaiting_approval",
+        /// Paused by `baton pause`: nothing new starts; `baton resume` continues it.
+        Paused => "paused",
+        /// Nothing left to do but tasks that wait for a person (`needs_human`): `baton retry`,
+        /// `reassign`, `skip` or `force-complete` them, then `baton resume`.
+        NeedsHuman => "needs_human",
     }
 );
 
@@ -76,6 +81,15 @@ text_enum!(
         Blocked => "blocked",
         /// Its estimated cost is past the approval threshold: it waits for `baton approve`.
         AwaitingApproval => "awaiting_approval",
+        /// Its escalation ladder ran out (retries, fallback agents): a person must decide
+        /// (`baton retry`, `reassign`, `skip`, `force-complete`). What does not depend on it goes on.
+        NeedsHuman => "needs_human",
+        /// A person skipped it (`baton skip`): nothing of it is integrated, and the tasks that
+        /// depend on it are skipped too.
+        Skipped => "skipped",
+        /// A person declared it done without baton integrating anything of it (`baton
+        /// force-complete`); the tasks that depend on it go ahead.
+        ForceCompleted => "force_completed",
     }
 );
 

@@ -119,6 +119,11 @@ pub struct TaskRow {
     pub last_failure: Option<String>,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
+    /// The agent its next attempts run on instead of the plan's (`baton retry --agent`,
+    /// `baton reassign`).
+    pub agent_override: Option<String>,
+    /// The prompt its next attempts get instead of the plan's (`baton retry --prompt-file`).
+    pub prompt_override: Option<String>,
 }
 
 fn count(row: &SqliteRow, column: &str) -> Result<u32, StoreError> {
@@ -148,6 +153,8 @@ impl TaskRow {
             last_failure: row.try_get("last_failure")?,
             started_at: row.try_get("started_at")?,
             finished_at: row.try_get("finished_at")?,
+            agent_override: row.try_get("agent_override")?,
+            prompt_override: row.try_get("prompt_override")?,
         })
     }
 }

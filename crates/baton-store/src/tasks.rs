@@ -16,11 +16,7 @@ pub(crate) async fn move_task(
     reason: Option<String>,
 ) -> Result<Event, StoreError> {
     task_transition(from, to)?;
-    let finished = matches!(
-        to,
-        TaskStatus::Merged | TaskStatus::Failed | TaskStatus::Blocked
-    )
-    .then(now_text);
+    let finished = baton_core::task_is_terminal(to).then(now_text);
     let done = sqlx::query(
         "UPDATE tasks SET status = ?, finished_at = ? WHERE run_id = ? AND id = ? AND status = ?",
     )

@@ -2,6 +2,7 @@
 
 mod agents;
 mod budget;
+mod controls;
 mod inspect;
 mod keys;
 mod lanes;
@@ -74,6 +75,7 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Exit> {
         Command::Reject { run, task, why } => {
             run::decide(&run, &task, run::Decision::Reject(why), json).await
         }
+        Command::Control(command) => controls::control(command, json).await,
         Command::Cancel { run } => run::cancel(&run, json).await,
         Command::Stop { run, task } => run::stop(&run, &task, json).await,
         Command::Demo { dir, agents: false } => run::demo(dir, json).await,

@@ -55,6 +55,17 @@ pub async fn resume(
     if auto_approve {
         engine.auto_approve(&run).await?;
     }
+    // A pause is undone through the audited control; a live engine then just goes on.
+    let row = engine.store().run(&run).await?;
+    let pausing = engine.store().pause_requested(&run).await?;
+    if pausing || row.status == RunStatus::Paused {
+        let outcome =
+            super::controls::send(&engine, &run, baton_protocol::Control::Resume, None).await?;
+        if outcome.live {
+            super::controls::print_outcome(&outcome, json)?;
+            return Ok(exit::OK);
+        }
+    }
     drive_and_report(&engine, &run, Mode::pick(json), true).await
 }
 
@@ -118,7 +129,10 @@ pub async fn drive_and_report(
     Ok(match result.status {
         RunStatus::Completed => exit::OK,
         RunStatus::Cancelled => exit::CANCELLED,
-        RunStatus::BudgetExceeded | RunStatus::AwaitingApproval => exit::PAUSED,
+        RunStatus::BudgetExceeded
+        | RunStatus::AwaitingApproval
+        | RunStatus::Paused
+        | RunStatus::NeedsHuman => exit::PAUSED,
         _ => exit::FAILED,
     })
 }
@@ -162,6 +176,16 @@ async fn summarize(engine: &Engine, result: &RunResult) -> Result<(), Exit> {
         RunStatus::AwaitingApproval => eprintln!(
             "paused: tasks wait for approval (see `baton status {0}`); `baton approve {0} TASK` \
              (or `baton reject {0} TASK --why ...`), then `baton resume {0}`",
+            result.run
+        ),
+        RunStatus::Paused => eprintln!(
+            "paused by `baton pause`; `baton resume {}` continues it",
+            result.run
+        ),
+        RunStatus::NeedsHuman => eprintln!(
+            "paused: tasks need a person (see `baton status {0}`); `baton retry {0} TASK` \
+             [--agent A] [--prompt-file F], `baton skip`, `baton reassign` or `baton \
+             force-complete`, then `baton resume {0}`",
             result.run
         ),
         RunStatus::BudgetExceeded => eprintln!(
