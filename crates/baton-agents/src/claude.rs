@@ -144,7 +144,10 @@ impl ClaudeDecoder {
                     let name = str_at(part, &["name"]).unwrap_or_default().to_string();
                     let input = part.get("input").cloned().unwrap_or(Value::Null);
                     self.calls.insert(id.clone(), (name.clone(), input.clone()));
+                    // Claude Code's plan: `TodoWrite` replaces the whole list each time.
+                    let todos = (name == "TodoWrite").then(|| todo_list(&input));
                     events.push(AgentEvent::ToolCall { id, name, input });
+                    events.extend(todos);
                 }
                 _ => events.push(unknown(part.clone())),
             }
@@ -269,6 +272,23 @@ fn errors_text(record: &Value) -> Option<String> {
     let errors = record.get("errors")?.as_array()?;
     let text: Vec<&str> = errors.iter().filter_map(Value::as_str).collect();
     (!text.is_empty()).then(|| text.join("; "))
+}
+
+/// The checklist of a `TodoWrite` call: `todos` of `{content, status}`, done when `status` is
+/// `completed`.
+fn todo_list(input: &Value) -> AgentEvent {
+    let items = input
+        .get("todos")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|entry| baton_protocol::TodoItem {
+            text: str_at(entry, &["content"]).unwrap_or_default().into(),
+            done: str_at(entry, &["status"]) == Some("completed"),
+        })
+        .collect();
+    AgentEvent::TodoList { items }
 }
 
 /// The file a successful tool result changed: from Claude Code's `tool_use_result`

@@ -159,3 +159,31 @@ fn a_ten_megabyte_assistant_message_is_decoded_whole() {
         .collect();
     assert_eq!(lengths, vec![10 * 1024 * 1024]);
 }
+
+#[test]
+fn a_claude_todo_write_call_gives_the_agents_checklist() {
+    let line = r#"{"type":"assistant","message":{"id":"msg_1","content":[{"type":"tool_use","id":"toolu_1","name":"TodoWrite","input":{"todos":[{"content":"Read the parser","status":"completed","activeForm":"Reading"},{"content":"Split the lexer","status":"in_progress","activeForm":"Splitting"},{"content":"Run the tests","status":"pending","activeForm":"Running"}]}}]}}"#;
+    let events = decode(&Claude, line);
+    let list = events
+        .iter()
+        .find_map(|event| match event {
+            AgentEvent::TodoList { items } => Some(items.clone()),
+            _ => None,
+        })
+        .expect("a todo list");
+    let summary: Vec<(&str, bool)> = list.iter().map(|i| (i.text.as_str(), i.done)).collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("Read the parser", true),
+            ("Split the lexer", false),
+            ("Run the tests", false)
+        ]
+    );
+    // The call itself is still reported.
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, AgentEvent::ToolCall { name, .. } if name == "TodoWrite"))
+    );
+}

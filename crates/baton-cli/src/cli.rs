@@ -189,6 +189,18 @@ pub enum Command {
     /// Paths such as auth/, login, secrets, migrations/, .github/workflows/, Dockerfile,
     /// terraform/*.tf and infra/ are flagged: a person should look at those changes.
     Scan(ScanArgs),
+    /// The start- or end-of-day briefing over every run: what is in progress, what waits for
+    /// you (approvals, tasks that need a person, budgets, pauses) with the command for each,
+    /// what merged lately, what was spent today and this month against the budgets, and the
+    /// next tasks to look at.
+    Brief {
+        /// Also write the briefing as Markdown to FILE (replaced atomically).
+        #[arg(long, value_name = "FILE")]
+        markdown: Option<PathBuf>,
+        /// How far back merged tasks are listed (e.g. 24h, 3d).
+        #[arg(long, value_name = "DURATION", default_value = "24h")]
+        since: String,
+    },
     /// Measure scheduling quality, dispatch latency and lane readiness.
     Bench(BenchArgs),
 }

@@ -358,7 +358,7 @@ async fn agent_command(
         None => None,
     };
     let (prompt, prompt_file) =
-        crate::prompt::attempt_prompt(ctx, spec, number, failure.as_deref()).await?;
+        crate::prompt::attempt_prompt(ctx, spec, number, failure.as_deref(), budget_left).await?;
     let mut invocation = agent_run::invocation(
         ctx,
         adapter.name(),

@@ -12,6 +12,7 @@
 mod agent_run;
 mod approve;
 mod attempt;
+pub mod brief;
 pub mod budget;
 mod budget_guard;
 pub mod config;
@@ -42,6 +43,7 @@ mod sandbox;
 mod stop;
 mod supervise;
 
+pub use brief::Brief;
 pub use config::{Config, SandboxConfig};
 pub use context::Bus;
 pub use controls::ControlOutcome;

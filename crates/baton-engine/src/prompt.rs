@@ -84,6 +84,7 @@ fn context_without_run(
         attempt,
         failure,
         run: None,
+        briefing: None,
     }
 }
 
@@ -125,6 +126,35 @@ async fn dependencies_in_run(
     Ok(out)
 }
 
+/// Where the run stands for `spec`'s attempt: what is done, what runs beside it, what it may
+/// spend.
+async fn briefing(
+    ctx: &RunCtx,
+    spec: &TaskSpec,
+    budget_left: Option<baton_core::Usd>,
+) -> Result<crate::prompt_template::BriefingVars, EngineError> {
+    let rows = ctx.store.tasks(ctx.id()).await?;
+    let running = rows
+        .iter()
+        .filter(|t| t.status == TaskStatus::Running && t.id != spec.id)
+        .filter_map(|t| ctx.plan.task(&t.id))
+        .map(|other| crate::prompt_template::RunningVars {
+            id: other.id.to_string(),
+            title: other.title.clone(),
+            claims: other.claims.as_strings(),
+        })
+        .collect();
+    Ok(crate::prompt_template::BriefingVars {
+        done: rows
+            .iter()
+            .filter(|t| baton_core::task_is_done(t.status))
+            .count(),
+        tasks: rows.len(),
+        running,
+        budget_left: budget_left.map(|usd| usd.to_string()),
+    })
+}
+
 /// Renders the prompt of attempt `number` of `spec` (with the previous attempt's `failure` on a
 /// retry) from the repository's template and saves it as `runs/<run>/prompts/<task>.<number>.md`;
 /// returns the text and the file. The error is the attempt's failure.
@@ -133,6 +163,7 @@ pub(crate) async fn attempt_prompt(
     spec: &TaskSpec,
     number: u32,
     failure: Option<&str>,
+    budget_left: Option<baton_core::Usd>,
 ) -> Result<(String, PathBuf), String> {
     let task_prompt = prompt_text(ctx, spec)?;
     let template = repository_template(ctx.git.root()).map_err(|e| e.to_string())?;
@@ -147,6 +178,11 @@ pub(crate) async fn attempt_prompt(
         attempt: number,
         failure: failure.map(str::to_owned),
         run: Some(ctx.id().to_string()),
+        briefing: Some(
+            briefing(ctx, spec, budget_left)
+                .await
+                .map_err(|e| format!("cannot read the run's tasks: {e}"))?,
+        ),
     };
     let prompt = template.render(&context)?;
     let prompt_file = ctx

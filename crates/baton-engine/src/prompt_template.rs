@@ -35,6 +35,32 @@ pub struct PromptContext {
     pub failure: Option<String>,
     /// The run's id; `none` for `baton prompt`, which renders before any run exists.
     pub run: Option<String>,
+    /// The task's briefing: where the run stands and what runs beside it; `none` for `baton
+    /// prompt`.
+    pub briefing: Option<BriefingVars>,
+}
+
+/// `briefing` in a prompt template: the facts of `baton brief`, for one task.
+#[derive(Debug, Clone, Serialize)]
+pub struct BriefingVars {
+    /// Tasks of the run merged (or declared done) so far.
+    pub done: usize,
+    /// Tasks in the run.
+    pub tasks: usize,
+    /// The other tasks running now, each in its own lane: their changes are not in the working
+    /// copy, and their paths are theirs.
+    pub running: Vec<RunningVars>,
+    /// The most dollars this attempt may still spend (the tightest budget), else `none`.
+    pub budget_left: Option<String>,
+}
+
+/// One of `briefing.running`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunningVars {
+    pub id: String,
+    pub title: String,
+    /// The paths it may change (`["**"]` when it claims everything).
+    pub claims: Vec<String>,
 }
 
 /// `task` in a prompt template.

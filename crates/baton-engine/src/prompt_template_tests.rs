@@ -32,6 +32,16 @@ fn context() -> PromptContext {
         attempt: 2,
         failure: Some("gate `test` failed: 2 tests failed".into()),
         run: Some("r1".into()),
+        briefing: Some(BriefingVars {
+            done: 2,
+            tasks: 5,
+            running: vec![RunningVars {
+                id: "signup".into(),
+                title: "Signup page".into(),
+                claims: vec!["src/signup/**".into()],
+            }],
+            budget_left: Some("$1.50".into()),
+        }),
     }
 }
 
@@ -52,6 +62,8 @@ fn the_default_template_says_every_piece() {
         "- noop: Nothing (changed no files)\n",
         "- test: `cargo test`\n",
         "failed (this is attempt 2). Fix that:\ngate `test` failed: 2 tests failed\n",
+        "leave their paths to them:\n- signup: Signup page (src/signup/**)\n",
+        "You may spend at most $1.50 on this attempt.\n",
         "Do not commit, push or change branches",
     ] {
         assert!(text.contains(piece), "no {piece:?} in:\n{text}");
@@ -70,6 +82,12 @@ fn a_first_attempt_of_a_task_that_claims_everything_says_only_what_applies() {
     context.gates.clear();
     context.failure = None;
     context.attempt = 1;
+    context.briefing = Some(BriefingVars {
+        done: 0,
+        tasks: 1,
+        running: Vec::new(),
+        budget_left: None,
+    });
     let text = default_template().render(&context).unwrap();
     for absent in [
         "Change only",
@@ -77,6 +95,8 @@ fn a_first_attempt_of_a_task_that_claims_everything_says_only_what_applies() {
         "checks must pass",
         "failed",
         "none",
+        "at the same time",
+        "spend at most",
     ] {
         assert!(!text.contains(absent), "{absent:?} in:\n{text}");
     }

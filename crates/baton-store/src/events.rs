@@ -181,3 +181,33 @@ impl Store {
         Ok(out)
     }
 }
+
+impl Store {
+    /// Each task's checklist: the last todo list its agent reported (Codex `todo_list`,
+    /// Claude Code `TodoWrite`), from its latest attempt that reported one. Tasks whose agents
+    /// reported none are absent.
+    pub async fn checklists(
+        &self,
+        run: &RunId,
+    ) -> Result<std::collections::BTreeMap<TaskId, Vec<baton_protocol::TodoItem>>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT task_id, json_extract(payload, '$.event.items') AS items FROM events
+             WHERE run_id = ? AND type = 'attempt.agent' AND task_id IS NOT NULL
+               AND json_extract(payload, '$.event.type') = 'todo_list'
+             ORDER BY seq",
+        )
+        .bind(run.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut lists = std::collections::BTreeMap::new();
+        for row in &rows {
+            let task: String = row.try_get("task_id")?;
+            let items: Option<String> = row.try_get("items")?;
+            let items: Vec<baton_protocol::TodoItem> =
+                serde_json::from_str(items.as_deref().unwrap_or("[]"))
+                    .map_err(|e| StoreError::Corrupt(format!("a todo list event: {e}")))?;
+            lists.insert(TaskId::new(task), items);
+        }
+        Ok(lists)
+    }
+}

@@ -31,6 +31,27 @@ struct TaskLine {
     lane: Option<String>,
     merge_commit: Option<String>,
     last_failure: Option<String>,
+    /// The agent's own checklist (its last todo list), when it reported one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    checklist: Option<Checklist>,
+}
+
+/// A task's checklist: its steps and how many are done.
+#[derive(Serialize)]
+struct Checklist {
+    done: usize,
+    total: usize,
+    steps: Vec<baton_protocol::TodoItem>,
+}
+
+impl Checklist {
+    fn of(steps: Vec<baton_protocol::TodoItem>) -> Checklist {
+        Checklist {
+            done: steps.iter().filter(|s| s.done).count(),
+            total: steps.len(),
+            steps,
+        }
+    }
 }
 
 /// `baton status [RUN]`.
@@ -78,6 +99,7 @@ pub async fn status(run: Option<&str>, json: bool) -> Result<u8, Exit> {
     let run = known_run(&engine, run).await?;
     let row = store.run(&run).await?;
     let attempts = store.attempts(&run, None).await?;
+    let mut checklists = store.checklists(&run).await?;
     let mut lines = Vec::new();
     for task in store.tasks(&run).await? {
         let lane = attempts
@@ -97,6 +119,7 @@ pub async fn status(run: Option<&str>, json: bool) -> Result<u8, Exit> {
                 .last_failure
                 .as_deref()
                 .map(|f| Report::readable_reason(f, &run, task.id.as_str())),
+            checklist: checklists.remove(&task.id).map(Checklist::of),
         });
     }
     if json {
@@ -123,8 +146,8 @@ pub async fn status(run: Option<&str>, json: bool) -> Result<u8, Exit> {
         row.lanes
     );
     println!(
-        "\n{:<20} {:<9} {:>8}  {:<8} NOTE",
-        "TASK", "STATUS", "ATTEMPTS", "LANE"
+        "\n{:<20} {:<9} {:>8}  {:<8} {:<6} NOTE",
+        "TASK", "STATUS", "ATTEMPTS", "LANE", "STEPS"
     );
     for line in lines {
         let note = match (&line.merge_commit, &line.last_failure) {
@@ -134,12 +157,17 @@ pub async fn status(run: Option<&str>, json: bool) -> Result<u8, Exit> {
         };
         // The first line of a note in its column, the rest of it below the row, indented.
         let mut note_lines = note.lines();
+        let steps = line
+            .checklist
+            .as_ref()
+            .map_or_else(|| "-".to_string(), |c| format!("{}/{}", c.done, c.total));
         println!(
-            "{:<20} {:<9} {:>8}  {:<8} {}",
+            "{:<20} {:<9} {:>8}  {:<8} {:<6} {}",
             line.id,
             style::status(&line.status),
             line.attempts,
             line.lane.unwrap_or_else(|| "-".into()),
+            steps,
             note_lines.next().unwrap_or("")
         );
         for rest in note_lines {

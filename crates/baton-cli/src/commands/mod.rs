@@ -1,6 +1,7 @@
 //! One module per group of commands; `dispatch` routes the parsed command line.
 
 mod agents;
+mod brief;
 mod budget;
 mod controls;
 mod inspect;
@@ -100,6 +101,7 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Exit> {
         Command::Providers { command } => providers::providers(command, json).await,
         Command::Keys { command } => keys::keys(command, json),
         Command::Prompt { plan, task } => plan::prompt(&cli.repo, &plan, &task, json).await,
+        Command::Brief { markdown, since } => brief::brief(&cli.repo, markdown, &since, json).await,
         Command::Scan(args) => scan::scan(&cli.repo, &args, json).await,
         Command::Bench(mut args) => {
             args.json |= json;
