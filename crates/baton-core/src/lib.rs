@@ -11,6 +11,7 @@ pub mod merge_sim;
 pub mod overlap;
 pub mod plan;
 pub mod pricing;
+pub mod review;
 pub mod scan;
 pub mod schedule;
 pub mod simulate;

@@ -7,6 +7,7 @@ use crate::context::{AttemptStop, RunCtx};
 use crate::failpoint::fail_point;
 use crate::gates::{GateSite, run_gates};
 use crate::lanes::HeldLane;
+use crate::review::ReviewVerdict;
 use crate::routing::{self, Choice, Dispatch};
 use crate::supervise::{Lines, run_supervised};
 use baton_agents::{AgentAdapter, AgentRequest, exec_command};
@@ -484,6 +485,17 @@ async fn after_agent(
     if let Some(failure) = failure {
         return fail(ctx, task, number, lane, &failure.describe()).await;
     }
+    // The gates passed: reviewers judge the change before it may queue.
+    match ctx.review_attempt(task, number, start, &commit).await? {
+        None | Some(ReviewVerdict::Approved) => {}
+        Some(ReviewVerdict::Rejected(feedback)) => {
+            return review_rejected(ctx, task, number, lane, &feedback).await;
+        }
+        Some(ReviewVerdict::Failed(why)) => return fail(ctx, task, number, lane, &why).await,
+    }
+    if ctx.cancel.is_cancelled() {
+        return Ok(AttemptEnd::Suspended);
+    }
 
     // Reset the lane before the task queues, so this git work does not compete with the
     // merge and the dispatch of dependents that follow; the lane stays held by the attempt in
@@ -596,6 +608,34 @@ async fn fail(
     let events = ctx
         .store
         .fail_attempt(ctx.id(), task, number, why, task_to)
+        .await?;
+    ctx.emit(events);
+    ctx.release_lane(&lane.name).await?;
+    Ok(AttemptEnd::Failed)
+}
+
+/// Ends an attempt whose change reviewers rejected: while the task has review iterations
+/// left, it goes back to its implementer with the reports as feedback without using a retry;
+/// after the last, the rejection is a failure like any other (retries, then the escalation
+/// ladder).
+async fn review_rejected(
+    ctx: &RunCtx,
+    task: &TaskId,
+    number: u32,
+    lane: &HeldLane,
+    feedback: &str,
+) -> Result<AttemptEnd, EngineError> {
+    let rejections = ctx.store.rejected_attempts(ctx.id(), task).await?;
+    let allowed = ctx.review.as_ref().map_or(1, |r| r.max_iterations);
+    if rejections >= allowed {
+        let why = format!(
+            "{feedback}\n(rejected {rejections} times, the most `[review] max_iterations` allows)"
+        );
+        return fail(ctx, task, number, lane, &why).await;
+    }
+    let events = ctx
+        .store
+        .reject_reviewed_attempt(ctx.id(), task, number, feedback)
         .await?;
     ctx.emit(events);
     ctx.release_lane(&lane.name).await?;

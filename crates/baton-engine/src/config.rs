@@ -42,6 +42,8 @@ pub struct Config {
     /// `[escalation] person`: a task out of attempts and fallbacks becomes `needs_human`
     /// (the run goes on without it) instead of `failed` (default false).
     pub escalate_to_person: bool,
+    /// `[review]`: the model that reviews each task's change, when set.
+    pub review: Option<crate::config_review::ReviewConfig>,
 }
 
 /// The default of `[merge] wait`.
@@ -89,6 +91,7 @@ struct ConfigFile {
     merge: MergeFile,
     #[serde(default)]
     escalation: EscalationFile,
+    review: Option<crate::config_review::ReviewFile>,
 }
 
 /// The `[escalation]` table as written.
@@ -160,6 +163,7 @@ impl Default for Config {
             merge_lanes: baton_core::DEFAULT_MERGE_LANES,
             merge_wait: DEFAULT_MERGE_WAIT,
             escalate_to_person: false,
+            review: None,
         }
     }
 }
@@ -182,6 +186,7 @@ struct Layer {
     merge_lanes: Option<usize>,
     merge_wait: Option<std::time::Duration>,
     escalate_to_person: Option<bool>,
+    review: Option<crate::config_review::ReviewConfig>,
     prompt_template: Option<PathBuf>,
     approval_threshold: Option<baton_core::Usd>,
     confine: Option<bool>,
@@ -298,6 +303,9 @@ impl Config {
             if let Some(person) = layer.escalate_to_person {
                 config.escalate_to_person = person;
             }
+            if layer.review.is_some() {
+                config.review = layer.review;
+            }
             if layer.prompt_template.is_some() {
                 config.prompt_template = layer.prompt_template;
             }
@@ -347,6 +355,12 @@ impl Layer {
                 "sandbox.writable entry",
             )?);
         }
+        let review = match file.review {
+            Some(review) => Some(review.resolve().map_err(|why| {
+                EngineError::Config(format!("{}: {why} (see docs/config.md)", path.display()))
+            })?),
+            None => None,
+        };
         crate::config_agents::check_agents(&file.agents).map_err(|why| {
             EngineError::Config(format!("{}: {why} (see docs/config.md)", path.display()))
         })?;
@@ -418,6 +432,7 @@ impl Layer {
             merge_lanes,
             merge_wait,
             escalate_to_person: file.escalation.person,
+            review,
             prompt_template,
             approval_threshold,
             confine: file.sandbox.confine,

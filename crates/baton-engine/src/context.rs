@@ -92,6 +92,8 @@ pub(crate) struct RunCtx {
     pub user_pause: std::sync::atomic::AtomicBool,
     /// `[escalation] person`: a task out of attempts waits for a person (`needs_human`).
     pub escalate_to_person: bool,
+    /// `[review]`: the model that reviews each change, when set.
+    pub review: Option<crate::config_review::ReviewConfig>,
 }
 
 /// The stop handles of the running attempts, shared with their [`AttemptStop`] guards.

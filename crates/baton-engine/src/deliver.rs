@@ -37,6 +37,22 @@ fn short_branch(integration_ref: &str) -> String {
         .to_string()
 }
 
+/// The result stays on the integration branch, for `reason`: `--into` is not moved.
+pub(crate) fn withhold(ctx: &RunCtx, reason: &str) -> Delivery {
+    let integration = short_branch(&ctx.run.integration_ref);
+    match ctx.run.into_branch.clone() {
+        Some(branch) => Delivery::Refused {
+            command: format!("git checkout {branch} && git merge {integration}"),
+            branch,
+            reason: reason.to_string(),
+        },
+        None => Delivery::Left {
+            command: format!("git merge --ff-only {integration}"),
+            branch: integration,
+        },
+    }
+}
+
 pub(crate) async fn deliver(ctx: &RunCtx) -> Result<Delivery, EngineError> {
     let integration = short_branch(&ctx.run.integration_ref);
     let Some(branch) = ctx.run.into_branch.clone() else {

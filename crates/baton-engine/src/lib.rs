@@ -17,6 +17,7 @@ pub mod budget;
 mod budget_guard;
 pub mod config;
 pub mod config_agents;
+pub mod config_review;
 mod conflict;
 mod context;
 mod controls;
@@ -37,7 +38,9 @@ pub use prompt::first_prompt;
 pub mod prompt_template;
 mod reconcile;
 mod report;
+mod report_reviews;
 mod report_usage;
+mod review;
 mod routing;
 mod sandbox;
 mod stop;
@@ -201,6 +204,7 @@ impl Engine {
             merge_wait: config.merge_wait,
             user_pause: Default::default(),
             escalate_to_person: config.escalate_to_person,
+            review: config.review.clone(),
         });
         let result = self.drive_owned(&ctx).await;
         let lost = heartbeat.stop().await;
@@ -318,7 +322,19 @@ impl Engine {
         // The result delivered is baton's: put the branch back if anything moved it.
         ctx.guard_integration().await?;
         let (to, delivery, reason) = if all_merged {
-            let delivery = deliver::deliver(ctx).await?;
+            // With `[review] final`, the whole change is reviewed before it is delivered.
+            let head = ctx.integration_head().await?;
+            let delivery = match ctx.review_run(&head).await? {
+                None | Some(review::ReviewVerdict::Approved) => deliver::deliver(ctx).await?,
+                Some(review::ReviewVerdict::Rejected(why) | review::ReviewVerdict::Failed(why)) => {
+                    ctx.warn(format!(
+                        "the review of the whole change did not approve it, so it is not \
+                         delivered:\n{why}"
+                    ))
+                    .await?;
+                    deliver::withhold(ctx, "the review of the whole change did not approve it")
+                }
+            };
             (RunStatus::Completed, Some(delivery), None)
         } else {
             let failed: Vec<String> = tasks

@@ -33,6 +33,8 @@ pub struct Report {
     pub gate_cache_hits: u32,
     /// The merge queue's batches: each gated once on the tip of its merge chain.
     pub batches: Vec<BatchReport>,
+    /// Reviewers' verdicts on the attempts' changes and the whole run's.
+    pub reviews: Vec<crate::report_reviews::ReviewLine>,
 }
 
 /// One batch of the merge queue.
@@ -325,6 +327,13 @@ impl Engine {
                     cache_hits: b.cache_hits,
                 })
                 .collect(),
+            reviews: self
+                .store
+                .reviews(run_id)
+                .await?
+                .into_iter()
+                .map(crate::report_reviews::ReviewLine::from)
+                .collect(),
         })
     }
 }
@@ -503,6 +512,11 @@ impl Report {
                     short(&batch.tip)
                 ));
             }
+        }
+        let reviews = crate::report_reviews::reviews_markdown(&self.reviews);
+        if !reviews.is_empty() {
+            out.push('\n');
+            out.push_str(&reviews);
         }
         let usage = self.usage.to_markdown();
         if !usage.is_empty() {

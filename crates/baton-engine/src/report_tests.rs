@@ -96,6 +96,34 @@ fn sample() -> Report {
         usage: crate::report_usage::UsageReport::default(),
         gate_cache_hits: 0,
         batches: Vec::new(),
+        reviews: vec![
+            crate::report_reviews::ReviewLine {
+                task: Some("lint".into()),
+                attempt: Some(1),
+                kind: baton_protocol::ReviewKind::Style,
+                provider: "anthropic".into(),
+                model: "claude-sonnet-4-5".into(),
+                approved: false,
+                summary: "Trailing spaces | and a tab".into(),
+                issues: vec![baton_protocol::ReviewIssue {
+                    severity: baton_protocol::Severity::Low,
+                    file: Some("a.txt".into()),
+                    line: Some(1),
+                    message: "trailing whitespace".into(),
+                    suggestion: None,
+                }],
+            },
+            crate::report_reviews::ReviewLine {
+                task: None,
+                attempt: None,
+                kind: baton_protocol::ReviewKind::Functional,
+                provider: "anthropic".into(),
+                model: "claude-sonnet-4-5".into(),
+                approved: true,
+                summary: "Fine.".into(),
+                issues: Vec::new(),
+            },
+        ],
     }
 }
 

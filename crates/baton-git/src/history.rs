@@ -113,6 +113,38 @@ impl Git {
         Ok(split_nul(&out))
     }
 
+    /// The unified diff from `from` to `to` (text; binary files are named, not shown), cut at
+    /// `max_bytes` on a line boundary with a last line saying how much was left out.
+    pub async fn diff_text(
+        &self,
+        from: &Oid,
+        to: &Oid,
+        max_bytes: usize,
+    ) -> Result<String, GitError> {
+        let args = [
+            "diff",
+            "--no-color",
+            "--no-ext-diff",
+            from.as_str(),
+            to.as_str(),
+        ];
+        let out = self.run_ok(self.root(), &args).await?;
+        let text = String::from_utf8_lossy(&out);
+        if text.len() <= max_bytes {
+            return Ok(text.into_owned());
+        }
+        let mut end = max_bytes;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let cut = text[..end].rfind('\n').map_or(0, |i| i + 1);
+        Ok(format!(
+            "{}[... {} more bytes of diff left out]\n",
+            &text[..cut],
+            text.len() - cut
+        ))
+    }
+
     /// Merges `theirs` into `ours` without touching any worktree.
     pub async fn merge_tree(&self, ours: &Oid, theirs: &Oid) -> Result<MergeCheck, GitError> {
         let args = [

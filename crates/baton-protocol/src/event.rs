@@ -206,6 +206,18 @@ pub enum EventBody {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         why: Option<String>,
     },
+    /// A reviewer judged an attempt's change (or, with no attempt, the whole run's change
+    /// before delivery).
+    #[serde(rename = "review.finished")]
+    ReviewFinished {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        attempt: Option<u32>,
+        kind: crate::ReviewKind,
+        approved: bool,
+        summary: String,
+        /// How many issues it found.
+        issues: usize,
+    },
     /// A person's command on the run or a task (`baton pause`, `skip`, `retry`, ...): the
     /// audit record of who did what, when (the event's time) and why.
     #[serde(rename = "control.applied")]
@@ -276,6 +288,7 @@ impl EventBody {
             EventBody::ApprovalDecided { .. } => "approval.decided",
             EventBody::BudgetExceeded { .. } => "budget.exceeded",
             EventBody::ControlApplied { .. } => "control.applied",
+            EventBody::ReviewFinished { .. } => "review.finished",
         }
     }
 }

@@ -6,6 +6,7 @@ mod control;
 mod event;
 mod ids;
 pub mod plan;
+mod review;
 pub mod scan;
 mod status;
 
@@ -16,4 +17,5 @@ pub use control::{Control, ControlRequest};
 pub use event::{EVENT_VERSION, Event, EventBody, OutputStream};
 pub use ids::{RunId, TaskId};
 pub use plan::{BatchFile, GateDecl, MergeFile, PLAN_VERSION, PlanFile, TaskFile};
+pub use review::{ReviewIssue, ReviewKind, ReviewReport, Severity};
 pub use status::{AttemptStatus, EndReason, MergeItemStatus, Priority, RunStatus, TaskStatus};

@@ -21,6 +21,8 @@ mod merge;
 mod merge_batches;
 pub use merge::MergeItemUpdate;
 pub use merge_batches::{BatchOutcome, MergeBatchRow, NewBatch};
+mod reviews;
+pub use reviews::{ReviewRow, Reviewed};
 mod rows;
 mod runs;
 mod tasks;

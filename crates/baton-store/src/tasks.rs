@@ -367,8 +367,16 @@ impl Store {
         failure: &str,
         task_to: TaskStatus,
     ) -> Result<Vec<Event>, StoreError> {
-        self.end_attempt_as_failure(run, task, number, AttemptStatus::Failed, failure, task_to)
-            .await
+        self.end_attempt_as_failure(
+            run,
+            task,
+            number,
+            AttemptStatus::Failed,
+            failure,
+            task_to,
+            0,
+        )
+        .await
     }
 
     /// Ends a running attempt that a person stopped (`baton stop`): like a failure, it counts
@@ -381,10 +389,34 @@ impl Store {
         why: &str,
         task_to: TaskStatus,
     ) -> Result<Vec<Event>, StoreError> {
-        self.end_attempt_as_failure(run, task, number, AttemptStatus::Stopped, why, task_to)
+        self.end_attempt_as_failure(run, task, number, AttemptStatus::Stopped, why, task_to, 0)
             .await
     }
 
+    /// Ends a running attempt whose change reviewers rejected, with iterations left: like a
+    /// failure (the rejection is the next attempt's feedback) but without using a retry.
+    pub async fn reject_reviewed_attempt(
+        &self,
+        run: &RunId,
+        task: &TaskId,
+        number: u32,
+        feedback: &str,
+    ) -> Result<Vec<Event>, StoreError> {
+        self.end_attempt_as_failure(
+            run,
+            task,
+            number,
+            AttemptStatus::Failed,
+            feedback,
+            TaskStatus::Pending,
+            1,
+        )
+        .await
+    }
+
+    /// `spare` is added to the task's failure budget in the same write (1: this failure uses
+    /// no retry).
+    #[allow(clippy::too_many_arguments)]
     async fn end_attempt_as_failure(
         &self,
         run: &RunId,
@@ -393,6 +425,7 @@ impl Store {
         status: AttemptStatus,
         failure: &str,
         task_to: TaskStatus,
+        spare: u32,
     ) -> Result<Vec<Event>, StoreError> {
         let mut tx = self.writer.begin().await?;
         let ended = end_attempt(&mut tx, run, task, number, status, Some(failure)).await?;
@@ -406,13 +439,15 @@ impl Store {
         )
         .await?;
         sqlx::query(
-            "UPDATE tasks SET failures = failures + 1, last_failure = ? WHERE run_id = ? AND id = ?",
+            "UPDATE tasks SET failures = failures + 1, failures_allowed = failures_allowed + ?,
+                 last_failure = ? WHERE run_id = ? AND id = ?",
         )
+        .bind(i64::from(spare))
         .bind(failure)
         .bind(run.as_str())
-            .bind(task.as_str())
-            .execute(&mut *tx)
-            .await?;
+        .bind(task.as_str())
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(vec![ended, moved])
     }

@@ -1,0 +1,138 @@
+//! `[review]` in `baton.toml`: which model reviews each task's change before it may merge,
+//! for what (functional, style, security), how many rejections a task gets before it climbs
+//! the escalation ladder, and whether the whole run's change is reviewed before delivery.
+
+use baton_protocol::ReviewKind;
+use serde::Deserialize;
+
+/// The default of `[review] max_iterations`.
+pub const DEFAULT_MAX_ITERATIONS: u32 = 2;
+/// The default of `[review] max_tokens`.
+pub const DEFAULT_REVIEW_TOKENS: u32 = 2048;
+
+/// The `[review]` table as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReviewFile {
+    provider: Option<String>,
+    model: Option<String>,
+    kinds: Option<Vec<String>>,
+    max_iterations: Option<u32>,
+    max_tokens: Option<u32>,
+    #[serde(rename = "final")]
+    whole_run: Option<bool>,
+}
+
+/// The review settings, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewConfig {
+    /// A provider of `baton providers`.
+    pub provider: String,
+    pub model: String,
+    /// The reviews each change gets, in parallel.
+    pub kinds: Vec<ReviewKind>,
+    /// How many times a task's change may be rejected and sent back to its implementer before
+    /// the rejection counts as a failure of the task (retries, then the escalation ladder).
+    pub max_iterations: u32,
+    /// The most tokens of one review's answer.
+    pub max_tokens: u32,
+    /// Review the whole run's change before delivering it (`final`, default true).
+    pub whole_run: bool,
+}
+
+impl ReviewFile {
+    /// The settings, or what is wrong with them (naming the field).
+    pub(crate) fn resolve(self) -> Result<ReviewConfig, String> {
+        let provider = self
+            .provider
+            .filter(|p| !p.trim().is_empty())
+            .ok_or("review.provider is missing: name a provider of `baton providers`")?;
+        if baton_agents::providers::find(&provider).is_none() {
+            let known: Vec<&str> = baton_agents::providers::PROVIDERS
+                .iter()
+                .map(|spec| spec.name)
+                .collect();
+            return Err(format!(
+                "review.provider = {provider:?} is not a provider baton knows (known: {})",
+                known.join(", ")
+            ));
+        }
+        let model = self
+            .model
+            .filter(|m| !m.trim().is_empty())
+            .ok_or("review.model is missing: name the model that reviews")?;
+        let mut kinds = Vec::new();
+        for kind in self.kinds.unwrap_or_else(|| vec!["functional".into()]) {
+            let parsed = ReviewKind::parse(&kind).ok_or_else(|| {
+                format!(
+                    "review.kinds has {kind:?}, which is not a review kind (known: functional, \
+                     style, security)"
+                )
+            })?;
+            if !kinds.contains(&parsed) {
+                kinds.push(parsed);
+            }
+        }
+        if kinds.is_empty() {
+            return Err("review.kinds is empty; remove [review] to review nothing".into());
+        }
+        let max_iterations = self.max_iterations.unwrap_or(DEFAULT_MAX_ITERATIONS);
+        if !(1..=10).contains(&max_iterations) {
+            return Err(format!(
+                "review.max_iterations = {max_iterations}: write 1 to 10"
+            ));
+        }
+        let max_tokens = self.max_tokens.unwrap_or(DEFAULT_REVIEW_TOKENS);
+        if max_tokens < 64 {
+            return Err(format!(
+                "review.max_tokens = {max_tokens}: write 64 or more"
+            ));
+        }
+        Ok(ReviewConfig {
+            provider,
+            model,
+            kinds,
+            max_iterations,
+            max_tokens,
+            whole_run: self.whole_run.unwrap_or(true),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> ReviewFile {
+        toml::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn defaults_fill_what_is_not_written_and_bad_values_name_their_field() {
+        let config = file("provider = \"anthropic\"\nmodel = \"m\"\n")
+            .resolve()
+            .unwrap();
+        assert_eq!(config.kinds, vec![ReviewKind::Functional]);
+        assert_eq!(config.max_iterations, DEFAULT_MAX_ITERATIONS);
+        assert!(config.whole_run);
+        for (text, field) in [
+            ("model = \"m\"\n", "review.provider is missing"),
+            (
+                "provider = \"nope\"\nmodel = \"m\"\n",
+                "review.provider = \"nope\"",
+            ),
+            ("provider = \"anthropic\"\n", "review.model is missing"),
+            (
+                "provider = \"anthropic\"\nmodel = \"m\"\nkinds = [\"vibes\"]\n",
+                "review.kinds has \"vibes\"",
+            ),
+            (
+                "provider = \"anthropic\"\nmodel = \"m\"\nmax_iterations = 0\n",
+                "review.max_iterations = 0",
+            ),
+        ] {
+            let error = file(text).resolve().unwrap_err();
+            assert!(error.contains(field), "{text}: {error}");
+        }
+    }
+}
