@@ -1,5 +1,6 @@
 //! Gates: named shell commands the orchestrator runs itself, in a task's lane after its agent
-//! or in the merge lane on the would-be merge. A gate passes when it exits 0.
+//! or in the merge lane on the would-be merge. A gate passes when it exits 0, or, declared with
+//! `expect: fail` (the red gate of test-first work), when it exits with another code.
 
 use crate::EngineError;
 use crate::context::RunCtx;
@@ -27,11 +28,22 @@ pub(crate) struct GateFailure {
     pub gate: String,
     pub end: EndReason,
     pub output: String,
+    /// The gate is declared `expect: fail` and its command passed.
+    pub passed_but_must_fail: bool,
 }
 
 impl GateFailure {
     /// The failure as feedback for the next attempt.
     pub fn describe(&self) -> String {
+        if self.passed_but_must_fail {
+            return format!(
+                "gate `{}` must fail (`expect: fail`) but its command passed: the new tests \
+                 pass on the code as it is, so they do not show the missing behaviour; write \
+                 tests that fail until the change is made\n--- gate output (head and tail) \
+                 ---\n{}",
+                self.gate, self.output
+            );
+        }
         format!(
             "gate `{}` failed ({})\n--- gate output (head and tail) ---\n{}",
             self.gate, self.end, self.output
@@ -81,6 +93,13 @@ pub(crate) async fn run_gates(
                 run_gate(ctx, dir, task, name, &gate.command, &label, cancel).await?
             }
         };
+        // `expect: fail` passes on a command that ran to a non-zero exit (not one killed,
+        // timed out or cancelled).
+        let passed = if gate.expect_failure {
+            matches!(end, EndReason::Exited { code } if code != 0)
+        } else {
+            end.is_success()
+        };
         let event = ctx
             .store
             .record_gate(
@@ -91,6 +110,7 @@ pub(crate) async fn run_gates(
                 batch,
                 name,
                 &end,
+                passed,
                 duration_ms,
                 &output,
                 tree_text.as_deref(),
@@ -98,9 +118,10 @@ pub(crate) async fn run_gates(
             )
             .await?;
         ctx.emit([event]);
-        if !end.is_success() {
+        if !passed {
             return Ok(Some(GateFailure {
                 gate: name.clone(),
+                passed_but_must_fail: gate.expect_failure && end.is_success(),
                 end,
                 output,
             }));

@@ -70,13 +70,36 @@ pub enum BatchFile {
     Word(String),
 }
 
-/// One entry of the `gates:` mapping: `name: "command"`.
+/// One entry of the `gates:` mapping: `name: "command"`, or `name: {run: "command", expect:
+/// fail}` for a gate that passes only when its command fails (the red gate of test-first work:
+/// new tests must fail on the code as it is).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GateDecl {
     /// The key, used by `gates:` and `merge_gates:` lists.
     pub name: String,
-    /// The shell command; passes when it exits with code 0.
+    /// The shell command; passes when it exits with code 0 (or, with `expect_failure`, when it
+    /// exits with another code).
     pub command: String,
+    /// `expect: fail`: the gate passes only when its command exits non-zero.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub expect_failure: bool,
+}
+
+/// A gate's value as written: the command, or a mapping with `run` and `expect`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum GateValue {
+    Command(String),
+    Table(GateTable),
+}
+
+/// `name: {run: "command", expect: pass|fail}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GateTable {
+    run: String,
+    #[serde(default)]
+    expect: Option<String>,
 }
 
 /// One entry of the `tasks:` list.
@@ -225,7 +248,15 @@ where
 fn serialize_gates<S: Serializer>(gates: &[GateDecl], serializer: S) -> Result<S::Ok, S::Error> {
     let mut map = serializer.serialize_map(Some(gates.len()))?;
     for gate in gates {
-        map.serialize_entry(&gate.name, &gate.command)?;
+        if gate.expect_failure {
+            let table = std::collections::BTreeMap::from([
+                ("expect", "fail"),
+                ("run", gate.command.as_str()),
+            ]);
+            map.serialize_entry(&gate.name, &table)?;
+        } else {
+            map.serialize_entry(&gate.name, &gate.command)?;
+        }
     }
     map.end()
 }
@@ -249,13 +280,43 @@ fn deserialize_gates<'de, D: Deserializer<'de>>(
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             let mut seen = BTreeSet::new();
             let mut gates = Vec::new();
-            while let Some((name, command)) = map.next_entry::<String, String>()? {
+            while let Some(name) = map.next_key::<String>()? {
+                let value: Option<GateValue> = map.next_value().map_err(|_| {
+                    de::Error::custom(format!(
+                        "gate \"{name}\": write its shell command, or {{run: \"command\", \
+                         expect: fail}}"
+                    ))
+                })?;
+                let Some(value) = value else {
+                    return Err(de::Error::custom(format!(
+                        "gate \"{name}\" is empty; write the shell command it runs"
+                    )));
+                };
                 if !seen.insert(name.clone()) {
                     return Err(de::Error::custom(format!(
                         "gate \"{name}\" is declared twice; keep one"
                     )));
                 }
-                gates.push(GateDecl { name, command });
+                let (command, expect_failure) = match value {
+                    GateValue::Command(command) => (command, false),
+                    GateValue::Table(table) => {
+                        let fails = match table.expect.as_deref() {
+                            None | Some("pass") => false,
+                            Some("fail") => true,
+                            Some(other) => {
+                                return Err(de::Error::custom(format!(
+                                    "gate \"{name}\": expect is {other:?}; write pass or fail"
+                                )));
+                            }
+                        };
+                        (table.run, fails)
+                    }
+                };
+                gates.push(GateDecl {
+                    name,
+                    command,
+                    expect_failure,
+                });
             }
             Ok(gates)
         }
@@ -277,10 +338,12 @@ mod tests {
                 GateDecl {
                     name: "test".into(),
                     command: "cargo test".into(),
+                    expect_failure: false,
                 },
                 GateDecl {
                     name: "build".into(),
                     command: "cargo build".into(),
+                    expect_failure: true,
                 },
             ],
             tasks: vec![TaskFile {
@@ -292,7 +355,9 @@ mod tests {
         };
         let text = serde_json::to_string(&plan).unwrap();
         assert!(
-            text.contains(r#""gates":{"test":"cargo test","build":"cargo build"}"#),
+            text.contains(
+                r#""gates":{"test":"cargo test","build":{"expect":"fail","run":"cargo build"}}"#
+            ),
             "{text}"
         );
         let back: PlanFile = serde_json::from_str(&text).unwrap();

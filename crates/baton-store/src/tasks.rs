@@ -539,6 +539,7 @@ impl Store {
         batch: Option<i64>,
         gate: &str,
         end: &EndReason,
+        passed: bool,
         duration_ms: u64,
         output: &str,
         tree: Option<&str>,
@@ -557,7 +558,7 @@ impl Store {
         .bind(attempt.map(i64::from))
         .bind(merge_item)
         .bind(gate)
-        .bind(i64::from(end.is_success()))
+        .bind(i64::from(passed))
         .bind(end_text)
         .bind(i64::try_from(duration_ms).unwrap_or(i64::MAX))
         .bind(output)
@@ -573,7 +574,7 @@ impl Store {
             Some(task),
             EventBody::GateFinished {
                 gate: gate.to_string(),
-                passed: end.is_success(),
+                passed,
                 end: end.clone(),
                 duration_ms,
                 merge_item,

@@ -73,6 +73,8 @@ pub struct Gate {
     pub name: String,
     /// The shell command.
     pub command: String,
+    /// `expect: fail`: the gate passes only when its command exits non-zero.
+    pub expect_failure: bool,
 }
 
 /// Which kind of agent does a task's work.

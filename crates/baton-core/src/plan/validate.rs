@@ -165,6 +165,7 @@ fn validate_gates(file: &PlanFile, spans: &PlanSpans, report: &mut Report) -> Ve
         .map(|gate| Gate {
             name: gate.name.clone(),
             command: gate.command.clone(),
+            expect_failure: gate.expect_failure,
         })
         .collect()
 }
