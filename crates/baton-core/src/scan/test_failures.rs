@@ -23,12 +23,13 @@ pub struct FailedTest {
 }
 
 impl FailedTest {
-    /// A finding at `file:line` (defaults for what the output did not say).
+    /// A finding at `file:line` (defaults for what the output did not say); its text is the
+    /// runner's message, its code the test's name.
     pub fn finding(&self, file: String, line: u32) -> Finding {
         let text = if self.message.is_empty() {
-            format!("{} failed", self.name)
+            "the test failed".to_owned()
         } else {
-            format!("{} failed: {}", self.name, self.message)
+            self.message.clone()
         };
         Finding {
             file,
