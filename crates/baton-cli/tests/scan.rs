@@ -579,6 +579,13 @@ fn a_tests_command_whose_program_does_not_exist_is_bad_input_naming_it() {
     );
     assert!(!plan.exists());
     assert_eq!(baton.worktrees().len(), 1);
+    let out = baton.baton(&["scan", "--tests", "  "]);
+    out.expect_code(BAD_INPUT);
+    assert!(
+        out.stderr.contains("--tests: the command is empty"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
