@@ -182,9 +182,10 @@ pub enum Command {
     },
     /// Find work in the repository, offline and without a model: TODO/FIXME/XXX/HACK,
     /// the todo! and unimplemented! macros, NotImplementedError and the like in the files git tracks,
-    /// plus the diagnostics of cargo clippy and ruff when installed and the repository is
-    /// theirs; grouped into candidate tasks (one per file, one per fixer), optionally written
-    /// as a plan (see docs/scan.md).
+    /// plus the diagnostics of cargo clippy, ruff, eslint and mypy and the differences of cargo
+    /// fmt --check when installed and the repository is theirs, and with --tests CMD the
+    /// failing tests; grouped into candidate tasks (one per file, one per fixer), optionally
+    /// written as a plan (see docs/scan.md); `baton run --scan` runs that plan.
     ///
     /// Paths such as auth/, login, secrets, migrations/, .github/workflows/, Dockerfile,
     /// terraform/*.tf and infra/ are flagged: a person should look at those changes.
@@ -215,14 +216,22 @@ pub struct ScanArgs {
     /// Overwrite the --plan file if it exists.
     #[arg(long, requires = "plan")]
     pub force: bool,
+    /// Also run the repository's test command (with `sh -c`, in a temporary worktree of
+    /// HEAD, never in your checkout) and make each failing test a finding; reads `cargo test`
+    /// and pytest output, e.g. --tests 'cargo test --no-fail-fast' or --tests pytest.
+    #[arg(long, value_name = "CMD")]
+    pub tests: Option<String>,
 }
 
 /// `baton run` flags.
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// The plan file (YAML, see docs/plan.md).
-    #[arg(long, short, value_name = "FILE")]
-    pub plan: PathBuf,
+    #[arg(long, short, value_name = "FILE", required_unless_present = "scan")]
+    pub plan: Option<PathBuf>,
+    /// Plan from `baton scan` (see docs/scan.md) and run that plan.
+    #[arg(long, conflicts_with = "plan")]
+    pub scan: bool,
     /// How many tasks may run at once (overrides the plan's `lanes`).
     #[arg(long, value_name = "N")]
     pub lanes: Option<u32>,

@@ -28,6 +28,14 @@ pub enum FindingKind {
     Clippy,
     /// A diagnostic of `ruff check`.
     Ruff,
+    /// A diagnostic of `eslint`.
+    Eslint,
+    /// An error of `mypy`.
+    Mypy,
+    /// A file `cargo fmt --check` would reformat (at the first line that differs).
+    Rustfmt,
+    /// A test the `--tests` command reported failing (its name is the finding's `code`).
+    FailingTest,
 }
 
 impl FindingKind {
@@ -44,6 +52,10 @@ impl FindingKind {
             FindingKind::NotImplementedThrow => "not-implemented throw",
             FindingKind::Clippy => "clippy",
             FindingKind::Ruff => "ruff",
+            FindingKind::Eslint => "eslint",
+            FindingKind::Mypy => "mypy",
+            FindingKind::Rustfmt => "rustfmt",
+            FindingKind::FailingTest => "failing test",
         }
     }
 }
@@ -59,7 +71,8 @@ pub struct Finding {
     pub kind: FindingKind,
     /// The line's text (markers) or the diagnostic's message (linters), trimmed.
     pub text: String,
-    /// The lint code (`clippy::needless_return`, `F401`), for linter diagnostics that have one.
+    /// The lint code (`clippy::needless_return`, `F401`, `arg-type`), for linter diagnostics
+    /// that have one; a failing test's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// The diagnostic's level (`warning`, `error`), for linter diagnostics.
@@ -78,6 +91,8 @@ pub enum Fixer {
     Clippy,
     /// `ruff check --fix`.
     Ruff,
+    /// `cargo fmt`.
+    Rustfmt,
 }
 
 impl Fixer {
@@ -86,6 +101,7 @@ impl Fixer {
         match self {
             Fixer::Clippy => "clippy",
             Fixer::Ruff => "ruff",
+            Fixer::Rustfmt => "rustfmt",
         }
     }
 }
@@ -126,10 +142,10 @@ pub enum ToolOutcome {
     Failed,
 }
 
-/// One linter's run.
+/// One tool's run: a linter, `rustfmt` or the `--tests` command.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ToolRun {
-    /// `clippy` or `ruff`.
+    /// `clippy`, `ruff`, `eslint`, `mypy`, `rustfmt` or `tests`.
     pub tool: String,
     /// How it went.
     pub outcome: ToolOutcome,
@@ -157,6 +173,6 @@ pub struct ScanReport {
     pub findings: Vec<Finding>,
     /// The candidate tasks they group into.
     pub tasks: Vec<CandidateTask>,
-    /// The linters: run, skipped or failed.
+    /// The linters, `rustfmt` and the `--tests` command: run, skipped or failed.
     pub tools: Vec<ToolRun>,
 }

@@ -12,14 +12,33 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio_util::sync::CancellationToken;
 
-/// `baton run --plan FILE`.
+/// `baton run --plan FILE` or `baton run --scan`.
 pub async fn run(repo: &Option<PathBuf>, args: &RunArgs, json: bool) -> Result<u8, Exit> {
+    // `--scan`: the plan of what baton scan finds, in a temporary file kept until the end.
+    let scanned = if args.scan {
+        match super::scan::plan_for_run(repo).await? {
+            Some(file) => Some(file),
+            None => return Ok(exit::OK),
+        }
+    } else {
+        None
+    };
+    let plan = match (&scanned, &args.plan) {
+        (Some(file), _) => file.path().to_path_buf(),
+        (None, Some(plan)) => plan.clone(),
+        (None, None) => {
+            return Err(Exit {
+                code: exit::BAD_INPUT,
+                error: anyhow::anyhow!("baton run needs --plan FILE or --scan"),
+            });
+        }
+    };
     if args.dry_run {
-        return super::plan::show_plan(repo, &args.plan, args.lanes, json).await;
+        return super::plan::show_plan(repo, &plan, args.lanes, json).await;
     }
     let request = RunRequest {
         repo_dir: repo_dir(repo),
-        plan_path: args.plan.clone(),
+        plan_path: plan,
         lanes: args.lanes,
         into: args.into.clone(),
     };

@@ -68,7 +68,7 @@ pub fn sensitive_reason(path: &str) -> Option<String> {
 pub fn group_findings(findings: &[Finding]) -> Vec<CandidateTask> {
     let mut tasks = Vec::new();
     let mut taken: BTreeSet<String> = BTreeSet::new();
-    for fixer in [Fixer::Clippy, Fixer::Ruff] {
+    for fixer in [Fixer::Clippy, Fixer::Ruff, Fixer::Rustfmt] {
         let fixed: Vec<Finding> = findings
             .iter()
             .filter(|f| f.fixable && fixer_of(f.kind) == Some(fixer))
@@ -145,6 +145,7 @@ fn fixer_of(kind: FindingKind) -> Option<Fixer> {
     match kind {
         FindingKind::Clippy => Some(Fixer::Clippy),
         FindingKind::Ruff => Some(Fixer::Ruff),
+        FindingKind::Rustfmt => Some(Fixer::Rustfmt),
         _ => None,
     }
 }
@@ -153,8 +154,8 @@ fn is_fixed_by_tool(finding: &Finding) -> bool {
     finding.fixable && fixer_of(finding.kind).is_some()
 }
 
-/// 1 to 10 from what a file holds: code that is not written yet weighs most, a comment
-/// marker less, a lint least (counted in half points).
+/// 1 to 10 from what a file holds: code that is not written yet weighs most, then a failing
+/// test, a comment marker, a lint least (counted in half points).
 fn complexity(findings: &[Finding]) -> u8 {
     let half_points: usize = findings
         .iter()
@@ -163,10 +164,23 @@ fn complexity(findings: &[Finding]) -> u8 {
             | FindingKind::Unimplemented
             | FindingKind::NotImplementedError
             | FindingKind::NotImplementedThrow => 6,
+            FindingKind::FailingTest => 4,
             FindingKind::Fixme | FindingKind::Hack => 3,
             FindingKind::Todo | FindingKind::Xxx => 2,
-            FindingKind::Clippy | FindingKind::Ruff if f.level.as_deref() == Some("error") => 2,
-            FindingKind::Clippy | FindingKind::Ruff => 1,
+            FindingKind::Clippy
+            | FindingKind::Ruff
+            | FindingKind::Eslint
+            | FindingKind::Mypy
+            | FindingKind::Rustfmt
+                if f.level.as_deref() == Some("error") =>
+            {
+                2
+            }
+            FindingKind::Clippy
+            | FindingKind::Ruff
+            | FindingKind::Eslint
+            | FindingKind::Mypy
+            | FindingKind::Rustfmt => 1,
         })
         .sum();
     u8::try_from((half_points / 2).clamp(1, 10)).unwrap_or(10)

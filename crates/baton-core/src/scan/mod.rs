@@ -1,14 +1,19 @@
 //! Finding work in a repository without a model: markers in files' text (`TODO`, calls of the
-//! `todo!` macro, ...), linters' JSON diagnostics, and the candidate tasks they group into. Everything here
-//! is a function of text; reading files and running the linters is the caller's business.
+//! `todo!` macro, ...), linters' diagnostics, `cargo fmt --check`'s differences, the failing
+//! tests of a test command's output, and the candidate tasks they group into. Everything here
+//! is a function of text; reading files and running the tools is the caller's business.
 
 mod group;
 mod lints;
 mod plan_yaml;
+mod test_failures;
 
 pub use group::{group_findings, sensitive_reason};
-pub use lints::{LintParseError, parse_clippy, parse_ruff};
+pub use lints::{
+    LintParseError, parse_clippy, parse_eslint, parse_mypy, parse_ruff, parse_rustfmt_check,
+};
 pub use plan_yaml::plan_yaml;
+pub use test_failures::{FailedTest, parse_test_failures, rust_fn_line};
 
 use baton_protocol::scan::{Finding, FindingKind};
 
@@ -102,3 +107,7 @@ pub(crate) fn shorten(text: &str) -> String {
 #[cfg(test)]
 #[path = "tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "tool_tests.rs"]
+mod tool_tests;

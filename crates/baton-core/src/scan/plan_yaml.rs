@@ -45,6 +45,12 @@ fn write_task(out: &mut String, task: &CandidateTask, all: &[CandidateTask]) {
                 // cargo writes Cargo.lock when the repository has none yet.
                 claims.push("shared:Cargo.lock".to_owned());
             }
+            if fixer == Fixer::Rustfmt
+                && let Some(clippy) = all.iter().find(|t| t.fixer == Some(Fixer::Clippy))
+            {
+                // clippy's fixes may need formatting: cargo fmt goes after them.
+                let _ = writeln!(out, "    deps: [{}]", quote(&clippy.id));
+            }
         }
         None => {
             out.push_str("    agent: auto\n");
@@ -71,6 +77,7 @@ fn write_task(out: &mut String, task: &CandidateTask, all: &[CandidateTask]) {
 fn fix_command(fixer: Fixer, files: &[String]) -> String {
     match fixer {
         Fixer::Clippy => "cargo clippy --fix --allow-dirty --allow-staged --quiet".to_owned(),
+        Fixer::Rustfmt => "cargo fmt --all".to_owned(),
         Fixer::Ruff => {
             // --exit-zero: findings ruff cannot fix are the agent tasks' business.
             let mut command = "ruff check --fix --exit-zero --".to_owned();

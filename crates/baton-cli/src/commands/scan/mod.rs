@@ -1,28 +1,20 @@
 //! `baton scan`: find work in a repository offline, without a model: markers in tracked files,
-//! the diagnostics of the linters present (clippy, ruff), grouped into candidate tasks, shown
-//! as a table or JSON, or written as a plan file.
+//! the diagnostics of the linters present (clippy, ruff, eslint, mypy), `cargo fmt --check`'s
+//! differences and, with `--tests CMD`, the failing tests, grouped into candidate tasks, shown
+//! as a table or JSON, or written as a plan file (which `baton run --scan` runs).
+
+mod test_command;
+mod tools;
 
 use super::{print_json, repo_dir};
 use crate::cli::ScanArgs;
 use crate::{Exit, exit, style};
-use baton_agents::detect::find_on_path;
-use baton_core::scan::{
-    MAX_SCANNED_BYTES, find_markers, group_findings, looks_binary, parse_clippy, parse_ruff,
-    plan_yaml,
-};
-use baton_exec::{CommandSpec, EndReason, run_captured};
-use baton_protocol::scan::{CandidateTask, Finding, ScanReport, ToolOutcome, ToolRun};
+use baton_core::scan::{MAX_SCANNED_BYTES, find_markers, group_findings, looks_binary, plan_yaml};
+use baton_protocol::scan::{CandidateTask, Finding, Fixer, ScanReport, ToolOutcome};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-/// How long one linter may run (clippy compiles the crate first).
-const LINTER_DEADLINE: Duration = Duration::from_secs(10 * 60);
-
-/// How many stderr lines a failed linter's report keeps.
-const STDERR_TAIL_LINES: usize = 20;
 
 /// How many findings the table lists under each task.
 const FINDINGS_SHOWN: usize = 5;
@@ -30,47 +22,12 @@ const FINDINGS_SHOWN: usize = 5;
 /// `baton scan`.
 pub async fn scan(cli_repo: &Option<PathBuf>, args: &ScanArgs, json: bool) -> Result<u8, Exit> {
     let dir = repo_dir(cli_repo);
-    let git = baton_git::Git::discover(&dir)
-        .await
-        .map_err(|error| match error {
-            baton_git::GitError::NotARepository { .. } => bad_input(format!(
-                "{} is not a git repository (baton scan reads the files git tracks; give one with \
-             --repo DIR)",
-                dir.display()
-            )),
-            other => Exit::from(other),
-        })?;
     // Before any work: a plan file that cannot be written is bad input, found at once.
     let pending = match &args.plan {
         Some(path) => Some(PendingPlan::create(path, args.force)?),
         None => None,
     };
-    // The checkout the user is in, a linked worktree included (git.root() is the main one).
-    let root = git.worktree_top(&dir).await?;
-    let tracked = git.tracked_files(&root).await?;
-    let (files_scanned, mut findings) = {
-        let root = root.clone();
-        let tracked = tracked.clone();
-        tokio::task::spawn_blocking(move || scan_markers(&root, &tracked)).await?
-    };
-    let tracked: BTreeSet<String> = tracked.into_iter().collect();
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let mut tools = Vec::new();
-    for linter in [Linter::Clippy, Linter::Ruff] {
-        let (run, found) = linter.run(&root, &tracked, &path).await?;
-        tools.push(run);
-        // Diagnostics of files git does not track (dependencies, generated code) are not ours.
-        findings.extend(found.into_iter().filter(|f| tracked.contains(&f.file)));
-    }
-    findings.sort_by(|a, b| (&a.file, a.line, a.kind).cmp(&(&b.file, b.line, b.kind)));
-    let tasks = group_findings(&findings);
-    let report = ScanReport {
-        repo: root.display().to_string(),
-        files_scanned,
-        findings,
-        tasks,
-        tools,
-    };
+    let report = collect(&dir, args.tests.as_deref()).await?;
     let written = match pending {
         Some(pending) => pending.finish(&report)?,
         None => None,
@@ -94,6 +51,99 @@ pub async fn scan(cli_repo: &Option<PathBuf>, args: &ScanArgs, json: bool) -> Re
         eprintln!("nothing found: no plan written to {}", path.display());
     }
     Ok(exit::OK)
+}
+
+/// `baton run --scan`: scans the repository around `cli_repo` and writes the plan of its
+/// candidate tasks to a temporary file, which lives as long as the value returned; `None`
+/// (said on stderr) when the scan found nothing to do.
+pub async fn plan_for_run(
+    cli_repo: &Option<PathBuf>,
+) -> Result<Option<tempfile::NamedTempFile>, Exit> {
+    let report = collect(&repo_dir(cli_repo), None).await?;
+    let Some(yaml) = plan_yaml(&report.tasks, &goal(&report)) else {
+        eprintln!(
+            "baton scan found nothing to do in {} ({} files scanned): nothing to run",
+            report.repo, report.files_scanned
+        );
+        return Ok(None);
+    };
+    let mut file = tempfile::Builder::new()
+        .prefix("baton-scan-plan-")
+        .suffix(".yaml")
+        .tempfile()?;
+    file.write_all(yaml.as_bytes())?;
+    file.as_file().sync_all()?;
+    let fixers = report.tasks.iter().filter(|t| t.fixer.is_some()).count();
+    eprintln!(
+        "baton scan: {} finding(s) in {}, planned as {} task(s) ({} by a fixer, {} for agents)",
+        report.findings.len(),
+        report.repo,
+        report.tasks.len(),
+        fixers,
+        report.tasks.len() - fixers
+    );
+    Ok(Some(file))
+}
+
+/// Scans the checkout `dir` is in: markers, the tools present and, given `tests`, the failing
+/// tests of that command.
+async fn collect(dir: &Path, tests: Option<&str>) -> Result<ScanReport, Exit> {
+    let git = baton_git::Git::discover(dir)
+        .await
+        .map_err(|error| match error {
+            baton_git::GitError::NotARepository { .. } => bad_input(format!(
+                "{} is not a git repository (baton scan reads the files git tracks; give one with \
+             --repo DIR)",
+                dir.display()
+            )),
+            other => Exit::from(other),
+        })?;
+    // The checkout the user is in, a linked worktree included (git.root() is the main one).
+    let root = git.worktree_top(dir).await?;
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    if let Some(command) = tests {
+        test_command::check_program(command, &root, &path).map_err(bad_input)?;
+    }
+    let tracked = git.tracked_files(&root).await?;
+    let (files_scanned, mut findings) = {
+        let root = root.clone();
+        let tracked = tracked.clone();
+        tokio::task::spawn_blocking(move || scan_markers(&root, &tracked)).await?
+    };
+    let tracked: BTreeSet<String> = tracked.into_iter().collect();
+    let mut runs = Vec::new();
+    for tool in tools::TOOLS {
+        let (run, found) = tool.run(&root, &tracked, &path).await?;
+        runs.push(run);
+        // Diagnostics of files git does not track (dependencies, generated code) are not ours.
+        findings.extend(found.into_iter().filter(|f| tracked.contains(&f.file)));
+    }
+    if let Some(command) = tests {
+        let (run, found) = test_command::run_tests(&git, &root, command, &tracked).await?;
+        runs.push(run);
+        findings.extend(found);
+    }
+    findings.sort_by(|a, b| (&a.file, a.line, a.kind).cmp(&(&b.file, b.line, b.kind)));
+    let tasks = group_findings(&findings);
+    Ok(ScanReport {
+        repo: root.display().to_string(),
+        files_scanned,
+        findings,
+        tasks,
+        tools: runs,
+    })
+}
+
+/// The goal of a plan made from `report`.
+fn goal(report: &ScanReport) -> String {
+    let files: BTreeSet<&str> = report.findings.iter().map(|f| f.file.as_str()).collect();
+    format!(
+        "Resolve what baton scan found: {} finding{} in {} file{}",
+        report.findings.len(),
+        if report.findings.len() == 1 { "" } else { "s" },
+        files.len(),
+        if files.len() == 1 { "" } else { "s" }
+    )
 }
 
 fn bad_input(message: String) -> Exit {
@@ -126,124 +176,6 @@ fn scan_markers(root: &Path, tracked: &[String]) -> (usize, Vec<Finding>) {
         findings.extend(find_markers(file, &String::from_utf8_lossy(&content)));
     }
     (scanned, findings)
-}
-
-/// A linter `baton scan` runs when it is installed and the repository is its kind.
-#[derive(Debug, Clone, Copy)]
-enum Linter {
-    Clippy,
-    Ruff,
-}
-
-impl Linter {
-    fn name(self) -> &'static str {
-        match self {
-            Linter::Clippy => "clippy",
-            Linter::Ruff => "ruff",
-        }
-    }
-
-    /// Why it is not run, if it is not.
-    fn skip_reason(
-        self,
-        root: &Path,
-        tracked: &BTreeSet<String>,
-        path: &std::ffi::OsStr,
-    ) -> Option<String> {
-        match self {
-            Linter::Clippy => {
-                if !tracked.contains("Cargo.toml") && !root.join("Cargo.toml").is_file() {
-                    Some("no Cargo.toml at the repository's root".to_owned())
-                } else if find_on_path("cargo", path).is_none()
-                    || find_on_path("cargo-clippy", path).is_none()
-                {
-                    Some("cargo clippy is not on PATH".to_owned())
-                } else {
-                    None
-                }
-            }
-            Linter::Ruff => {
-                let manifests = ["pyproject.toml", "ruff.toml", ".ruff.toml", "setup.py"];
-                let python = manifests.iter().any(|m| tracked.contains(*m))
-                    || tracked.iter().any(|f| f.ends_with(".py"));
-                if !python {
-                    Some("no Python files or pyproject.toml/ruff.toml/setup.py".to_owned())
-                } else if find_on_path("ruff", path).is_none() {
-                    Some("ruff is not on PATH".to_owned())
-                } else {
-                    None
-                }
-            }
-        }
-    }
-
-    fn spec(self, root: &Path) -> CommandSpec {
-        let spec = match self {
-            Linter::Clippy => {
-                CommandSpec::new("cargo", root).args(["clippy", "--message-format=json", "--quiet"])
-            }
-            // --no-cache: a scan leaves no .ruff_cache behind.
-            Linter::Ruff => {
-                CommandSpec::new("ruff", root).args(["check", "--output-format=json", "--no-cache"])
-            }
-        };
-        spec.deadline(LINTER_DEADLINE)
-    }
-
-    /// Runs it (or says why not) and reads its diagnostics.
-    async fn run(
-        self,
-        root: &Path,
-        tracked: &BTreeSet<String>,
-        path: &std::ffi::OsStr,
-    ) -> Result<(ToolRun, Vec<Finding>), Exit> {
-        let mut run = ToolRun {
-            tool: self.name().to_owned(),
-            outcome: ToolOutcome::Skipped,
-            detail: None,
-            exit: None,
-            stderr_tail: None,
-            findings: 0,
-        };
-        if let Some(reason) = self.skip_reason(root, tracked, path) {
-            run.detail = Some(reason);
-            return Ok((run, Vec::new()));
-        }
-        let spec = self.spec(root);
-        let command = spec.display();
-        let out = run_captured(spec).await?;
-        run.exit = out.code();
-        let stdout = out.stdout_text();
-        let parsed = match self {
-            Linter::Clippy => Ok(parse_clippy(&stdout)),
-            Linter::Ruff => parse_ruff(&stdout, &root.to_string_lossy()),
-        };
-        // clippy exits non-zero when the code does not compile, and ruff exits 1 when it
-        // finds something: what counts is whether its report was read.
-        let understood = match self {
-            Linter::Clippy => out.success() || parsed.as_ref().is_ok_and(|f| !f.is_empty()),
-            Linter::Ruff => matches!(out.code(), Some(0 | 1)) && parsed.is_ok(),
-        };
-        if matches!(out.status, EndReason::TimedOut { .. }) || !understood {
-            run.outcome = ToolOutcome::Failed;
-            let why = match parsed {
-                Err(error) if matches!(out.code(), Some(0 | 1)) => error.to_string(),
-                _ => format!("`{command}` ended: {}", out.status),
-            };
-            run.detail = Some(why);
-            run.stderr_tail = Some(tail(&out.stderr, STDERR_TAIL_LINES));
-            return Ok((run, Vec::new()));
-        }
-        let found = parsed.unwrap_or_default();
-        run.outcome = ToolOutcome::Ran;
-        run.findings = found.iter().filter(|f| tracked.contains(&f.file)).count();
-        Ok((run, found))
-    }
-}
-
-fn tail(text: &str, lines: usize) -> String {
-    let all: Vec<&str> = text.trim_end().lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
 }
 
 /// A plan file about to be written: a temporary file beside it, renamed over it at the end,
@@ -287,15 +219,7 @@ impl PendingPlan {
     /// Writes the plan of `report`'s tasks; the number of tasks, or `None` when there are
     /// none (nothing is written: a plan needs a task).
     fn finish(self, report: &ScanReport) -> Result<Option<usize>, Exit> {
-        let files: BTreeSet<&str> = report.findings.iter().map(|f| f.file.as_str()).collect();
-        let goal = format!(
-            "Resolve what baton scan found: {} finding{} in {} file{}",
-            report.findings.len(),
-            if report.findings.len() == 1 { "" } else { "s" },
-            files.len(),
-            if files.len() == 1 { "" } else { "s" }
-        );
-        let Some(yaml) = plan_yaml(&report.tasks, &goal) else {
+        let Some(yaml) = plan_yaml(&report.tasks, &goal(report)) else {
             return Ok(None);
         };
         let origin = self.path.display().to_string();
@@ -354,6 +278,7 @@ fn render_table(report: &ScanReport) -> String {
     }
     for task in &report.tasks {
         let by = match task.fixer {
+            Some(Fixer::Rustfmt) => "cargo fmt".to_owned(),
             Some(fixer) => format!("{} --fix", fixer.name()),
             None => "agent".to_owned(),
         };
@@ -460,7 +385,7 @@ fn counts(findings: &[Finding]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use baton_protocol::scan::{FindingKind, Fixer};
+    use baton_protocol::scan::{FindingKind, ToolRun};
 
     fn finding(file: &str, line: u32, kind: FindingKind, text: &str) -> Finding {
         Finding {
