@@ -202,6 +202,11 @@ pub enum Command {
         #[arg(long, value_name = "DURATION", default_value = "24h")]
         since: String,
     },
+    /// Track records over every run: `baton stats agents`.
+    Stats {
+        #[command(subcommand)]
+        command: StatsCommand,
+    },
     /// Measure scheduling quality, dispatch latency and lane readiness.
     Bench(BenchArgs),
 }
@@ -269,6 +274,15 @@ pub enum PlanCommand {
         #[arg(long, value_name = "N")]
         lanes: Option<u32>,
     },
+}
+
+/// `baton stats` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum StatsCommand {
+    /// Each AI agent's attempts per task kind (the task's first capability, or `general`), how
+    /// many passed their gates and reviews, and whether the record is long enough (5 attempts)
+    /// to steer `agent: auto` among agents of equal cost.
+    Agents,
 }
 
 /// `baton prices` subcommands.

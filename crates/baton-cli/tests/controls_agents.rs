@@ -2,7 +2,7 @@
 //! The end of the escalation ladder with a real agent: Codex (the real CLI, against the
 //! scripted fake LLM server) fails its task's gate, the task becomes `needs_human`, and a
 //! person's `baton retry --prompt-file` gives it a new prompt that reaches Codex in a fresh
-//! conversation and lands.
+//! conversation and lands; `baton stats agents` then counts Codex's two attempts.
 
 mod support;
 
@@ -92,5 +92,20 @@ tasks:
         retry.roles.len(),
         first.roles.len(),
         "{first:#?} then {retry:#?}"
+    );
+
+    // Codex's track record: two attempts on a general task, one passed; too few to steer.
+    let stats = baton.baton(&["stats", "agents", "--json"]);
+    stats.expect_code(OK);
+    assert_eq!(
+        stats.json(),
+        serde_json::json!([{"agent": "codex", "kind": "general", "attempts": 2, "succeeded": 1,
+            "success_rate": 0.5, "steers_routing": false}])
+    );
+    let table = baton.baton(&["stats", "agents"]);
+    assert!(
+        table.stdout.contains("too few attempts"),
+        "{}",
+        table.stdout
     );
 }

@@ -94,6 +94,8 @@ pub(crate) struct RunCtx {
     pub escalate_to_person: bool,
     /// `[review]`: the model that reviews each change, when set.
     pub review: Option<crate::config_review::ReviewConfig>,
+    /// The agents' track records over earlier runs, read when the drive starts.
+    pub track_records: std::sync::Arc<crate::stats::TrackRecords>,
 }
 
 /// The stop handles of the running attempts, shared with their [`AttemptStop`] guards.

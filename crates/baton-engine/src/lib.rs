@@ -43,6 +43,7 @@ mod report_usage;
 mod review;
 mod routing;
 mod sandbox;
+pub mod stats;
 mod stop;
 mod supervise;
 
@@ -205,6 +206,7 @@ impl Engine {
             user_pause: Default::default(),
             escalate_to_person: config.escalate_to_person,
             review: config.review.clone(),
+            track_records: Arc::new(self.track_records().await?),
         });
         let result = self.drive_owned(&ctx).await;
         let lost = heartbeat.stop().await;

@@ -47,6 +47,9 @@ pub(crate) struct Avoid {
     pub unhealthy: Vec<String>,
     /// Running as many attempts as their `max_concurrency` allows.
     pub busy: Vec<String>,
+    /// Each agent's track record per task kind, over earlier runs (`baton stats agents`):
+    /// among agents of the same cost, `auto` prefers the one that succeeds more often.
+    pub records: Arc<crate::stats::TrackRecords>,
 }
 
 impl Avoid {
@@ -148,8 +151,18 @@ pub(crate) fn choose_adapter(
         .copied()
         .filter(|adapter| !avoid.is_limited(adapter.name()) && !avoid.is_unhealthy(adapter.name()))
         .collect();
-    // Cheapest first; agents without a hint after those with one; baton's order otherwise.
-    candidates.sort_by(|a, b| cost_hint(agents, *a).total_cmp(&cost_hint(agents, *b)));
+    // Cheapest first; agents without a hint after those with one; then the better track
+    // record on this kind of task (an agent without enough attempts counts as even); baton's
+    // order otherwise.
+    let kind = crate::stats::task_kind(spec);
+    let record = |adapter: &dyn AgentAdapter| {
+        crate::stats::success_rate(&avoid.records, adapter.name(), &kind).unwrap_or(0.5)
+    };
+    candidates.sort_by(|a, b| {
+        cost_hint(agents, *a)
+            .total_cmp(&cost_hint(agents, *b))
+            .then_with(|| record(*b).total_cmp(&record(*a)))
+    });
     if let Some(free) = candidates.iter().find(|a| !avoid.is_busy(a.name())) {
         return Ok(Choice::Run(*free));
     }
@@ -267,6 +280,7 @@ impl RunCtx {
             limited,
             unhealthy: keys(&self.unhealthy),
             busy,
+            records: Arc::clone(&self.track_records),
         }
     }
 
@@ -434,6 +448,33 @@ mod tests {
                 .unwrap_err()
                 .contains("capabilities [go]")
         );
+    }
+
+    #[test]
+    fn among_agents_of_equal_cost_auto_prefers_the_better_track_record_once_it_is_long_enough() {
+        let both = || AgentConfig {
+            capabilities: vec!["rust".into(), "docs".into()],
+            ..AgentConfig::default()
+        };
+        let agents = config(&[("claude", both()), ("codex", both())]);
+        let everything = |_: &str| true;
+        let records = |claude: (u32, u32), codex: (u32, u32)| Avoid {
+            records: Arc::new(BTreeMap::from([
+                (("claude".to_string(), "rust".to_string()), claude),
+                (("codex".to_string(), "rust".to_string()), codex),
+            ])),
+            ..Avoid::default()
+        };
+        let pick = |avoid: &Avoid, caps: &[&str]| {
+            choose_adapter(&auto_task(caps, None), avoid, &agents, &everything)
+        };
+        // claude fails most rust tasks, codex passes most: codex first on rust work.
+        let history = records((10, 2), (10, 9));
+        assert_eq!(pick(&history, &["rust"]), run("codex"));
+        // Other kinds of task have no record: baton's order.
+        assert_eq!(pick(&history, &["docs"]), run("claude"));
+        // Too few attempts to say anything: baton's order.
+        assert_eq!(pick(&records((4, 0), (4, 4)), &["rust"]), run("claude"));
     }
 
     #[test]

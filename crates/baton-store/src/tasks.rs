@@ -621,3 +621,27 @@ impl Store {
         rows.iter().map(GateResultRow::from_row).collect()
     }
 }
+
+impl Store {
+    /// Every AI attempt that ended succeeded or failed, in every run: (run, task, agent,
+    /// succeeded). Interrupted and stopped attempts say nothing about the agent and are left
+    /// out.
+    pub async fn agent_outcomes(&self) -> Result<Vec<(RunId, TaskId, String, bool)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT run_id, task_id, agent, status FROM attempts
+             WHERE agent IS NOT NULL AND agent != 'exec' AND status IN ('succeeded', 'failed')",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    RunId::new(row.try_get::<String, _>("run_id")?),
+                    TaskId::new(row.try_get::<String, _>("task_id")?),
+                    row.try_get::<String, _>("agent")?,
+                    row.try_get::<String, _>("status")? == "succeeded",
+                ))
+            })
+            .collect()
+    }
+}

@@ -12,6 +12,7 @@ mod prices;
 mod providers;
 mod run;
 mod scan;
+mod stats;
 
 use crate::cli::{Cli, Command, ReportFormat};
 use crate::{Exit, exit};
@@ -101,6 +102,7 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Exit> {
         Command::Providers { command } => providers::providers(command, json).await,
         Command::Keys { command } => keys::keys(command, json),
         Command::Prompt { plan, task } => plan::prompt(&cli.repo, &plan, &task, json).await,
+        Command::Stats { command } => stats::stats(command, json).await,
         Command::Brief { markdown, since } => brief::brief(&cli.repo, markdown, &since, json).await,
         Command::Scan(args) => scan::scan(&cli.repo, &args, json).await,
         Command::Bench(mut args) => {
