@@ -10,6 +10,7 @@ pub mod merge_sim;
 pub mod overlap;
 pub mod plan;
 pub mod pricing;
+pub mod risk;
 pub mod scan;
 pub mod schedule;
 pub mod simulate;
@@ -35,6 +36,7 @@ pub use plan::{
     AgentKind, DEFAULT_LANES, DEFAULT_TIMEOUT, Diagnostic, Gate, Plan, PlanErrors, Prompt,
     TaskSpec, did_you_mean, parse_plan,
 };
+pub use risk::{RiskAssessment, RiskRule, RiskRuleError, RiskRules, default_rules};
 pub use pricing::{CostBasis, ModelPrice, PriceTable, Tokens, Usd, settle_cost};
 pub use schedule::{next_to_start, tasks_to_block};
 pub use simulate::{simulate_level_barrier, simulate_list_schedule};

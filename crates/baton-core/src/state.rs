@@ -39,7 +39,9 @@ pub fn task_transition(from: TaskStatus, to: TaskStatus) -> Result<TaskStatus, I
         | (Queued, Pending) // conflict or merge gate failure with retries left
         | (Blocked | Failed, Pending) // resume of a failed run
         | (Pending, AwaitingApproval)
-        | (AwaitingApproval, Pending | Failed) => Ok(to), // approved, or rejected
+        | (AwaitingApproval, Pending | Failed) // approved, or rejected
+        | (Running, AwaitingApproval) // gates passed; medium risk waits before delivery
+        | (AwaitingApproval, Queued) => Ok(to), // delivery approved: into the merge queue
         _ => Err(invalid("task", from.as_str(), to.as_str())),
     }
 }
@@ -143,6 +145,8 @@ mod tests {
         (TaskStatus::Pending, TaskStatus::AwaitingApproval),
         (TaskStatus::AwaitingApproval, TaskStatus::Pending),
         (TaskStatus::AwaitingApproval, TaskStatus::Failed),
+        (TaskStatus::Running, TaskStatus::AwaitingApproval),
+        (TaskStatus::AwaitingApproval, TaskStatus::Queued),
     ];
 
     const ATTEMPT_ALLOWED: &[(AttemptStatus, AttemptStatus)] = &[

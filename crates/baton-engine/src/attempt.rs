@@ -20,6 +20,8 @@ use std::sync::Arc;
 pub(crate) enum AttemptEnd {
     /// Passed its gates; a merge item is queued.
     Enqueued,
+    /// Passed its gates; its risk makes its change wait for approval before delivery.
+    AwaitingApproval,
     /// Failed; the task was sent back to pending (retry) or failed.
     Failed,
     /// Stopped by a cancel before its agent finished; the task is pending again.
@@ -463,6 +465,17 @@ async fn after_agent(
     }
     if let Some(failure) = failure {
         return fail(ctx, task, number, lane, &failure.describe()).await;
+    }
+
+    if crate::approval_risk::hold_for_delivery(ctx, spec, number, commit.as_str(), &changed)
+        .await?
+    {
+        // The change stays on the task's branch; the lane goes back to the pool.
+        match ctx.pool.release(&lane.name).await {
+            Ok(()) => ctx.store.free_lane(&ctx.lane_repo, &lane.name).await?,
+            Err(_) => ctx.release_lane(&lane.name).await?,
+        }
+        return Ok(AttemptEnd::AwaitingApproval);
     }
 
     // Reset the lane before the task queues, so this git work does not compete with the

@@ -39,6 +39,8 @@ pub struct Config {
     /// `[merge] wait`: how long a round with room to spare waits for running tasks to finish
     /// and join it (default [`DEFAULT_MERGE_WAIT`]; `"0s"`: never waits).
     pub merge_wait: std::time::Duration,
+    /// `[risk]`: risk rules and the approval timeout (see `config_risk.rs`).
+    pub risk: crate::config_risk::RiskConfig,
 }
 
 /// The default of `[merge] wait`.
@@ -84,6 +86,8 @@ struct ConfigFile {
     lanes: LanesFile,
     #[serde(default)]
     merge: MergeFile,
+    #[serde(default)]
+    risk: crate::config_risk::RiskFile,
 }
 
 /// The `[merge]` table as written.
@@ -147,6 +151,7 @@ impl Default for Config {
             merge_batch: baton_core::BatchPolicy::Adaptive,
             merge_lanes: baton_core::DEFAULT_MERGE_LANES,
             merge_wait: DEFAULT_MERGE_WAIT,
+            risk: Default::default(),
         }
     }
 }
@@ -174,6 +179,7 @@ struct Layer {
     writable: Vec<PathBuf>,
     log_cap_mb: Option<u64>,
     agents: std::collections::BTreeMap<String, crate::config_agents::AgentConfig>,
+    risk: crate::config_risk::RiskLayer,
 }
 
 /// Where the user's own configuration lives: `$BATON_CONFIG` when set, else
@@ -284,6 +290,7 @@ impl Config {
             if layer.prompt_template.is_some() {
                 config.prompt_template = layer.prompt_template;
             }
+            config.risk.overlay(layer.risk);
             if layer.approval_threshold.is_some() {
                 config.approval_threshold = layer.approval_threshold;
             }
@@ -395,7 +402,9 @@ impl Layer {
                 ))
             })?),
         };
+        let risk = file.risk.resolve(text, path)?;
         Ok(Layer {
+            risk,
             lane_keep,
             merge_batch,
             merge_lanes,

@@ -181,6 +181,8 @@ async fn drive(
         if ctx.cancel.is_cancelled() {
             return Ok(LoopEnd::Cancelled);
         }
+        // Waits past `[risk] approval_timeout` are rejected (or warned about) first.
+        crate::approval_risk::expire_waits(ctx).await?;
         let mut status: BTreeMap<TaskId, TaskStatus> =
             with_retry(ctx, || ctx.store.tasks(ctx.id()))
                 .await?
@@ -259,9 +261,15 @@ async fn drive(
                 }
             }
         }
-        // Nothing runs, nothing is queued, nothing could start: what is left waits for a person.
+        // Nothing runs, nothing is queued, nothing could start: what is left waits for a person
+        // (and the run pauses, unless a timeout is to reject what waits: then it stays live).
         let awaiting = status.values().any(|s| *s == TaskStatus::AwaitingApproval);
-        if awaiting && started == 0 && owned.running.is_empty() && queued == 0 {
+        if awaiting
+            && started == 0
+            && owned.running.is_empty()
+            && queued == 0
+            && !crate::approval_risk::waits_live(ctx)
+        {
             return Ok(LoopEnd::AwaitingApproval);
         }
         tokio::select! {
@@ -290,6 +298,10 @@ async fn drive(
                 }
             }
             _ = stop_poll.tick() => {
+                // A delivery approved by a person queued a task no attempt reported.
+                if queued > 0 {
+                    wake.notify_one();
+                }
                 for (task, number) in with_retry(ctx, || ctx.store.stop_requests(ctx.id())).await? {
                     ctx.request_attempt_stop(&task, number);
                 }
@@ -299,14 +311,26 @@ async fn drive(
     }
 }
 
-/// Moves a task whose attempt is estimated past the approval threshold to
-/// `awaiting_approval` (its agent's slot is given back); returns whether it did.
+/// Moves a task whose risk is high, or whose attempt is estimated past the approval threshold,
+/// to `awaiting_approval` (its agent's slot is given back); returns whether it did.
 async fn request_approval(
     ctx: &RunCtx,
     spec: &baton_core::TaskSpec,
     dispatch: &Dispatch,
     approvals: &[baton_store::Approval],
 ) -> Result<bool, EngineError> {
+    let agent = match dispatch {
+        Dispatch::Agent(adapter, _) => adapter.name(),
+        _ => spec.agent.as_str(),
+    };
+    if let Some(request) = ctx.risk_request(spec, agent, approvals) {
+        let events = ctx
+            .store
+            .request_approval(ctx.id(), &spec.id, &request)
+            .await?;
+        ctx.emit(events);
+        return Ok(true);
+    }
     let Dispatch::Agent(adapter, _) = dispatch else {
         return Ok(false);
     };
@@ -323,16 +347,20 @@ async fn request_approval(
         ctx.id(),
         spec.id
     );
+    let request = baton_store::ApprovalRequest {
+        agent: adapter.name().to_owned(),
+        estimate: estimate.amount.usd.micros(),
+        threshold: threshold.micros(),
+        risk: None,
+        reason: format!(
+            "cost: estimated at {}, past the approval threshold of {threshold}",
+            crate::budget_guard::describe_estimate(&estimate)
+        ),
+        message,
+    };
     let events = ctx
         .store
-        .request_approval(
-            ctx.id(),
-            &spec.id,
-            adapter.name(),
-            estimate.amount.usd.micros(),
-            threshold.micros(),
-            &message,
-        )
+        .request_approval(ctx.id(), &spec.id, &request)
         .await?;
     ctx.emit(events);
     Ok(true)

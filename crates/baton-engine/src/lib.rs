@@ -10,12 +10,14 @@
 //! read its state and events, and watch live events on the [`Bus`].
 
 mod agent_run;
+mod approval_risk;
 mod approve;
 mod attempt;
 pub mod budget;
 mod budget_guard;
 pub mod config;
 pub mod config_agents;
+pub mod config_risk;
 mod conflict;
 mod context;
 mod deliver;
@@ -41,6 +43,7 @@ mod sandbox;
 mod stop;
 mod supervise;
 
+pub use approve::{DecisionRequest, UNKNOWN_DECIDER, os_user};
 pub use config::{Config, SandboxConfig};
 pub use context::Bus;
 pub use deliver::Delivery;
@@ -152,6 +155,8 @@ impl Engine {
         // The plan's threshold, else the configuration's.
         let approval_threshold = plan.approval_threshold.or(config.approval_threshold);
         let agents = config.agents.clone();
+        let risk = config.risk.rules()?;
+        let (approval_timeout, on_timeout) = (config.risk.approval_timeout, config.risk.on_timeout);
         let prices =
             baton_agents::prices::price_table(baton_agents::prices::user_prices_path().as_deref())
                 .map_err(|error| EngineError::Config(error.to_string()))?;
@@ -194,6 +199,10 @@ impl Engine {
             merge_batch: plan_merge_batch.unwrap_or(config.merge_batch),
             merge_lanes: plan_merge_lanes.unwrap_or(config.merge_lanes),
             merge_wait: config.merge_wait,
+            risk,
+            approval_timeout,
+            on_timeout,
+            timeout_warned: Default::default(),
         });
         let result = self.drive_owned(&ctx).await;
         let lost = heartbeat.stop().await;

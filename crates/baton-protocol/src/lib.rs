@@ -2,6 +2,7 @@
 //! file schema. Wire types live here and nowhere else; `baton-core` gives them behaviour.
 
 mod agent_event;
+mod approval;
 mod event;
 mod ids;
 pub mod plan;
@@ -14,4 +15,8 @@ pub use agent_event::{
 pub use event::{EVENT_VERSION, Event, EventBody, OutputStream};
 pub use ids::{RunId, TaskId};
 pub use plan::{BatchFile, GateDecl, MergeFile, PLAN_VERSION, PlanFile, TaskFile};
-pub use status::{AttemptStatus, EndReason, MergeItemStatus, Priority, RunStatus, TaskStatus};
+pub use approval::ApprovalWait;
+pub use status::{
+    ApprovalPoint, AttemptStatus, EndReason, MergeItemStatus, Priority, RiskLevel, RunStatus,
+    TaskStatus,
+};

@@ -1,0 +1,164 @@
+use super::*;
+use crate::claims::ClaimSet;
+use crate::plan::AgentKind;
+
+fn task(claims: &[&str]) -> TaskSpec {
+    let mut spec = TaskSpec::exec("t", "true");
+    let texts: Vec<String> = claims.iter().map(|c| c.to_string()).collect();
+    spec.claims = ClaimSet::parse(&texts).unwrap();
+    spec
+}
+
+fn defaults() -> RiskRules {
+    RiskRules::new(default_rules()).unwrap()
+}
+
+fn rule(name: &str, level: RiskLevel, paths: &[&str]) -> RiskRule {
+    RiskRule {
+        name: name.into(),
+        level,
+        paths: paths.iter().map(|p| p.to_string()).collect(),
+        agents: Vec::new(),
+        capabilities: Vec::new(),
+    }
+}
+
+#[test]
+fn a_task_claiming_migrations_is_high_and_says_which_rule() {
+    let found = defaults().assess(&task(&["migrations/**"]));
+    assert_eq!(found.level, RiskLevel::High);
+    assert_eq!(
+        found.reason(),
+        "risk high: matches migrations (**/migrations/**)"
+    );
+}
+
+#[test]
+fn each_built_in_area_is_high() {
+    for claim in [
+        "db/migrations/0001.sql",
+        "schema.sql",
+        "src/auth/token.rs",
+        "src/login.rs",
+        "app/payments/charge.py",
+        "src/billing/invoice.rs",
+        ".github/workflows/ci.yml",
+        ".gitlab-ci.yml",
+        ".ci/run",
+        "Dockerfile",
+        "deploy/main.tf",
+        "k8s/app.yaml",
+        "helm/values.yaml",
+        "infra/vpc.yaml",
+        "Cargo.toml",
+        "crates/x/Cargo.toml",
+        "Cargo.lock",
+        "web/package.json",
+        "yarn.lock",
+        "pyproject.toml",
+        "requirements-dev.txt",
+        "go.mod",
+    ] {
+        let found = defaults().assess(&task(&[claim]));
+        assert_eq!(found.level, RiskLevel::High, "{claim}: {found:?}");
+    }
+}
+
+#[test]
+fn ordinary_claims_are_low() {
+    for claim in ["src/lexer.rs", "docs/**", "out/a.txt", "README.md", "notes/*.txt"] {
+        let found = defaults().assess(&task(&[claim]));
+        assert_eq!(found, RiskAssessment::low(), "{claim}");
+    }
+}
+
+#[test]
+fn a_broad_claim_is_judged_again_on_what_it_changed() {
+    // `src/**` is not in the auth rule's territory, but the change it made may be.
+    let rules = defaults();
+    let spec = task(&["src/**"]);
+    assert_eq!(rules.assess(&spec).level, RiskLevel::Low);
+    assert_eq!(
+        rules.assess_change(&spec, &["src/lexer.rs".into()]).level,
+        RiskLevel::Low
+    );
+    let found = rules.assess_change(&spec, &["src/auth.rs".into()]);
+    assert_eq!(
+        found.reason(),
+        "risk high: matches auth (**/*auth* on src/auth.rs)"
+    );
+}
+
+#[test]
+fn a_task_claiming_everything_is_judged_on_what_it_changed() {
+    let rules = defaults();
+    let spec = task(&[]);
+    assert_eq!(rules.assess(&spec).level, RiskLevel::Low);
+    let quiet = rules.assess_change(&spec, &["out/a.txt".into()]);
+    assert_eq!(quiet.level, RiskLevel::Low);
+    let risky = rules.assess_change(&spec, &["out/a.txt".into(), "db/migrations/1.sql".into()]);
+    assert_eq!(risky.level, RiskLevel::High);
+    assert_eq!(
+        risky.reason(),
+        "risk high: matches migrations (**/migrations/** on db/migrations/1.sql)"
+    );
+}
+
+#[test]
+fn the_stated_risk_counts_and_the_highest_wins() {
+    let mut spec = task(&["docs/**"]);
+    spec.risk = Some(RiskLevel::Medium);
+    let found = defaults().assess(&spec);
+    assert_eq!(found.level, RiskLevel::Medium);
+    assert_eq!(found.reason(), "risk medium: the plan says risk: medium");
+    // A stated low does not lower a rule's high.
+    let mut spec = task(&["migrations/**"]);
+    spec.risk = Some(RiskLevel::Low);
+    assert_eq!(defaults().assess(&spec).level, RiskLevel::High);
+}
+
+#[test]
+fn a_rule_matches_only_when_all_its_selectors_do() {
+    let mut only_exec = rule("shell-docs", RiskLevel::Medium, &["docs/**"]);
+    only_exec.agents = vec!["exec".into()];
+    let rules = RiskRules::new(vec![only_exec]).unwrap();
+    assert_eq!(rules.assess(&task(&["docs/a.md"])).level, RiskLevel::Medium);
+    let mut ai = task(&["docs/a.md"]);
+    ai.agent = AgentKind::Claude;
+    assert_eq!(rules.assess(&ai).level, RiskLevel::Low);
+    assert_eq!(rules.assess(&task(&["src/a.rs"])).level, RiskLevel::Low);
+}
+
+#[test]
+fn a_capability_rule_selects_tasks_needing_it() {
+    let mut security = rule("security", RiskLevel::High, &[]);
+    security.capabilities = vec!["security".into()];
+    let rules = RiskRules::new(vec![security]).unwrap();
+    let mut spec = task(&["src/a.rs"]);
+    assert_eq!(rules.assess(&spec).level, RiskLevel::Low);
+    spec.capabilities = vec!["security".into()];
+    let found = rules.assess(&spec);
+    assert_eq!(found.reason(), "risk high: matches security");
+}
+
+#[test]
+fn bad_rules_are_refused_with_their_name() {
+    let error = RiskRules::new(vec![rule("x", RiskLevel::High, &["src/[ab"])]).unwrap_err();
+    assert!(
+        error.to_string().starts_with("risk rule \"x\": path \"src/[ab\" is not a valid glob"),
+        "{error}"
+    );
+    let error = check_rule(&rule("empty", RiskLevel::Low, &[])).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "risk rule \"empty\" selects no task; give it paths, agents or capabilities"
+    );
+}
+
+#[test]
+fn without_rules_only_the_stated_risk_counts() {
+    let rules = RiskRules::default();
+    assert_eq!(rules.assess(&task(&["migrations/**"])).level, RiskLevel::Low);
+    assert_eq!(rules.rules().count(), 0);
+    assert_eq!(DEFAULT_RULE_NAMES.len(), default_rules().len());
+}
