@@ -117,7 +117,9 @@ fn a_high_risk_task_waits_before_it_starts_while_a_low_one_merges_then_runs_once
     human.expect_code(OK);
     assert!(
         human.stdout.contains("migrate waits before start since")
-            && human.stdout.contains("why:     risk high: matches migrations"),
+            && human
+                .stdout
+                .contains("why:     risk high: matches migrations"),
         "{}",
         human.stdout
     );
@@ -165,7 +167,13 @@ fn a_rejected_high_risk_task_fails_and_blocks_its_dependents() {
     as_user(
         &baton,
         "bob",
-        &["reject", &id, "migrate", "--why", "no schema changes this week"],
+        &[
+            "reject",
+            &id,
+            "migrate",
+            "--why",
+            "no schema changes this week",
+        ],
     )
     .expect_code(OK);
     baton.baton(&["resume", &id]).expect_code(FAILED);
@@ -200,10 +208,15 @@ fn a_medium_risk_task_passes_its_gates_then_waits_and_is_not_delivered_until_app
     );
     let gates: Vec<Value> = events_of(&baton, &id, "gate.finished");
     assert!(
-        gates.iter().any(|g| g["task"] == "docs" && g["data"]["passed"] == true),
+        gates
+            .iter()
+            .any(|g| g["task"] == "docs" && g["data"]["passed"] == true),
         "{gates:#?}"
     );
-    let listed = baton.baton(&["approvals", &id, "--json"]).expect_code(OK).json();
+    let listed = baton
+        .baton(&["approvals", &id, "--json"])
+        .expect_code(OK)
+        .json();
     assert_eq!(listed[0]["point"], "delivery", "{listed:#}");
     assert_eq!(listed[0]["risk"], "medium");
     assert_eq!(
@@ -218,7 +231,11 @@ fn a_medium_risk_task_passes_its_gates_then_waits_and_is_not_delivered_until_app
     // `--agent` is for a task waiting to start; nothing is written.
     let moved = baton.baton(&["approve", &id, "docs", "--agent", "claude"]);
     moved.expect_code(BAD_INPUT);
-    assert!(moved.stderr.contains("--agent applies only"), "{}", moved.stderr);
+    assert!(
+        moved.stderr.contains("--agent applies only"),
+        "{}",
+        moved.stderr
+    );
     assert_eq!(status_of(&baton, &id, "docs"), "awaiting_approval");
 
     as_user(&baton, "carol", &["approve", &id, "docs"]).expect_code(OK);
@@ -250,7 +267,10 @@ tasks:
 "#;
     let (run, id) = baton.run_plan(plan, &[]);
     run.expect_code(PAUSED);
-    let listed = baton.baton(&["approvals", &id, "--json"]).expect_code(OK).json();
+    let listed = baton
+        .baton(&["approvals", &id, "--json"])
+        .expect_code(OK)
+        .json();
     assert_eq!(listed[0]["point"], "delivery", "{listed:#}");
     assert_eq!(
         listed[0]["reason"],
@@ -332,17 +352,17 @@ tasks:
     let refused = baton.baton(&["approve", &id]);
     refused.expect_code(BAD_INPUT);
     assert!(
-        refused
-            .stderr
-            .contains("2 tasks of run")
-            && refused.stderr.contains("(schema, deps)"),
+        refused.stderr.contains("2 tasks of run") && refused.stderr.contains("(schema, deps)"),
         "{}",
         refused.stderr
     );
     assert_eq!(status_of(&baton, &id, "schema"), "awaiting_approval");
     assert_eq!(status_of(&baton, &id, "deps"), "awaiting_approval");
     assert!(events_of(&baton, &id, "approval.decided").is_empty());
-    let listed = baton.baton(&["approvals", &id, "--json"]).expect_code(OK).json();
+    let listed = baton
+        .baton(&["approvals", &id, "--json"])
+        .expect_code(OK)
+        .json();
     let reasons: Vec<&str> = listed
         .as_array()
         .unwrap()
@@ -384,9 +404,9 @@ fn bad_risk_settings_and_plan_values_are_refused_with_where_they_are() {
     let bad_glob = baton.baton(&["run", "--plan", plan.to_str().unwrap()]);
     bad_glob.expect_code(BAD_INPUT);
     assert!(
-        bad_glob
-            .stderr
-            .contains("baton.toml:4:10: risk.rules[0].paths: risk rule \"docs\": path \"docs/[ab\""),
+        bad_glob.stderr.contains(
+            "baton.toml:4:10: risk.rules[0].paths: risk rule \"docs\": path \"docs/[ab\""
+        ),
         "{}",
         bad_glob.stderr
     );

@@ -36,8 +36,8 @@ pub use plan::{
     AgentKind, DEFAULT_LANES, DEFAULT_TIMEOUT, Diagnostic, Gate, Plan, PlanErrors, Prompt,
     TaskSpec, did_you_mean, parse_plan,
 };
-pub use risk::{RiskAssessment, RiskRule, RiskRuleError, RiskRules, default_rules};
 pub use pricing::{CostBasis, ModelPrice, PriceTable, Tokens, Usd, settle_cost};
+pub use risk::{RiskAssessment, RiskRule, RiskRuleError, RiskRules, default_rules};
 pub use schedule::{next_to_start, tasks_to_block};
 pub use simulate::{simulate_level_barrier, simulate_list_schedule};
 pub use state::{

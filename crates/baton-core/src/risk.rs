@@ -40,9 +40,7 @@ pub struct RiskRule {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RiskRuleError {
     /// The rule selects nothing.
-    #[error(
-        "risk rule \"{rule}\" selects no task; give it paths, agents or capabilities"
-    )]
+    #[error("risk rule \"{rule}\" selects no task; give it paths, agents or capabilities")]
     NoSelector {
         /// The rule's name.
         rule: String,
@@ -87,7 +85,11 @@ impl RiskAssessment {
 
     /// The higher of two assessments (the first when they are equal).
     fn max(self, other: RiskAssessment) -> RiskAssessment {
-        if other.level > self.level { other } else { self }
+        if other.level > self.level {
+            other
+        } else {
+            self
+        }
     }
 }
 
@@ -127,7 +129,12 @@ pub fn default_rules() -> Vec<RiskRule> {
     vec![
         rule(
             "migrations",
-            &["**/migrations/**", "**/migrate/**", "**/*.sql"],
+            &[
+                "**/migrations/**",
+                "**/migrate/**",
+                "**/*migration*.sql",
+                "**/*migrate*.sql",
+            ],
         ),
         rule(
             "auth",
@@ -217,10 +224,7 @@ impl RiskRules {
     /// Compiles `rules`, in order.
     pub fn new(rules: Vec<RiskRule>) -> Result<RiskRules, RiskRuleError> {
         Ok(RiskRules {
-            rules: rules
-                .into_iter()
-                .map(compile)
-                .collect::<Result<_, _>>()?,
+            rules: rules.into_iter().map(compile).collect::<Result<_, _>>()?,
         })
     }
 

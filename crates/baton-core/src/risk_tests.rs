@@ -37,7 +37,7 @@ fn a_task_claiming_migrations_is_high_and_says_which_rule() {
 fn each_built_in_area_is_high() {
     for claim in [
         "db/migrations/0001.sql",
-        "schema.sql",
+        "db/0042_add_users_migration.sql",
         "src/auth/token.rs",
         "src/login.rs",
         "app/payments/charge.py",
@@ -66,7 +66,14 @@ fn each_built_in_area_is_high() {
 
 #[test]
 fn ordinary_claims_are_low() {
-    for claim in ["src/lexer.rs", "docs/**", "out/a.txt", "README.md", "notes/*.txt"] {
+    for claim in [
+        "src/lexer.rs",
+        "docs/**",
+        "out/a.txt",
+        "README.md",
+        "notes/*.txt",
+        "db/schema.sql",
+    ] {
         let found = defaults().assess(&task(&[claim]));
         assert_eq!(found, RiskAssessment::low(), "{claim}");
     }
@@ -145,7 +152,9 @@ fn a_capability_rule_selects_tasks_needing_it() {
 fn bad_rules_are_refused_with_their_name() {
     let error = RiskRules::new(vec![rule("x", RiskLevel::High, &["src/[ab"])]).unwrap_err();
     assert!(
-        error.to_string().starts_with("risk rule \"x\": path \"src/[ab\" is not a valid glob"),
+        error
+            .to_string()
+            .starts_with("risk rule \"x\": path \"src/[ab\" is not a valid glob"),
         "{error}"
     );
     let error = check_rule(&rule("empty", RiskLevel::Low, &[])).unwrap_err();
@@ -158,7 +167,10 @@ fn bad_rules_are_refused_with_their_name() {
 #[test]
 fn without_rules_only_the_stated_risk_counts() {
     let rules = RiskRules::default();
-    assert_eq!(rules.assess(&task(&["migrations/**"])).level, RiskLevel::Low);
+    assert_eq!(
+        rules.assess(&task(&["migrations/**"])).level,
+        RiskLevel::Low
+    );
     assert_eq!(rules.rules().count(), 0);
     assert_eq!(DEFAULT_RULE_NAMES.len(), default_rules().len());
 }

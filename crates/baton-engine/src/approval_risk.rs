@@ -6,9 +6,9 @@ use crate::EngineError;
 use crate::config_risk::OnTimeout;
 use crate::context::RunCtx;
 use baton_core::{RiskAssessment, TaskSpec, format_duration};
-use std::time::Duration;
 use baton_protocol::{RiskLevel, TaskId};
 use baton_store::{Approval, ApprovalRequest, Decision, EVERY_TASK};
+use std::time::Duration;
 
 /// Who decides when a timeout rejects a task.
 pub(crate) const TIMEOUT_DECIDER: &str = "baton";
@@ -16,8 +16,7 @@ pub(crate) const TIMEOUT_DECIDER: &str = "baton";
 /// Whether an approval covers `task` before its start (any approval of it, or of every task).
 fn approved_to_start(task: &TaskId, approvals: &[Approval]) -> bool {
     approvals.iter().any(|approval| {
-        approval.approved
-            && (&approval.task_id == task || approval.task_id.as_str() == EVERY_TASK)
+        approval.approved && (&approval.task_id == task || approval.task_id.as_str() == EVERY_TASK)
     })
 }
 

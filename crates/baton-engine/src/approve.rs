@@ -116,11 +116,8 @@ impl Engine {
             }
             let timeout = timeouts.get(&row.run_id).copied().flatten();
             let times_out_at = match (timeout, row.since.as_deref()) {
-                (Some(timeout), Some(since)) => {
-                    crate::approval_risk::times_out_at(since, timeout).map(|at| {
-                        at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-                    })
-                }
+                (Some(timeout), Some(since)) => crate::approval_risk::times_out_at(since, timeout)
+                    .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
                 _ => None,
             };
             waits.push(ApprovalWait {

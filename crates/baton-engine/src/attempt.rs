@@ -467,8 +467,7 @@ async fn after_agent(
         return fail(ctx, task, number, lane, &failure.describe()).await;
     }
 
-    if crate::approval_risk::hold_for_delivery(ctx, spec, number, commit.as_str(), &changed)
-        .await?
+    if crate::approval_risk::hold_for_delivery(ctx, spec, number, commit.as_str(), &changed).await?
     {
         // The change stays on the task's branch; the lane goes back to the pool.
         match ctx.pool.release(&lane.name).await {

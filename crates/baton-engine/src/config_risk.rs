@@ -103,7 +103,8 @@ impl RiskConfig {
 /// `rule` replacing `earlier` of the same name: its selectors, or the earlier ones when it
 /// gives none (a rule that only changes a level).
 fn inherit(earlier: &RiskRule, rule: &RiskRule) -> RiskRule {
-    let selects = !rule.paths.is_empty() || !rule.agents.is_empty() || !rule.capabilities.is_empty();
+    let selects =
+        !rule.paths.is_empty() || !rule.agents.is_empty() || !rule.capabilities.is_empty();
     if selects {
         rule.clone()
     } else {
@@ -203,7 +204,10 @@ impl RiskFile {
             if name.is_empty() {
                 return Err(at(
                     rule.name.span(),
-                    format!("{} is empty; name the rule (messages use it)", field("name")),
+                    format!(
+                        "{} is empty; name the rule (messages use it)",
+                        field("name")
+                    ),
                 ));
             }
             let level = RiskLevel::parse(rule.level.get_ref()).ok_or_else(|| {
@@ -242,9 +246,8 @@ impl RiskFile {
                     paths: vec![glob.get_ref().clone()],
                     ..resolved.clone()
                 };
-                check_rule(&one).map_err(|why| {
-                    at(glob.span(), format!("{}: {why}", field("paths")))
-                })?;
+                check_rule(&one)
+                    .map_err(|why| at(glob.span(), format!("{}: {why}", field("paths"))))?;
             }
             let overrides = DEFAULT_RULE_NAMES.contains(&name.as_str());
             if !overrides && let Err(why) = check_rule(&resolved) {
@@ -303,7 +306,10 @@ mod tests {
         let deps = rules.rules().find(|r| r.name == "dependencies").unwrap();
         assert_eq!(deps.level, RiskLevel::Medium);
         assert!(deps.paths.contains(&"**/Cargo.toml".to_owned()));
-        assert_eq!(rules.rules().filter(|r| r.name == "dependencies").count(), 1);
+        assert_eq!(
+            rules.rules().filter(|r| r.name == "dependencies").count(),
+            1
+        );
     }
 
     #[test]
@@ -314,9 +320,8 @@ mod tests {
 
     #[test]
     fn an_unknown_level_names_file_line_and_field() {
-        let error =
-            resolve("[[risk.rules]]\nname = \"x\"\nlevel = \"severe\"\npaths = [\"a\"]\n")
-                .unwrap_err();
+        let error = resolve("[[risk.rules]]\nname = \"x\"\nlevel = \"severe\"\npaths = [\"a\"]\n")
+            .unwrap_err();
         assert_eq!(
             error,
             "baton.toml:3:9: risk.rules[0].level = \"severe\" is not a risk level; write \
@@ -326,9 +331,10 @@ mod tests {
 
     #[test]
     fn a_bad_glob_names_file_line_and_field() {
-        let error =
-            resolve("[[risk.rules]]\nname = \"x\"\nlevel = \"high\"\npaths = [\"ok/**\", \"src/[ab\"]\n")
-                .unwrap_err();
+        let error = resolve(
+            "[[risk.rules]]\nname = \"x\"\nlevel = \"high\"\npaths = [\"ok/**\", \"src/[ab\"]\n",
+        )
+        .unwrap_err();
         assert!(
             error.starts_with(
                 "baton.toml:4:19: risk.rules[0].paths: risk rule \"x\": path \"src/[ab\" is not a \
@@ -341,9 +347,18 @@ mod tests {
     #[test]
     fn bad_timeouts_policies_agents_and_empty_rules_are_refused() {
         for (text, expected) in [
-            ("[risk]\napproval_timeout = \"soon\"\n", "baton.toml:2:20: risk.approval_timeout = \"soon\""),
-            ("[risk]\napproval_timeout = \"0s\"\n", "baton.toml:2:20: risk.approval_timeout is zero"),
-            ("[risk]\non_timeout = \"approve\"\n", "baton.toml:2:14: risk.on_timeout = \"approve\""),
+            (
+                "[risk]\napproval_timeout = \"soon\"\n",
+                "baton.toml:2:20: risk.approval_timeout = \"soon\"",
+            ),
+            (
+                "[risk]\napproval_timeout = \"0s\"\n",
+                "baton.toml:2:20: risk.approval_timeout is zero",
+            ),
+            (
+                "[risk]\non_timeout = \"approve\"\n",
+                "baton.toml:2:14: risk.on_timeout = \"approve\"",
+            ),
             (
                 "[[risk.rules]]\nname = \"x\"\nlevel = \"low\"\nagents = [\"robot\"]\n",
                 "baton.toml:4:11: risk.rules[0].agents names \"robot\"",

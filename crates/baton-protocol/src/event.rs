@@ -333,7 +333,12 @@ mod tests {
         let event: Event = serde_json::from_str(old_request).unwrap();
         assert!(matches!(
             event.body,
-            EventBody::ApprovalRequested { estimate: 5, risk: None, point: None, .. }
+            EventBody::ApprovalRequested {
+                estimate: 5,
+                risk: None,
+                point: None,
+                ..
+            }
         ));
     }
 }

@@ -12,10 +12,10 @@ mod status;
 pub use agent_event::{
     AGENT_EVENT_VERSION, AgentErrorKind, AgentEvent, FileChangeKind, TodoItem, Usage, UsageTotals,
 };
+pub use approval::ApprovalWait;
 pub use event::{EVENT_VERSION, Event, EventBody, OutputStream};
 pub use ids::{RunId, TaskId};
 pub use plan::{BatchFile, GateDecl, MergeFile, PLAN_VERSION, PlanFile, TaskFile};
-pub use approval::ApprovalWait;
 pub use status::{
     ApprovalPoint, AttemptStatus, EndReason, MergeItemStatus, Priority, RiskLevel, RunStatus,
     TaskStatus,

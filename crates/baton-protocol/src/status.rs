@@ -269,4 +269,3 @@ mod tests {
         assert_eq!(AttemptStatus::Stopped.as_str(), "stopped");
     }
 }
-

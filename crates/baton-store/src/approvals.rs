@@ -404,7 +404,11 @@ impl Store {
 
     /// The tasks that wait for approval now, of `run` or of every run, oldest wait first.
     pub async fn approval_waits(&self, run: Option<&RunId>) -> Result<Vec<WaitRow>, StoreError> {
-        let of_run = if run.is_some() { "AND t.run_id = ?" } else { "" };
+        let of_run = if run.is_some() {
+            "AND t.run_id = ?"
+        } else {
+            ""
+        };
         let sql = format!(
             "SELECT t.run_id, t.id, w.point, w.risk, w.reason, w.requested_at
              FROM tasks t LEFT JOIN approval_waits w ON w.run_id = t.run_id AND w.task_id = t.id

@@ -376,8 +376,11 @@ fn a_bad_risk_is_rejected_where_it_is_written() {
 
 #[test]
 fn a_stated_risk_is_kept_on_the_task() {
-    let plan = parse_plan(&with_tasks("  - id: a\n    run: x\n    risk: medium\n"), "p.yaml")
-        .unwrap();
+    let plan = parse_plan(
+        &with_tasks("  - id: a\n    run: x\n    risk: medium\n"),
+        "p.yaml",
+    )
+    .unwrap();
     assert_eq!(plan.tasks[0].risk, Some(baton_protocol::RiskLevel::Medium));
     let plan = parse_plan(&with_tasks("  - id: a\n    run: x\n"), "p.yaml").unwrap();
     assert_eq!(plan.tasks[0].risk, None);
