@@ -305,6 +305,44 @@ fn a_live_engine_rejects_a_task_whose_approval_times_out() {
 }
 
 #[test]
+fn with_the_wait_policy_an_overdue_task_keeps_waiting_and_a_warning_says_so() {
+    let baton = Baton::new();
+    write_config(
+        &baton,
+        "[risk]\napproval_timeout = \"1s\"\non_timeout = \"wait\"\n",
+    );
+    let (run, id) = baton.run_plan(HIGH_PLAN, &[]);
+    run.expect_code(PAUSED);
+    let listed = baton.baton(&["approvals", "--json"]).expect_code(OK).json();
+    let due = listed[0]["times_out_at"].as_str().unwrap().to_owned();
+    // The timeout is the thing under test: let it pass.
+    let start = Instant::now();
+    while baton.baton(&["approvals", "--json"]).expect_code(OK).json()[0]["times_out_at"]
+        .as_str()
+        .is_some_and(|at| at >= now_text().as_str())
+    {
+        assert!(start.elapsed() < POLL_LIMIT, "{due} never passed");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    baton.baton(&["resume", &id]).expect_code(PAUSED);
+    assert_eq!(status_of(&baton, &id, "migrate"), "awaiting_approval");
+    let warnings = events_of(&baton, &id, "warning");
+    assert!(
+        warnings.iter().any(|w| w["data"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("task migrate has waited for approval for more than 1s")),
+        "{warnings:#?}"
+    );
+    assert!(events_of(&baton, &id, "approval.decided").is_empty());
+}
+
+/// Now, as baton writes times (RFC 3339, UTC, milliseconds).
+fn now_text() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[test]
 fn a_live_engine_delivers_a_medium_change_as_soon_as_it_is_approved() {
     let baton = Baton::new();
     write_config(

@@ -264,8 +264,9 @@ impl Engine {
                     RunStatus::Running,
                     RunStatus::AwaitingApproval,
                     Some(format!(
-                        "paused: tasks wait for approval; `baton approve {0} TASK` or `baton \
-                         reject {0} TASK --why ...`, then `baton resume {0}`",
+                        "paused: tasks wait for approval (`baton approvals {0}` lists them); \
+                         `baton approve {0} TASK` or `baton reject {0} TASK --why ...`, then \
+                         `baton resume {0}`",
                         ctx.id()
                     )),
                 )

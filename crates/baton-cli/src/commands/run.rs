@@ -160,8 +160,8 @@ async fn summarize(engine: &Engine, result: &RunResult) -> Result<(), Exit> {
         ),
         RunStatus::Cancelled => eprintln!("`baton resume {}` continues it", result.run),
         RunStatus::AwaitingApproval => eprintln!(
-            "paused: tasks wait for approval (see `baton status {0}`); `baton approve {0} TASK` \
-             (or `baton reject {0} TASK --why ...`), then `baton resume {0}`",
+            "paused: tasks wait for approval (see `baton approvals {0}`); `baton approve {0} \
+             TASK` (or `baton reject {0} TASK --why ...`), then `baton resume {0}`",
             result.run
         ),
         RunStatus::BudgetExceeded => eprintln!(
