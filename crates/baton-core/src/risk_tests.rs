@@ -174,3 +174,65 @@ fn without_rules_only_the_stated_risk_counts() {
     assert_eq!(rules.rules().count(), 0);
     assert_eq!(DEFAULT_RULE_NAMES.len(), default_rules().len());
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Paths built from segments that hit the built-in rules and segments that do not.
+    fn path() -> impl Strategy<Value = String> {
+        let segment = prop::sample::select(vec![
+            "src",
+            "docs",
+            "migrations",
+            "auth",
+            "login.rs",
+            "Cargo.toml",
+            "a.txt",
+            "infra",
+            "lib.rs",
+            "billing",
+            ".github",
+            "workflows",
+            "x.tf",
+        ]);
+        prop::collection::vec(segment, 1..4).prop_map(|s| s.join("/"))
+    }
+
+    fn level() -> impl Strategy<Value = Option<RiskLevel>> {
+        prop::option::of(prop::sample::select(RiskLevel::ALL.to_vec()))
+    }
+
+    proptest! {
+        /// The effective risk is never below what the plan states, never below a rule that
+        /// one of the touched paths matches, and the change can only raise the risk.
+        #[test]
+        fn the_risk_is_the_highest_of_all_that_applies(
+            claims in prop::collection::vec(path(), 0..3),
+            changed in prop::collection::vec(path(), 0..4),
+            stated in level(),
+        ) {
+            let rules = defaults();
+            let mut spec = task(&claims.iter().map(String::as_str).collect::<Vec<_>>());
+            spec.risk = stated;
+            let before = rules.assess(&spec);
+            let after = rules.assess_change(&spec, &changed);
+            prop_assert!(after.level >= before.level);
+            if let Some(stated) = stated {
+                prop_assert!(before.level >= stated);
+            }
+            for rule in default_rules() {
+                let matcher = RiskRules::new(vec![rule.clone()]).unwrap();
+                let hit = changed.iter().any(|path| {
+                    rule.paths.iter().any(|glob| ClaimGlob::new(glob).unwrap().is_match(path))
+                });
+                if hit {
+                    prop_assert!(after.level >= rule.level, "{rule:?} on {changed:?}");
+                    prop_assert!(matcher.assess_change(&spec, &changed).level >= rule.level);
+                }
+            }
+            // What is low says nothing; what is not low says why.
+            prop_assert_eq!(after.level == RiskLevel::Low, after.because.is_none());
+        }
+    }
+}
