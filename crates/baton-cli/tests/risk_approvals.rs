@@ -168,9 +168,9 @@ fn a_rejected_high_risk_task_fails_and_blocks_its_dependents() {
         &baton,
         "bob",
         &[
+            // TASK left out: exactly one task waits.
             "reject",
             &id,
-            "migrate",
             "--why",
             "no schema changes this week",
         ],
@@ -411,9 +411,10 @@ tasks:
         reasons.contains(&"risk high: matches dependencies (**/Cargo.toml)"),
         "{reasons:?}"
     );
-    // A decision on a task that waits for nothing is refused too.
-    let settled = baton.baton(&["reject", "nope-run", "--why", "x"]);
-    settled.expect_code(BAD_INPUT);
+    // An unknown run is refused too, naming it.
+    let unknown = baton.baton(&["reject", "nope-run", "--why", "x"]);
+    unknown.expect_code(BAD_INPUT);
+    assert!(unknown.stderr.contains("nope-run"), "{}", unknown.stderr);
 }
 
 #[test]
