@@ -257,6 +257,25 @@ fn a_medium_risk_task_passes_its_gates_then_waits_and_is_not_delivered_until_app
 }
 
 #[test]
+fn auto_approve_lets_high_and_medium_risk_through_without_waiting() {
+    for plan in [HIGH_PLAN, MEDIUM_PLAN] {
+        let baton = Baton::new();
+        let (run, id) = baton.run_plan(plan, &["--auto-approve"]);
+        run.expect_code(OK);
+        assert!(events_of(&baton, &id, "approval.requested").is_empty());
+        let report = baton.report(&id);
+        assert!(
+            report["tasks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|t| t["status"] == "merged"),
+            "{report:#}"
+        );
+    }
+}
+
+#[test]
 fn an_exec_task_without_claims_that_writes_a_migration_waits_before_delivery() {
     let baton = Baton::new();
     let plan = r#"version: 1
