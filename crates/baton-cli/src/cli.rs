@@ -91,23 +91,34 @@ pub enum Command {
         #[arg(long)]
         auto_approve: bool,
     },
-    /// Approve a task that waits for approval (its estimate is past the approval threshold);
-    /// the run picks it up, or `baton resume RUN` continues a paused run.
+    /// List the tasks that wait for approval, in every run or in RUN: why (risk or cost),
+    /// since when, and what approving does.
+    Approvals {
+        /// Only this run.
+        run: Option<String>,
+    },
+    /// Approve a task that waits for approval (high risk or a cost past the threshold: it
+    /// starts; medium risk: its gate-passed change is delivered). The run picks it up, or
+    /// `baton resume RUN` continues a paused run. Recorded with who (the OS user), when, why.
     Approve {
         /// The run id.
         run: String,
-        /// The task id.
-        task: String,
-        /// Run it on this agent instead (a cheaper one, for example).
+        /// The task id; may be left out when exactly one task of the run waits.
+        task: Option<String>,
+        /// Run it on this agent instead (a cheaper one, for example; tasks waiting to start).
         #[arg(long, value_name = "NAME")]
         agent: Option<String>,
+        /// Why, for the audit log.
+        #[arg(long, value_name = "TEXT")]
+        why: Option<String>,
     },
     /// Reject a task that waits for approval: it fails, and its dependents are blocked.
+    /// Recorded with who (the OS user), when, why.
     Reject {
         /// The run id.
         run: String,
-        /// The task id.
-        task: String,
+        /// The task id; may be left out when exactly one task of the run waits.
+        task: Option<String>,
         /// Why (kept as the task's failure).
         #[arg(long, value_name = "TEXT")]
         why: String,

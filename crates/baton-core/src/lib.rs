@@ -12,6 +12,7 @@ pub mod overlap;
 pub mod plan;
 pub mod pricing;
 pub mod review;
+pub mod risk;
 pub mod scan;
 pub mod schedule;
 pub mod simulate;
@@ -39,6 +40,7 @@ pub use plan::{
     TaskSpec, did_you_mean, parse_plan,
 };
 pub use pricing::{CostBasis, ModelPrice, PriceTable, Tokens, Usd, settle_cost};
+pub use risk::{RiskAssessment, RiskRule, RiskRuleError, RiskRules, default_rules};
 pub use schedule::{next_to_start, tasks_to_block};
 pub use simulate::{simulate_level_barrier, simulate_list_schedule};
 pub use state::{

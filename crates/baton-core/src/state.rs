@@ -46,7 +46,9 @@ pub fn task_transition(from: TaskStatus, to: TaskStatus) -> Result<TaskStatus, I
         // A person's controls: skip, force-complete, retry and reset.
         | (Pending | Blocked | Failed | AwaitingApproval | NeedsHuman, Skipped)
         | (Pending | Blocked | Failed | AwaitingApproval | NeedsHuman | Skipped, ForceCompleted)
-        | (NeedsHuman | Skipped | ForceCompleted, Pending) => Ok(to),
+        | (NeedsHuman | Skipped | ForceCompleted, Pending)
+        | (Running, AwaitingApproval) // gates passed; medium risk waits before delivery
+        | (AwaitingApproval, Queued) => Ok(to), // delivery approved: into the merge queue
         _ => Err(invalid("task", from.as_str(), to.as_str())),
     }
 }
@@ -190,6 +192,8 @@ mod tests {
         (TaskStatus::NeedsHuman, TaskStatus::Pending),
         (TaskStatus::Skipped, TaskStatus::Pending),
         (TaskStatus::ForceCompleted, TaskStatus::Pending),
+        (TaskStatus::Running, TaskStatus::AwaitingApproval),
+        (TaskStatus::AwaitingApproval, TaskStatus::Queued),
     ];
 
     const ATTEMPT_ALLOWED: &[(AttemptStatus, AttemptStatus)] = &[

@@ -21,6 +21,8 @@ use std::sync::Arc;
 pub(crate) enum AttemptEnd {
     /// Passed its gates; a merge item is queued.
     Enqueued,
+    /// Passed its gates; its risk makes its change wait for approval before delivery.
+    AwaitingApproval,
     /// Failed; the task was sent back to pending (retry) or failed.
     Failed,
     /// Stopped by a cancel before its agent finished; the task is pending again.
@@ -495,6 +497,16 @@ async fn after_agent(
     }
     if ctx.cancel.is_cancelled() {
         return Ok(AttemptEnd::Suspended);
+    }
+
+    if crate::approval_risk::hold_for_delivery(ctx, spec, number, commit.as_str(), &changed).await?
+    {
+        // The change stays on the task's branch; the lane goes back to the pool.
+        match ctx.pool.release(&lane.name).await {
+            Ok(()) => ctx.store.free_lane(&ctx.lane_repo, &lane.name).await?,
+            Err(_) => ctx.release_lane(&lane.name).await?,
+        }
+        return Ok(AttemptEnd::AwaitingApproval);
     }
 
     // Reset the lane before the task queues, so this git work does not compete with the

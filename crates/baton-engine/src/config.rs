@@ -44,6 +44,8 @@ pub struct Config {
     pub escalate_to_person: bool,
     /// `[review]`: the model that reviews each task's change, when set.
     pub review: Option<crate::config_review::ReviewConfig>,
+    /// `[risk]`: risk rules and the approval timeout (see `config_risk.rs`).
+    pub risk: crate::config_risk::RiskConfig,
 }
 
 /// The default of `[merge] wait`.
@@ -92,6 +94,8 @@ struct ConfigFile {
     #[serde(default)]
     escalation: EscalationFile,
     review: Option<crate::config_review::ReviewFile>,
+    #[serde(default)]
+    risk: crate::config_risk::RiskFile,
 }
 
 /// The `[escalation]` table as written.
@@ -164,6 +168,7 @@ impl Default for Config {
             merge_wait: DEFAULT_MERGE_WAIT,
             escalate_to_person: false,
             review: None,
+            risk: Default::default(),
         }
     }
 }
@@ -193,6 +198,7 @@ struct Layer {
     writable: Vec<PathBuf>,
     log_cap_mb: Option<u64>,
     agents: std::collections::BTreeMap<String, crate::config_agents::AgentConfig>,
+    risk: crate::config_risk::RiskLayer,
 }
 
 /// Where the user's own configuration lives: `$BATON_CONFIG` when set, else
@@ -309,6 +315,7 @@ impl Config {
             if layer.prompt_template.is_some() {
                 config.prompt_template = layer.prompt_template;
             }
+            config.risk.overlay(layer.risk);
             if layer.approval_threshold.is_some() {
                 config.approval_threshold = layer.approval_threshold;
             }
@@ -426,7 +433,9 @@ impl Layer {
                 ))
             })?),
         };
+        let risk = file.risk.resolve(text, path)?;
         Ok(Layer {
+            risk,
             lane_keep,
             merge_batch,
             merge_lanes,

@@ -96,6 +96,14 @@ pub(crate) struct RunCtx {
     pub review: Option<crate::config_review::ReviewConfig>,
     /// The agents' track records over earlier runs, read when the drive starts.
     pub track_records: std::sync::Arc<crate::stats::TrackRecords>,
+    /// The risk rules (`[risk]` and the built-in ones) the run's tasks are assessed by.
+    pub risk: baton_core::RiskRules,
+    /// `[risk] approval_timeout`: how long a task may wait for approval.
+    pub approval_timeout: Option<std::time::Duration>,
+    /// `[risk] on_timeout`: what happens to a task that waited that long.
+    pub on_timeout: crate::config_risk::OnTimeout,
+    /// The tasks an overdue-approval warning was given for in this drive.
+    pub timeout_warned: std::sync::Mutex<std::collections::BTreeSet<TaskId>>,
 }
 
 /// The stop handles of the running attempts, shared with their [`AttemptStop`] guards.

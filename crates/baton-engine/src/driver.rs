@@ -186,6 +186,8 @@ async fn drive(
             return Ok(LoopEnd::Cancelled);
         }
         let rows = with_retry(ctx, || ctx.store.tasks(ctx.id())).await?;
+        // Waits past `[risk] approval_timeout` are rejected (or warned about) first.
+        crate::approval_risk::expire_waits(ctx).await?;
         let mut status: BTreeMap<TaskId, TaskStatus> =
             rows.iter().map(|t| (t.id.clone(), t.status)).collect();
         // `baton retry --agent` and `baton reassign` move a task's next attempts.
@@ -266,9 +268,15 @@ async fn drive(
                 }
             }
         }
-        // Nothing runs, nothing is queued, nothing could start: what is left waits for a person.
+        // Nothing runs, nothing is queued, nothing could start: what is left waits for a person
+        // (and the run pauses, unless a timeout is to reject what waits: then it stays live).
         let awaiting = status.values().any(|s| *s == TaskStatus::AwaitingApproval);
-        if awaiting && started == 0 && owned.running.is_empty() && queued == 0 {
+        if awaiting
+            && started == 0
+            && owned.running.is_empty()
+            && queued == 0
+            && !crate::approval_risk::waits_live(ctx)
+        {
             return Ok(LoopEnd::AwaitingApproval);
         }
         // The same when what is left waits on tasks out of attempts that need a person.
@@ -302,6 +310,10 @@ async fn drive(
                 }
             }
             _ = stop_poll.tick() => {
+                // A delivery approved by a person queued a task no attempt reported.
+                if queued > 0 {
+                    wake.notify_one();
+                }
                 for (task, number) in with_retry(ctx, || ctx.store.stop_requests(ctx.id())).await? {
                     ctx.request_attempt_stop(&task, number);
                 }
@@ -313,14 +325,26 @@ async fn drive(
     }
 }
 
-/// Moves a task whose attempt is estimated past the approval threshold to
-/// `awaiting_approval` (its agent's slot is given back); returns whether it did.
+/// Moves a task whose risk is high, or whose attempt is estimated past the approval threshold,
+/// to `awaiting_approval` (its agent's slot is given back); returns whether it did.
 async fn request_approval(
     ctx: &RunCtx,
     spec: &baton_core::TaskSpec,
     dispatch: &Dispatch,
     approvals: &[baton_store::Approval],
 ) -> Result<bool, EngineError> {
+    let agent = match dispatch {
+        Dispatch::Agent(adapter, _) => adapter.name(),
+        _ => spec.agent.as_str(),
+    };
+    if let Some(request) = ctx.risk_request(spec, agent, approvals) {
+        let events = ctx
+            .store
+            .request_approval(ctx.id(), &spec.id, &request)
+            .await?;
+        ctx.emit(events);
+        return Ok(true);
+    }
     let Dispatch::Agent(adapter, _) = dispatch else {
         return Ok(false);
     };
@@ -337,16 +361,20 @@ async fn request_approval(
         ctx.id(),
         spec.id
     );
+    let request = baton_store::ApprovalRequest {
+        agent: adapter.name().to_owned(),
+        estimate: estimate.amount.usd.micros(),
+        threshold: threshold.micros(),
+        risk: None,
+        reason: format!(
+            "cost: estimated at {}, past the approval threshold of {threshold}",
+            crate::budget_guard::describe_estimate(&estimate)
+        ),
+        message,
+    };
     let events = ctx
         .store
-        .request_approval(
-            ctx.id(),
-            &spec.id,
-            adapter.name(),
-            estimate.amount.usd.micros(),
-            threshold.micros(),
-            &message,
-        )
+        .request_approval(ctx.id(), &spec.id, &request)
         .await?;
     ctx.emit(events);
     Ok(true)

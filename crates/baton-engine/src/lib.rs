@@ -10,6 +10,7 @@
 //! read its state and events, and watch live events on the [`Bus`].
 
 mod agent_run;
+mod approval_risk;
 mod approve;
 mod attempt;
 pub mod brief;
@@ -18,6 +19,7 @@ mod budget_guard;
 pub mod config;
 pub mod config_agents;
 pub mod config_review;
+pub mod config_risk;
 mod conflict;
 mod context;
 mod controls;
@@ -47,6 +49,7 @@ pub mod stats;
 mod stop;
 mod supervise;
 
+pub use approve::{DecisionRequest, UNKNOWN_DECIDER, os_user};
 pub use brief::Brief;
 pub use config::{Config, SandboxConfig};
 pub use context::Bus;
@@ -161,6 +164,8 @@ impl Engine {
         // The plan's threshold, else the configuration's.
         let approval_threshold = plan.approval_threshold.or(config.approval_threshold);
         let agents = config.agents.clone();
+        let risk = config.risk.rules()?;
+        let (approval_timeout, on_timeout) = (config.risk.approval_timeout, config.risk.on_timeout);
         let prices =
             baton_agents::prices::price_table(baton_agents::prices::user_prices_path().as_deref())
                 .map_err(|error| EngineError::Config(error.to_string()))?;
@@ -207,6 +212,10 @@ impl Engine {
             escalate_to_person: config.escalate_to_person,
             review: config.review.clone(),
             track_records: Arc::new(self.track_records().await?),
+            risk,
+            approval_timeout,
+            on_timeout,
+            timeout_warned: Default::default(),
         });
         let result = self.drive_owned(&ctx).await;
         let lost = heartbeat.stop().await;
@@ -282,8 +291,9 @@ impl Engine {
                     RunStatus::Running,
                     RunStatus::AwaitingApproval,
                     Some(format!(
-                        "paused: tasks wait for approval; `baton approve {0} TASK` or `baton \
-                         reject {0} TASK --why ...`, then `baton resume {0}`",
+                        "paused: tasks wait for approval (`baton approvals {0}` lists them); \
+                         `baton approve {0} TASK` or `baton reject {0} TASK --why ...`, then \
+                         `baton resume {0}`",
                         ctx.id()
                     )),
                 )

@@ -186,18 +186,28 @@ pub enum EventBody {
     /// Something a person should know about that is not a status change.
     #[serde(rename = "warning")]
     Warning { message: String },
-    /// A task's next attempt is estimated past the approval threshold: it waits for a person.
+    /// A task waits for a person: its next attempt is estimated past the approval threshold,
+    /// or its risk says so (high: before its agent starts; medium: before delivery).
     #[serde(rename = "approval.requested")]
     ApprovalRequested {
-        /// The agent it would run on.
+        /// The agent it would run on (or ran on, for a wait before delivery).
         agent: String,
-        /// The estimate, in micro-dollars.
+        /// The estimate, in micro-dollars (0 when risk, not cost, is why it waits).
+        #[serde(default)]
         estimate: u64,
-        /// The threshold, in micro-dollars.
+        /// The threshold, in micro-dollars (0 when risk, not cost, is why it waits).
+        #[serde(default)]
         threshold: u64,
         message: String,
+        /// The task's risk, when risk is why it waits.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        risk: Option<crate::RiskLevel>,
+        /// Where it waits (`start` when absent: events of older builds).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        point: Option<crate::ApprovalPoint>,
     },
-    /// A person approved (optionally on another agent) or rejected a waiting task.
+    /// A person approved (optionally on another agent) or rejected a waiting task, or a
+    /// timeout rejected it.
     #[serde(rename = "approval.decided")]
     ApprovalDecided {
         approved: bool,
@@ -205,6 +215,16 @@ pub enum EventBody {
         agent: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         why: Option<String>,
+        /// Who decided: the OS user of `baton approve|reject`, or `baton` for a timeout
+        /// (absent in events of older builds).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
+        /// Where the task waited (absent in events of older builds).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        point: Option<crate::ApprovalPoint>,
+        /// Why it waited, as the request said.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        waited_for: Option<String>,
     },
     /// A reviewer judged an attempt's change (or, with no attempt, the whole run's change
     /// before delivery).
@@ -316,5 +336,36 @@ mod tests {
         let back: Event = serde_json::from_str(&text).unwrap();
         assert_eq!(back, event);
         assert_eq!(back.body.type_name(), "task.status");
+    }
+
+    #[test]
+    fn an_approval_decision_written_before_the_audit_fields_still_reads() {
+        let text = r#"{"seq":3,"time":"2026-11-23T19:00:00Z","run":"r1","task":"a","version":1,
+            "type":"approval.decided","data":{"approved":false,"why":"too dear"}}"#;
+        let event: Event = serde_json::from_str(text).unwrap();
+        assert_eq!(
+            event.body,
+            EventBody::ApprovalDecided {
+                approved: false,
+                agent: None,
+                why: Some("too dear".into()),
+                by: None,
+                point: None,
+                waited_for: None,
+            }
+        );
+        let old_request = r#"{"seq":2,"time":"2026-11-23T19:00:00Z","run":"r1","task":"a",
+            "version":1,"type":"approval.requested","data":{"agent":"claude","estimate":5,
+            "threshold":1,"message":"m"}}"#;
+        let event: Event = serde_json::from_str(old_request).unwrap();
+        assert!(matches!(
+            event.body,
+            EventBody::ApprovalRequested {
+                estimate: 5,
+                risk: None,
+                point: None,
+                ..
+            }
+        ));
     }
 }

@@ -2,6 +2,7 @@
 //! file schema. Wire types live here and nowhere else; `baton-core` gives them behaviour.
 
 mod agent_event;
+mod approval;
 mod control;
 mod event;
 mod ids;
@@ -13,9 +14,13 @@ mod status;
 pub use agent_event::{
     AGENT_EVENT_VERSION, AgentErrorKind, AgentEvent, FileChangeKind, TodoItem, Usage, UsageTotals,
 };
+pub use approval::ApprovalWait;
 pub use control::{Control, ControlRequest};
 pub use event::{EVENT_VERSION, Event, EventBody, OutputStream};
 pub use ids::{RunId, TaskId};
 pub use plan::{BatchFile, GateDecl, MergeFile, PLAN_VERSION, PlanFile, TaskFile};
 pub use review::{ReviewIssue, ReviewKind, ReviewReport, Severity};
-pub use status::{AttemptStatus, EndReason, MergeItemStatus, Priority, RunStatus, TaskStatus};
+pub use status::{
+    ApprovalPoint, AttemptStatus, EndReason, MergeItemStatus, Priority, RiskLevel, RunStatus,
+    TaskStatus,
+};

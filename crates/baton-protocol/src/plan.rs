@@ -178,6 +178,9 @@ pub struct TaskFile {
     /// The most dollars one attempt may cost: reserved against the budgets as its estimate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_cost: Option<Dollars>,
+    /// `low`, `medium` or `high`: the least risk the task has (`[risk]` rules may raise it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk: Option<String>,
 }
 
 /// An amount of dollars as a plan writes it (`2.5`, `3` or `"$2.50"`), kept in micro-dollars.

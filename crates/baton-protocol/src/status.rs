@@ -79,7 +79,9 @@ text_enum!(
         Failed => "failed",
         /// A dependency failed, so this task cannot run.
         Blocked => "blocked",
-        /// Its estimated cost is past the approval threshold: it waits for `baton approve`.
+        /// Waits for `baton approve`: before its agent starts (its estimate is past the
+        /// approval threshold, or its risk is high) or, gates passed, before its change is
+        /// delivered (medium risk).
         AwaitingApproval => "awaiting_approval",
         /// Its escalation ladder ran out (retries, fallback agents): a person must decide
         /// (`baton retry`, `reassign`, `skip`, `force-complete`). What does not depend on it goes on.
@@ -224,6 +226,29 @@ impl fmt::Display for EndReason {
         }
     }
 }
+
+text_enum!(
+    /// How much a person should look at a task's change before it lands (`[risk]` rules and a
+    /// task's `risk:`). Ordered: `Low < Medium < High`.
+    RiskLevel {
+        /// Runs and merges when its gates pass.
+        Low => "low",
+        /// Runs; waits for approval after its gates pass, before its change is delivered.
+        Medium => "medium",
+        /// Waits for approval before its agent starts.
+        High => "high",
+    }
+);
+
+text_enum!(
+    /// Where a task waits for a person's approval.
+    ApprovalPoint {
+        /// Before its agent starts (a cost estimate past the threshold, or high risk).
+        Start => "start",
+        /// After its gates passed, before its change enters the merge queue (medium risk).
+        Delivery => "delivery",
+    }
+);
 
 #[cfg(test)]
 mod tests {

@@ -8,7 +8,7 @@
 mod agent_limits;
 mod approvals;
 pub use agent_limits::AgentLimit;
-pub use approvals::{Approval, EVERY_TASK};
+pub use approvals::{Approval, ApprovalRequest, Decision, EVERY_TASK, WaitRow};
 mod budgets;
 mod controls;
 pub use budgets::{GLOBAL_KEY, Reservation};

@@ -53,7 +53,7 @@ pub(crate) async fn move_task(
 }
 
 /// Moves an attempt out of `running` inside the caller's transaction and logs its event.
-async fn end_attempt(
+pub(crate) async fn end_attempt(
     conn: &mut SqliteConnection,
     run: &RunId,
     task: &TaskId,
@@ -96,6 +96,31 @@ async fn end_attempt(
         },
     )
     .await
+}
+
+/// Puts attempt `number`'s `commit` of `task` in the merge queue inside the caller's
+/// transaction; returns the merge item's id.
+pub(crate) async fn insert_merge_item(
+    conn: &mut SqliteConnection,
+    run: &RunId,
+    task: &TaskId,
+    number: u32,
+    commit: &str,
+) -> Result<i64, StoreError> {
+    let now = now_text();
+    Ok(sqlx::query(
+        "INSERT INTO merge_items (run_id, task_id, attempt, status, task_commit, created_at,
+            updated_at) VALUES (?, ?, ?, 'queued', ?, ?, ?) RETURNING id",
+    )
+    .bind(run.as_str())
+    .bind(task.as_str())
+    .bind(i64::from(number))
+    .bind(commit)
+    .bind(&now)
+    .bind(&now)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get("id")?)
 }
 
 /// Where the output of attempt `number` of `task` is logged, under the run's log directory.
@@ -510,20 +535,7 @@ impl Store {
             .bind(task.as_str())
             .execute(&mut *tx)
             .await?;
-        let now = now_text();
-        let item: i64 = sqlx::query(
-            "INSERT INTO merge_items (run_id, task_id, attempt, status, task_commit, created_at,
-                updated_at) VALUES (?, ?, ?, 'queued', ?, ?, ?) RETURNING id",
-        )
-        .bind(run.as_str())
-        .bind(task.as_str())
-        .bind(i64::from(number))
-        .bind(commit)
-        .bind(&now)
-        .bind(&now)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("id")?;
+        let item = insert_merge_item(&mut tx, run, task, number, commit).await?;
         tx.commit().await?;
         Ok((item, vec![ended, moved]))
     }

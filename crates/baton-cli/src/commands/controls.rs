@@ -8,15 +8,6 @@ use anyhow::Context;
 use baton_engine::{ControlOutcome, Engine};
 use baton_protocol::{Control, ControlRequest, RunId, TaskId};
 
-/// Who gives a command from this terminal: the OS user (`USER`, else `LOGNAME`), or
-/// `unknown`.
-pub fn who() -> String {
-    ["USER", "LOGNAME"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
-        .unwrap_or_else(|| "unknown".into())
-}
-
 /// Runs one control command.
 pub async fn control(command: ControlCommand, json: bool) -> Result<u8, Exit> {
     let (run, control, why) = match command {
@@ -98,7 +89,7 @@ pub async fn send(
     let request = ControlRequest {
         run: run.clone(),
         control,
-        who: who(),
+        who: baton_engine::os_user(),
         why,
     };
     engine

@@ -1,6 +1,7 @@
 //! One module per group of commands; `dispatch` routes the parsed command line.
 
 mod agents;
+mod approvals;
 mod brief;
 mod budget;
 mod controls;
@@ -71,11 +72,19 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Exit> {
             budget_tokens,
             auto_approve,
         } => run::resume(&run, budget, budget_tokens, auto_approve, json).await,
-        Command::Approve { run, task, agent } => {
-            run::decide(&run, &task, run::Decision::Approve(agent), json).await
+        Command::Approvals { run } => approvals::list(run.as_deref(), json).await,
+        Command::Approve {
+            run,
+            task,
+            agent,
+            why,
+        } => {
+            let decision = approvals::Decision::Approve { agent, why };
+            approvals::decide(&run, task.as_deref(), decision, json).await
         }
         Command::Reject { run, task, why } => {
-            run::decide(&run, &task, run::Decision::Reject(why), json).await
+            let decision = approvals::Decision::Reject { why };
+            approvals::decide(&run, task.as_deref(), decision, json).await
         }
         Command::Control(command) => controls::control(command, json).await,
         Command::Cancel { run } => run::cancel(&run, json).await,

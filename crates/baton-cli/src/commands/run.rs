@@ -193,8 +193,8 @@ async fn summarize(engine: &Engine, result: &RunResult) -> Result<(), Exit> {
         ),
         RunStatus::Cancelled => eprintln!("`baton resume {}` continues it", result.run),
         RunStatus::AwaitingApproval => eprintln!(
-            "paused: tasks wait for approval (see `baton status {0}`); `baton approve {0} TASK` \
-             (or `baton reject {0} TASK --why ...`), then `baton resume {0}`",
+            "paused: tasks wait for approval (see `baton approvals {0}`); `baton approve {0} \
+             TASK` (or `baton reject {0} TASK --why ...`), then `baton resume {0}`",
             result.run
         ),
         RunStatus::Paused => eprintln!(
@@ -325,47 +325,4 @@ pub async fn demo(dir: Option<PathBuf>, json: bool) -> Result<u8, Exit> {
         dir.join("baton-home").display()
     );
     Ok(code)
-}
-
-/// What a person decided about a task that waits for approval.
-pub enum Decision {
-    /// Approved, optionally to run on another agent.
-    Approve(Option<String>),
-    /// Rejected, with why.
-    Reject(String),
-}
-
-/// `baton approve RUN TASK [--agent NAME]` and `baton reject RUN TASK --why TEXT`.
-pub async fn decide(run: &str, task: &str, decision: Decision, json: bool) -> Result<u8, Exit> {
-    let engine = open_engine().await?;
-    let run = known_run(&engine, run).await?;
-    let task = baton_protocol::TaskId::new(task);
-    let (approved, agent, why) = match &decision {
-        Decision::Approve(agent) => {
-            engine.approve(&run, &task, agent.as_deref()).await?;
-            (true, agent.clone(), None)
-        }
-        Decision::Reject(why) => {
-            engine.reject(&run, &task, why).await?;
-            (false, None, Some(why.clone()))
-        }
-    };
-    let status = engine.store().run(&run).await?.status;
-    if json {
-        print_json(&serde_json::json!({
-            "run": run,
-            "task": task,
-            "approved": approved,
-            "agent": agent,
-            "why": why,
-            "run_status": status,
-        }))?;
-        return Ok(exit::OK);
-    }
-    let what = if approved { "approved" } else { "rejected" };
-    println!("task {task} of run {run} {what}");
-    if status != RunStatus::Running {
-        println!("`baton resume {run}` continues the run");
-    }
-    Ok(exit::OK)
 }

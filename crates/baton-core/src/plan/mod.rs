@@ -203,6 +203,8 @@ pub struct TaskSpec {
     pub retries: u32,
     /// The most one attempt may cost (`max_cost`): reserved as its estimate.
     pub max_cost: Option<crate::Usd>,
+    /// `risk:` as the plan states it; `[risk]` rules may raise it (see [`crate::risk`]).
+    pub risk: Option<baton_protocol::RiskLevel>,
 }
 
 impl TaskSpec {
@@ -227,6 +229,7 @@ impl TaskSpec {
             silence: None,
             retries: 0,
             max_cost: None,
+            risk: None,
         }
     }
 }

@@ -116,6 +116,12 @@ pub(crate) enum Problem {
         priority: String,
         hint: String,
     },
+    #[error("task \"{task}\" has risk \"{risk}\"{hint}; use low, medium or high")]
+    BadRisk {
+        task: String,
+        risk: String,
+        hint: String,
+    },
     #[error("task \"{task}\" runs gate \"{gate}\", which is not declared under gates:{hint}")]
     UnknownTaskGate {
         task: String,

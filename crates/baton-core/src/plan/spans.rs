@@ -47,6 +47,7 @@ pub(crate) struct TaskSpans {
     pub claims: ListAt,
     pub deps: ListAt,
     pub priority: At,
+    pub risk: At,
     pub estimate: At,
     pub gates: ListAt,
     pub timeout: At,

@@ -361,6 +361,32 @@ fn a_bad_priority_is_rejected_with_a_hint() {
 }
 
 #[test]
+fn a_bad_risk_is_rejected_where_it_is_written() {
+    let source = with_tasks("  - id: a\n    run: x\n    risk: hihg\n");
+    let errors = parse_plan(&source, "plan.yaml").unwrap_err();
+    let text = errors.to_string();
+    assert!(
+        text.contains(
+            "plan.yaml:6:11: task \"a\" has risk \"hihg\" (did you mean \"high\"?); use low, \
+             medium or high"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_stated_risk_is_kept_on_the_task() {
+    let plan = parse_plan(
+        &with_tasks("  - id: a\n    run: x\n    risk: medium\n"),
+        "p.yaml",
+    )
+    .unwrap();
+    assert_eq!(plan.tasks[0].risk, Some(baton_protocol::RiskLevel::Medium));
+    let plan = parse_plan(&with_tasks("  - id: a\n    run: x\n"), "p.yaml").unwrap();
+    assert_eq!(plan.tasks[0].risk, None);
+}
+
+#[test]
 fn a_duplicate_key_is_rejected() {
     let (line, message) = only_error("version: 1\ngoal: g\ngoal: h\ntasks: []\n");
     assert_eq!(line, 3);

@@ -6,7 +6,7 @@ use super::suggest::hint;
 use super::{AgentKind, DEFAULT_LANES, DEFAULT_TIMEOUT, Gate, Plan, Prompt, TaskSpec};
 use crate::claims::{Claim, ClaimSet};
 use crate::duration::parse_duration;
-use baton_protocol::{PLAN_VERSION, PlanFile, Priority, TaskFile, TaskId};
+use baton_protocol::{PLAN_VERSION, PlanFile, Priority, RiskLevel, TaskFile, TaskId};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -332,6 +332,7 @@ impl TaskChecker<'_> {
             .flatten();
         let deps = self.deps(ids);
         let priority = self.priority();
+        let risk = self.risk();
         for (index, gate) in task.gates.iter().enumerate() {
             if !gates.iter().any(|known| &known.name == gate) {
                 let pos = item_pos(&self.at.gates, index, self.task_pos);
@@ -369,6 +370,7 @@ impl TaskChecker<'_> {
             timeout: timeout?.unwrap_or(DEFAULT_TIMEOUT),
             silence: silence?,
             retries: task.retries.unwrap_or(0),
+            risk: risk?,
             max_cost: task.max_cost.map(|d| crate::Usd(d.0)),
         })
     }
@@ -460,6 +462,24 @@ impl TaskChecker<'_> {
                 .at(pos_of(self.at.agent.as_ref(), self.task_pos), problem);
         }
         agent
+    }
+
+    /// `risk:`: `Some(None)` when the plan states none.
+    fn risk(&mut self) -> Option<Option<RiskLevel>> {
+        let Some(text) = &self.task.risk else {
+            return Some(None);
+        };
+        let risk = RiskLevel::parse(text);
+        if risk.is_none() {
+            let problem = Problem::BadRisk {
+                task: self.task.id.clone(),
+                risk: text.clone(),
+                hint: hint(text, RiskLevel::ALL.iter().map(|r| r.as_str())),
+            };
+            self.report
+                .at(pos_of(self.at.risk.as_ref(), self.task_pos), problem);
+        }
+        risk.map(Some)
     }
 
     fn priority(&mut self) -> Option<Priority> {
