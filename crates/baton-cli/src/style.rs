@@ -62,3 +62,18 @@ pub fn status(word: &str) -> String {
         _ => word.to_string(),
     }
 }
+
+/// `text` without the colour codes a terminal would add, so a snapshot holds wherever it runs.
+#[cfg(test)]
+pub(crate) fn strip_colours(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            chars.by_ref().find(|&c| c == 'm');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

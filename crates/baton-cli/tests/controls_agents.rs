@@ -6,7 +6,7 @@
 
 mod support;
 
-use baton_testkit::agent_clients::Client;
+use baton_testkit::agent_clients::{Client, FileWrite};
 use baton_testkit::fake_llm::{FakeLlm, Script};
 use support::agents::baton_with_client;
 use support::{Baton, OK, task};
@@ -23,12 +23,11 @@ fn needs_human_then_retry_with_a_new_prompt_lands_the_task() {
     )
     .unwrap();
     std::fs::write(baton.path().join(".git/info/exclude"), "/baton.toml\n").unwrap();
-    let turn = |content: &str| {
-        format!(
-            "  - text: \"Writing it.\"\n    tool_call:\n      name: exec_command\n      input: {{cmd: \"echo '{content}' > greeting.txt\"}}\n    usage: {{input: 1000, output: 20}}\n  - text: \"Done.\"\n    usage: {{input: 1100, output: 5}}\n"
-        )
+    let write = |line| FileWrite {
+        path: "greeting.txt",
+        line,
     };
-    let script = format!("turns:\n{}{}", turn("wrong"), turn("hello"));
+    let script = Client::Codex.script_yaml(&[write("wrong"), write("hello")]);
     let llm = FakeLlm::start(Script::parse(&script).unwrap()).unwrap();
     let plan = baton.plan(
         "codex.yaml",

@@ -117,18 +117,7 @@ mod tests {
     use super::*;
     use baton_protocol::{ApprovalPoint, RiskLevel, RunId};
 
-    fn plain(text: &str) -> String {
-        let mut out = String::new();
-        let mut chars = text.chars();
-        while let Some(c) = chars.next() {
-            if c == '\x1b' {
-                chars.by_ref().find(|&c| c == 'm');
-            } else {
-                out.push(c);
-            }
-        }
-        out
-    }
+    use crate::style::strip_colours as plain;
 
     #[test]
     fn the_listing_says_where_why_since_and_what_approving_does() {

@@ -399,19 +399,7 @@ mod tests {
         }
     }
 
-    /// Without the colour codes a terminal would add, so the snapshot holds wherever it runs.
-    fn plain(text: &str) -> String {
-        let mut out = String::new();
-        let mut chars = text.chars();
-        while let Some(c) = chars.next() {
-            if c == '\x1b' {
-                chars.by_ref().find(|&c| c == 'm');
-            } else {
-                out.push(c);
-            }
-        }
-        out
-    }
+    use crate::style::strip_colours as plain;
 
     #[test]
     fn the_table_shows_each_task_its_findings_the_tools_and_a_summary() {
