@@ -9,6 +9,7 @@ pub mod merge_batch;
 pub mod merge_sim;
 pub mod overlap;
 pub mod plan;
+pub mod planner;
 pub mod pricing;
 pub mod scan;
 pub mod schedule;

@@ -39,6 +39,8 @@ pub struct Config {
     /// `[merge] wait`: how long a round with room to spare waits for running tasks to finish
     /// and join it (default [`DEFAULT_MERGE_WAIT`]; `"0s"`: never waits).
     pub merge_wait: std::time::Duration,
+    /// `[planner]`: the provider and model that turn a goal into a plan.
+    pub planner: crate::config_planner::PlannerConfig,
 }
 
 /// The default of `[merge] wait`.
@@ -84,6 +86,8 @@ struct ConfigFile {
     lanes: LanesFile,
     #[serde(default)]
     merge: MergeFile,
+    #[serde(default)]
+    planner: crate::config_planner::PlannerFile,
 }
 
 /// The `[merge]` table as written.
@@ -147,6 +151,7 @@ impl Default for Config {
             merge_batch: baton_core::BatchPolicy::Adaptive,
             merge_lanes: baton_core::DEFAULT_MERGE_LANES,
             merge_wait: DEFAULT_MERGE_WAIT,
+            planner: Default::default(),
         }
     }
 }
@@ -174,6 +179,7 @@ struct Layer {
     writable: Vec<PathBuf>,
     log_cap_mb: Option<u64>,
     agents: std::collections::BTreeMap<String, crate::config_agents::AgentConfig>,
+    planner: crate::config_planner::PlannerConfig,
 }
 
 /// Where the user's own configuration lives: `$BATON_CONFIG` when set, else
@@ -287,6 +293,7 @@ impl Config {
             if layer.approval_threshold.is_some() {
                 config.approval_threshold = layer.approval_threshold;
             }
+            config.planner = std::mem::take(&mut config.planner).overlay(layer.planner);
             for (name, agent) in layer.agents {
                 let merged = match config.agents.remove(&name) {
                     Some(earlier) => earlier.overlay(agent),
@@ -406,6 +413,7 @@ impl Layer {
             writable,
             log_cap_mb: file.output.log_cap_mb,
             agents: file.agents,
+            planner: file.planner.resolve(text, path)?,
         })
     }
 }

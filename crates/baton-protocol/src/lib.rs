@@ -5,6 +5,7 @@ mod agent_event;
 mod event;
 mod ids;
 pub mod plan;
+pub mod planner;
 pub mod scan;
 mod status;
 
@@ -14,4 +15,5 @@ pub use agent_event::{
 pub use event::{EVENT_VERSION, Event, EventBody, OutputStream};
 pub use ids::{RunId, TaskId};
 pub use plan::{BatchFile, GateDecl, MergeFile, PLAN_VERSION, PlanFile, TaskFile};
+pub use planner::{ArtifactKind, ArtifactView, PlannedTask, PlannerAnswer};
 pub use status::{AttemptStatus, EndReason, MergeItemStatus, Priority, RunStatus, TaskStatus};

@@ -7,8 +7,10 @@
 
 mod agent_limits;
 mod approvals;
+mod artifacts;
 pub use agent_limits::AgentLimit;
 pub use approvals::{Approval, EVERY_TASK};
+pub use artifacts::{ArtifactRow, NewArtifact};
 mod budgets;
 pub use budgets::{GLOBAL_KEY, Reservation};
 mod error;

@@ -12,14 +12,32 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio_util::sync::CancellationToken;
 
-/// `baton run --plan FILE`.
+/// `baton run --plan FILE` or `baton run "GOAL"`.
 pub async fn run(repo: &Option<PathBuf>, args: &RunArgs, json: bool) -> Result<u8, Exit> {
+    match (&args.goal, &args.plan) {
+        (Some(goal), None) => super::run_goal::run_goal(repo, goal, args, json).await,
+        (None, Some(plan)) => run_plan(repo, args, plan, &[], json).await,
+        _ => Err(super::bad_input(
+            "say what to run: `baton run \"GOAL\"` (the planner makes the plan) or `baton run \
+             --plan FILE`, not both",
+        )),
+    }
+}
+
+/// Runs the plan file `plan`; `artifacts` (made before the run) become the run's.
+pub async fn run_plan(
+    repo: &Option<PathBuf>,
+    args: &RunArgs,
+    plan: &std::path::Path,
+    artifacts: &[String],
+    json: bool,
+) -> Result<u8, Exit> {
     if args.dry_run {
-        return super::plan::show_plan(repo, &args.plan, args.lanes, json).await;
+        return super::plan::show_plan(repo, plan, args.lanes, json).await;
     }
     let request = RunRequest {
         repo_dir: repo_dir(repo),
-        plan_path: args.plan.clone(),
+        plan_path: plan.to_path_buf(),
         lanes: args.lanes,
         into: args.into.clone(),
     };
@@ -28,6 +46,13 @@ pub async fn run(repo: &Option<PathBuf>, args: &RunArgs, json: bool) -> Result<u
     let engine = open_engine().await?;
     let mode = Mode::pick(json);
     let run = engine.create_checked_run(&checked).await?;
+    for id in artifacts {
+        engine
+            .store()
+            .attach_artifact(id, &run)
+            .await
+            .map_err(baton_engine::EngineError::from)?;
+    }
     if args.budget.is_some() || args.budget_tokens.is_some() {
         engine
             .set_run_budget(&run, args.budget, args.budget_tokens)

@@ -1,0 +1,408 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Planning from one sentence: `baton plan new "GOAL"` and `baton run "GOAL"` ask the
+//! `[planner]` provider (the fake LLM server, speaking Anthropic Messages over real HTTP on
+//! 127.0.0.1) for a plan, check it against the repository's tracked tree, repair it once, keep
+//! the raw output of an answer that stays unusable, and run what they planned with a stand-in
+//! agent CLI.
+
+mod support;
+
+use baton_testkit::fake_llm::{FakeLlm, Script, Turn};
+use std::path::{Path, PathBuf};
+use support::agents::baton_with_agent;
+use support::{BAD_INPUT, Baton, Finished, OK};
+
+const KEY: &str = "sk-ant-planner-test-0123456789";
+
+/// Two tasks writing new files at the repository root, `b` after `a`.
+fn valid_answer() -> String {
+    serde_json::json!({
+        "summary": "Write a.txt, then b.txt.",
+        "tasks": [
+            {"id": "a", "title": "Write a", "prompt": "Write a.txt.", "claims": ["a.txt"],
+             "deps": [], "priority": "high", "complexity": 2, "risk": "low",
+             "capabilities": [], "checks": ["test -f a.txt"]},
+            {"id": "b", "title": "Write b", "prompt": "Write b.txt.", "claims": ["b.txt"],
+             "deps": ["a"], "priority": "medium", "complexity": 3, "risk": "medium",
+             "capabilities": [], "checks": []}
+        ],
+        "risks": ["the files may already exist"],
+        "open_questions": []
+    })
+    .to_string()
+}
+
+/// `a` and `b` wait for each other.
+fn cyclic_answer() -> String {
+    valid_answer().replace("\"deps\":[]", "\"deps\":[\"b\"]")
+}
+
+/// A planner answering `turns` in order, and a repository whose `baton.toml` (untracked)
+/// names it, with `extra` lines under `[planner]`.
+fn planner(baton: &Baton, turns: Vec<String>, extra: &str) -> FakeLlm {
+    let fake = FakeLlm::start(Script::new(turns.into_iter().map(Turn::text))).unwrap();
+    configure(
+        baton,
+        &format!("[planner]\nprovider = \"anthropic\"\nmodel = \"claude-sonnet-4-5\"\n{extra}"),
+    );
+    fake
+}
+
+fn configure(baton: &Baton, toml: &str) {
+    std::fs::write(baton.path().join("baton.toml"), toml).unwrap();
+    std::fs::write(baton.path().join(".git/info/exclude"), "/baton.toml\n").unwrap();
+}
+
+/// `baton ARGS` with the planner's base URL and key.
+fn plan_with(baton: &Baton, fake: &FakeLlm, args: &[&str]) -> Finished {
+    let url = fake.url();
+    baton.baton_with_env(
+        baton.path(),
+        args,
+        &[
+            ("BATON_ANTHROPIC_BASE_URL", Path::new(&url)),
+            ("ANTHROPIC_API_KEY", Path::new(KEY)),
+        ],
+    )
+}
+
+/// The `art-...` id in `text` after `artifact `.
+fn artifact_id(text: &str) -> String {
+    let start = text
+        .find("artifact art-")
+        .unwrap_or_else(|| panic!("no id in {text}"))
+        + 9;
+    text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect()
+}
+
+#[test]
+fn a_valid_plan_is_written_checked_and_shown_as_a_table() {
+    let baton = Baton::new();
+    let fake = planner(&baton, vec![valid_answer(), valid_answer()], "");
+    let out = baton.scratch("plans").join("plan.yaml");
+    let done = plan_with(
+        &baton,
+        &fake,
+        &[
+            "plan",
+            "new",
+            "Write two files",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
+    done.expect_code(OK);
+    for expected in [
+        "plan: Write two files",
+        "TASK",
+        "RISK",
+        "a.txt",
+        "risks:\n  - the files may already exist",
+        "planned by anthropic",
+    ] {
+        assert!(
+            done.stdout.contains(expected),
+            "{expected}: {}",
+            done.stdout
+        );
+    }
+    // The written plan is one baton accepts, and it is what the artifact holds.
+    baton
+        .baton(&["plan", "validate", out.to_str().unwrap()])
+        .expect_code(OK);
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert!(written.contains("agent: \"auto\""), "{written}");
+    assert!(written.contains("- `test -f a.txt`"), "{written}");
+    let id = artifact_id(&done.stdout);
+    let shown = baton.baton(&["artifact", "show", &id]);
+    shown.expect_code(OK);
+    assert_eq!(shown.stdout, written);
+    // The request carried the goal, the tree and the key where Anthropic expects it.
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].model.as_deref(), Some("claude-sonnet-4-5"));
+    assert_eq!(
+        requests[0].auth.get("x-api-key").map(String::as_str),
+        Some(KEY)
+    );
+    let asked = requests[0].last_user_text.clone().unwrap();
+    assert!(asked.starts_with("Goal: Write two files"), "{asked}");
+    assert!(asked.contains("README.md"), "{asked}");
+
+    let json_out = baton.scratch("plans").join("plan2.yaml");
+    let done = plan_with(
+        &baton,
+        &fake,
+        &[
+            "plan",
+            "new",
+            "Write two files",
+            "-o",
+            json_out.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    done.expect_code(OK);
+    let doc = done.json();
+    assert_eq!(doc["goal"], "Write two files");
+    assert_eq!(doc["tasks"][0]["id"], "a");
+    assert_eq!(doc["tasks"][1]["deps"], serde_json::json!(["a"]));
+    assert_eq!(doc["tasks"][1]["risk"], "medium");
+    assert_eq!(doc["tasks"][0]["complexity"], 2);
+    assert_eq!(
+        doc["risks"],
+        serde_json::json!(["the files may already exist"])
+    );
+    assert_eq!(doc["planner"]["calls"], 1);
+    assert_eq!(doc["planner"]["provider"], "anthropic");
+    assert!(doc["planner"]["usage"]["output_tokens"].as_u64().unwrap() > 0);
+    assert_eq!(doc["plan_file"], json_out.to_str().unwrap());
+    let listed = baton.baton(&["artifacts", "--json"]);
+    listed.expect_code(OK);
+    let kinds: Vec<String> = listed
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(kinds, ["plan", "task_list", "plan", "task_list"]);
+}
+
+#[test]
+fn an_invalid_answer_gets_one_repair_request_naming_every_error() {
+    let baton = Baton::new();
+    let broken = valid_answer()
+        .replace("\"deps\":[\"a\"]", "\"deps\":[\"aa\"]")
+        .replace("\"complexity\":2", "\"complexity\":12");
+    let fake = planner(&baton, vec![broken, valid_answer()], "");
+    let out = baton.scratch("plans").join("plan.yaml");
+    let done = plan_with(
+        &baton,
+        &fake,
+        &[
+            "plan",
+            "new",
+            "Write two files",
+            "-o",
+            out.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    done.expect_code(OK);
+    let doc = done.json();
+    assert_eq!(doc["planner"]["calls"], 2);
+    assert_eq!(doc["repaired"].as_array().unwrap().len(), 2, "{doc}");
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 2);
+    // The conversation goes on: the first answer, then the problems.
+    assert_eq!(requests[1].roles, ["user", "assistant", "user"]);
+    let repair = requests[1].last_user_text.clone().unwrap();
+    assert!(
+        repair.contains("task \"b\", field deps: names \"aa\", which no task defines"),
+        "{repair}"
+    );
+    assert!(
+        repair.contains("task \"a\", field complexity: is 12"),
+        "{repair}"
+    );
+    assert!(out.exists());
+}
+
+#[test]
+fn a_cyclic_plan_twice_fails_with_its_raw_output_kept_and_no_plan_written() {
+    let baton = Baton::new();
+    let fake = planner(&baton, vec![cyclic_answer(), cyclic_answer()], "");
+    let out = baton.scratch("plans").join("plan.yaml");
+    let done = plan_with(
+        &baton,
+        &fake,
+        &[
+            "plan",
+            "new",
+            "Write two files",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
+    done.expect_code(BAD_INPUT);
+    assert!(done.stderr.contains("cycle"), "{}", done.stderr);
+    assert!(!out.exists(), "a plan file was written");
+    assert_eq!(fake.requests().len(), 2);
+    let id = artifact_id(&done.stderr);
+    let shown = baton.baton(&["artifact", "show", &id, "--json"]);
+    shown.expect_code(OK);
+    let doc = shown.json();
+    assert_eq!(doc["kind"], "planner_output");
+    assert_eq!(doc["content"], cyclic_answer());
+    // Exported, it is the same bytes.
+    let exported = baton.scratch("export").join("raw.txt");
+    baton
+        .baton(&["artifact", "export", &id, "-o", exported.to_str().unwrap()])
+        .expect_code(OK);
+    assert_eq!(std::fs::read_to_string(&exported).unwrap(), cyclic_answer());
+}
+
+/// A stand-in Claude Code: writes `$BATON_TASK_ID.txt` and prints Claude's stream.
+fn stand_in_claude(bin: &Path) {
+    let script = r#"#!/bin/sh
+if [ "$1" = "--version" ]; then echo '2.0.0 (Claude Code)'; exit 0; fi
+echo '{"type":"system","subtype":"init","session_id":"s-1","model":"m","tools":[]}'
+echo "done by the stand-in" > "$BATON_TASK_ID.txt"
+echo '{"type":"result","subtype":"success","is_error":false,"num_turns":1,"result":"ok","total_cost_usd":0.01,"usage":{"input_tokens":10,"output_tokens":2}}'
+"#;
+    support::write_program(&bin.join("claude"), script);
+}
+
+#[test]
+fn run_with_a_goal_plans_and_runs_the_plan_with_yes() {
+    let baton = Baton::new();
+    let fake = planner(&baton, vec![valid_answer()], "agent = \"claude\"\n");
+    let bin = baton.scratch("bin");
+    stand_in_claude(&bin);
+    let url = fake.url();
+    let env = [
+        ("BATON_ANTHROPIC_BASE_URL", url.clone()),
+        ("ANTHROPIC_API_KEY", KEY.to_owned()),
+    ];
+    let done = baton_with_agent(&baton, &bin, &env, &["run", "Write two files", "--yes"]);
+    done.expect_code(OK);
+    assert!(
+        done.stdout.contains("plan: Write two files"),
+        "{}",
+        done.stdout
+    );
+    let run = baton.run_ids()[0].clone();
+    let head = baton.integration(&run);
+    assert_eq!(
+        baton.read_at(&head, "b.txt").as_deref(),
+        Some("done by the stand-in\n")
+    );
+    let listed = baton.baton(&["artifacts", &run, "--json"]);
+    listed.expect_code(OK);
+    let kinds: Vec<String> = listed
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(kinds, ["plan", "task_list"]);
+}
+
+#[test]
+fn run_with_a_goal_and_dry_run_shows_the_plan_and_runs_nothing() {
+    let baton = Baton::new();
+    let fake = planner(&baton, vec![valid_answer()], "");
+    let done = plan_with(&baton, &fake, &["run", "Write two files", "--dry-run"]);
+    done.expect_code(OK);
+    assert!(
+        done.stdout.contains("dry run: nothing ran"),
+        "{}",
+        done.stdout
+    );
+    assert!(
+        done.stdout.contains("baton artifact export art-"),
+        "{}",
+        done.stdout
+    );
+    assert!(baton.run_ids().is_empty());
+}
+
+#[test]
+fn run_with_a_goal_off_a_terminal_needs_yes_and_asks_no_planner() {
+    let baton = Baton::new();
+    let fake = planner(&baton, vec![valid_answer()], "");
+    let done = plan_with(&baton, &fake, &["run", "Write two files"]);
+    done.expect_code(BAD_INPUT);
+    assert!(done.stderr.contains("pass --yes"), "{}", done.stderr);
+    assert!(done.stderr.contains("baton plan new"), "{}", done.stderr);
+    assert!(fake.requests().is_empty());
+}
+
+#[test]
+fn bad_planner_setups_and_requests_exit_2_before_any_call() {
+    let baton = Baton::new();
+    let fake = planner(&baton, vec![valid_answer()], "");
+    let out: PathBuf = baton.scratch("plans").join("plan.yaml");
+    let path = out.to_str().unwrap();
+
+    // An existing file without --force: untouched.
+    std::fs::write(&out, "mine\n").unwrap();
+    let done = plan_with(
+        &baton,
+        &fake,
+        &["plan", "new", "Write two files", "-o", path],
+    );
+    done.expect_code(BAD_INPUT);
+    assert!(done.stderr.contains("already exists"), "{}", done.stderr);
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "mine\n");
+    std::fs::remove_file(&out).unwrap();
+
+    // An empty goal.
+    let done = plan_with(&baton, &fake, &["plan", "new", "  ", "-o", path]);
+    done.expect_code(BAD_INPUT);
+    assert!(done.stderr.contains("the goal is empty"), "{}", done.stderr);
+
+    // Both a goal and --plan.
+    let done = plan_with(&baton, &fake, &["run", "Write two files", "--plan", path]);
+    done.expect_code(BAD_INPUT);
+    assert!(
+        done.stderr.contains("cannot be used with"),
+        "{}",
+        done.stderr
+    );
+
+    // Neither.
+    let done = plan_with(&baton, &fake, &["run"]);
+    done.expect_code(BAD_INPUT);
+    assert!(done.stderr.contains("say what to run"), "{}", done.stderr);
+
+    // An unknown provider: file, line, column and field.
+    configure(&baton, "[planner]\nprovider = \"antropic\"\n");
+    let done = plan_with(
+        &baton,
+        &fake,
+        &["plan", "new", "Write two files", "-o", path],
+    );
+    done.expect_code(BAD_INPUT);
+    assert!(
+        done.stderr
+            .contains("baton.toml:2:12: planner.provider = \"antropic\""),
+        "{}",
+        done.stderr
+    );
+
+    // No [planner] at all.
+    configure(&baton, "");
+    let done = plan_with(
+        &baton,
+        &fake,
+        &["plan", "new", "Write two files", "-o", path],
+    );
+    done.expect_code(BAD_INPUT);
+    assert!(
+        done.stderr.contains("no planner is configured"),
+        "{}",
+        done.stderr
+    );
+
+    // A provider whose key is missing.
+    configure(
+        &baton,
+        "[planner]\nprovider = \"groq\"\nmodel = \"llama\"\n",
+    );
+    let done = baton.baton_with_env(
+        baton.path(),
+        &["plan", "new", "Write two files", "-o", path],
+        &[("GROQ_API_KEY", Path::new(""))],
+    );
+    done.expect_code(BAD_INPUT);
+    assert!(done.stderr.contains("GROQ_API_KEY"), "{}", done.stderr);
+
+    assert!(!out.exists());
+    assert!(fake.requests().is_empty());
+}
