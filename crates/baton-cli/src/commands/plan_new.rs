@@ -140,18 +140,29 @@ pub fn render_planned(planned: &Planned, costs: Option<&[TaskEstimate]>) -> Stri
         .max()
         .unwrap_or(4)
         .max(4);
+    let deps_of = |task: &baton_protocol::PlannedTask| {
+        if task.deps.is_empty() {
+            "-".to_owned()
+        } else {
+            task.deps.join(",")
+        }
+    };
+    let deps_width = planned
+        .answer
+        .tasks
+        .iter()
+        .map(|t| deps_of(t).len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
     let _ = writeln!(
         out,
-        "{:<id_width$}  {:<16} {:<9} {:>4} {:<6} {:>9}  CLAIMS",
+        "{:<id_width$}  {:<deps_width$}  {:<9} {:>4} {:<6} {:>9}  CLAIMS",
         "TASK", "DEPS", "AGENT", "CPLX", "RISK", "COST"
     );
     for task in &planned.answer.tasks {
         let estimate = costs.and_then(|c| c.iter().find(|e| e.task == task.id));
-        let deps = if task.deps.is_empty() {
-            "-".to_owned()
-        } else {
-            task.deps.join(",")
-        };
+        let deps = deps_of(task);
         let risk = match task.risk.as_str() {
             "high" => style::bad(&format!("{:<6}", task.risk)),
             "medium" => style::warn(&format!("{:<6}", task.risk)),
@@ -159,7 +170,7 @@ pub fn render_planned(planned: &Planned, costs: Option<&[TaskEstimate]>) -> Stri
         };
         let _ = writeln!(
             out,
-            "{:<id_width$}  {:<16} {:<9} {:>4} {risk} {:>9}  {}",
+            "{:<id_width$}  {:<deps_width$}  {:<9} {:>4} {risk} {:>9}  {}",
             task.id,
             deps,
             estimate.and_then(|e| e.agent.as_deref()).unwrap_or("-"),
