@@ -78,6 +78,19 @@ fn artifact_id(text: &str) -> String {
         .collect()
 }
 
+/// The kinds of the artifacts `baton ARGS` (an `artifacts --json` listing) lists, in order.
+fn artifact_kinds(baton: &Baton, args: &[&str]) -> Vec<String> {
+    let listed = baton.baton(args);
+    listed.expect_code(OK);
+    listed
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 #[test]
 fn a_valid_plan_is_written_checked_and_shown_as_a_table() {
     let baton = Baton::new();
@@ -160,16 +173,10 @@ fn a_valid_plan_is_written_checked_and_shown_as_a_table() {
     assert_eq!(doc["planner"]["provider"], "anthropic");
     assert!(doc["planner"]["usage"]["output_tokens"].as_u64().unwrap() > 0);
     assert_eq!(doc["plan_file"], json_out.to_str().unwrap());
-    let listed = baton.baton(&["artifacts", "--json"]);
-    listed.expect_code(OK);
-    let kinds: Vec<String> = listed
-        .json()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["kind"].as_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(kinds, ["plan", "task_list", "plan", "task_list"]);
+    assert_eq!(
+        artifact_kinds(&baton, &["artifacts", "--json"]),
+        ["plan", "task_list", "plan", "task_list"]
+    );
 }
 
 #[test]
@@ -281,16 +288,10 @@ fn run_with_a_goal_plans_and_runs_the_plan_with_yes() {
         baton.read_at(&head, "b.txt").as_deref(),
         Some("done by the stand-in\n")
     );
-    let listed = baton.baton(&["artifacts", &run, "--json"]);
-    listed.expect_code(OK);
-    let kinds: Vec<String> = listed
-        .json()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["kind"].as_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(kinds, ["plan", "task_list"]);
+    assert_eq!(
+        artifact_kinds(&baton, &["artifacts", &run, "--json"]),
+        ["plan", "task_list"]
+    );
 }
 
 #[test]
@@ -405,4 +406,72 @@ fn bad_planner_setups_and_requests_exit_2_before_any_call() {
 
     assert!(!out.exists());
     assert!(fake.requests().is_empty());
+}
+
+/// `baton ARGS` on a terminal (a pseudo-terminal from `script`), with `input` typed into it;
+/// returns the exit code and what the terminal showed.
+fn on_a_terminal(baton: &Baton, fake: &FakeLlm, args: &[&str], input: &str) -> (i32, String) {
+    use std::io::Write;
+    let quote = |text: &str| format!("'{}'", text.replace('\'', "'\\''"));
+    let mut line = quote(env!("CARGO_BIN_EXE_baton"));
+    for arg in args {
+        line.push(' ');
+        line.push_str(&quote(arg));
+    }
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .current_dir(baton.path())
+        .env("BATON_HOME", &baton.home)
+        .env("XDG_CONFIG_HOME", baton.repo.tmp().join("user-config"))
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("NO_COLOR", "1")
+        .env("BATON_ANTHROPIC_BASE_URL", fake.url())
+        .env("ANTHROPIC_API_KEY", KEY)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).replace('\r', ""),
+    )
+}
+
+#[test]
+fn open_questions_stop_a_goal_before_it_runs_unless_yes() {
+    let baton = Baton::new();
+    let asking = valid_answer().replace(
+        "\"open_questions\":[]",
+        "\"open_questions\":[\"Should b.txt be empty?\"]",
+    );
+    let fake = planner(&baton, vec![asking], "");
+    let (code, shown) = on_a_terminal(&baton, &fake, &["run", "Write two files"], "");
+    assert_eq!(code, 4, "{shown}");
+    assert!(
+        shown.contains("open questions:\n  - Should b.txt be empty?"),
+        "{shown}"
+    );
+    assert!(shown.contains("waiting for a person"), "{shown}");
+    assert!(shown.contains("baton run --plan plan.yaml"), "{shown}");
+    assert!(baton.run_ids().is_empty());
+}
+
+#[test]
+fn on_a_terminal_a_goal_runs_only_when_the_person_says_yes() {
+    let baton = Baton::new();
+    let fake = planner(&baton, vec![valid_answer()], "");
+    let (code, shown) = on_a_terminal(&baton, &fake, &["run", "Write two files"], "n\n");
+    assert_eq!(code, 3, "{shown}");
+    assert!(shown.contains("run this plan? [y/N]"), "{shown}");
+    assert!(shown.contains("not run"), "{shown}");
+    assert!(baton.run_ids().is_empty());
 }

@@ -23,6 +23,16 @@ pub fn planner_exit(error: PlannerError) -> Exit {
     }
 }
 
+/// Refuses an empty goal before anything is opened or paid for.
+pub fn check_goal(goal: &str) -> Result<(), Exit> {
+    if goal.trim().is_empty() {
+        return Err(planner_exit(PlannerError::Setup(
+            "the goal is empty: say what to do, such as \"Add a --verbose flag\"".to_owned(),
+        )));
+    }
+    Ok(())
+}
+
 /// Asks the planner for a plan for `goal` in the repository around `repo`.
 pub async fn plan_goal(
     engine: &Engine,
@@ -63,12 +73,7 @@ pub async fn plan_new(
             output.display()
         )));
     }
-    if goal.trim().is_empty() {
-        return Err(planner_exit(PlannerError::Setup(
-            "the goal is empty: say what to do, such as baton plan new \"Add a --verbose flag\""
-                .to_owned(),
-        )));
-    }
+    check_goal(goal)?;
     let engine = open_engine().await?;
     let planned = plan_goal(&engine, repo, goal).await?;
     let (plan_artifact, list_artifact) = engine.save_planned(None, &planned).await?;

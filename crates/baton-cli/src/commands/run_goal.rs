@@ -1,11 +1,10 @@
 //! `baton run "GOAL"`: plan with the `[planner]`, show the plan, ask, then run it. The plan and
 //! the task list are kept as artifacts of the run.
 
-use super::plan_new::{estimates, plan_goal, planned_json, planner_exit, render_planned};
+use super::plan_new::{check_goal, estimates, plan_goal, planned_json, render_planned};
 use super::{bad_input, open_engine, print_json};
 use crate::cli::RunArgs;
 use crate::{Exit, exit, style};
-use baton_engine::PlannerError;
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::PathBuf;
 
@@ -25,12 +24,7 @@ pub async fn run_goal(
              new \"GOAL\" -o plan.yaml`, read it, then `baton run --plan plan.yaml`",
         ));
     }
-    if goal.trim().is_empty() {
-        return Err(planner_exit(PlannerError::Setup(
-            "the goal is empty: say what to do, such as baton run \"Add a --verbose flag\""
-                .to_owned(),
-        )));
-    }
+    check_goal(goal)?;
     let engine = open_engine().await?;
     let planned = plan_goal(&engine, repo, goal).await?;
     let (plan, list) = engine.save_planned(None, &planned).await?;
