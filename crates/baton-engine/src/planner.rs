@@ -109,6 +109,15 @@ impl PlannerError {
     }
 }
 
+/// Who plans: a provider, its model, the output limit and the agent the tasks run on.
+pub struct PlannerSetup<'a> {
+    pub provider: &'a dyn Provider,
+    pub model: String,
+    pub max_tokens: u32,
+    /// `auto` or an agent name.
+    pub agent: String,
+}
+
 /// The provider, model and output limit `[planner]` says, with its key.
 fn planner_provider(config: &Config) -> Result<(HttpProvider, String, u32), PlannerError> {
     let Some(name) = config.planner.provider.as_deref() else {
@@ -186,19 +195,36 @@ impl Engine {
     /// Plans `request.goal` with the `[planner]` provider. An unusable answer gets one repair
     /// request; a second one is kept as a `planner_output` artifact and fails.
     pub async fn plan_goal(&self, request: &PlanRequest) -> Result<Planned, PlannerError> {
-        let goal = request.goal.trim();
-        if goal.is_empty() {
-            return Err(PlannerError::Setup(
-                "the goal is empty: say what to do, such as baton plan new \"Add a --verbose \
-                 flag\""
-                    .to_owned(),
-            ));
-        }
         let git = Git::discover(&request.repo_dir)
             .await
             .map_err(EngineError::from)?;
         let config = Config::load(git.root())?;
         let (provider, model, max_tokens) = planner_provider(&config)?;
+        let setup = PlannerSetup {
+            provider: &provider,
+            model,
+            max_tokens,
+            agent: config.planner.agent().to_owned(),
+        };
+        self.plan_with(request, &setup).await
+    }
+
+    /// Plans `request.goal` with `setup` (see [`Engine::plan_goal`]).
+    pub async fn plan_with(
+        &self,
+        request: &PlanRequest,
+        setup: &PlannerSetup<'_>,
+    ) -> Result<Planned, PlannerError> {
+        let goal = request.goal.trim();
+        if goal.is_empty() {
+            return Err(PlannerError::Setup(
+                "the goal is empty: say what to do, such as \"Add a --verbose flag\"".to_owned(),
+            ));
+        }
+        let (provider, model, max_tokens) = (setup.provider, &setup.model, setup.max_tokens);
+        let git = Git::discover(&request.repo_dir)
+            .await
+            .map_err(EngineError::from)?;
         let tree = git
             .tracked_files(git.root())
             .await
@@ -221,15 +247,15 @@ impl Engine {
                 temperature: None,
             };
             let stream = provider.stream(&call).await?;
-            let completion = collect(provider.spec().name, stream, |_| {}).await?;
+            let completion = collect(provider.name(), stream, |_| {}).await?;
             calls += 1;
             add_usage(&mut usage, &completion.usage);
-            let (dollars, how) = settle_usage(&completion.usage, &model, &table);
+            let (dollars, how) = settle_usage(&completion.usage, model, &table);
             cost = cost.zip(dollars).map(|(a, b)| a.saturating_add(b));
             if how != CostBasis::Priced {
                 basis = how;
             }
-            match usable(&completion.text, &tree, goal, config.planner.agent()) {
+            match usable(&completion.text, &tree, goal, &setup.agent) {
                 Ok((answer, plan, yaml)) => {
                     return Ok(Planned {
                         goal: goal.to_owned(),
@@ -237,7 +263,7 @@ impl Engine {
                         plan,
                         yaml,
                         planner: PlannerUse {
-                            provider: provider.spec().name.to_owned(),
+                            provider: provider.name().to_owned(),
                             model: completion.model,
                             calls,
                             usage,
@@ -293,3 +319,7 @@ impl Engine {
         Ok((plan, list))
     }
 }
+
+#[cfg(test)]
+#[path = "planner_tests.rs"]
+mod tests;
