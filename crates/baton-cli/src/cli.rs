@@ -10,7 +10,8 @@ use std::path::PathBuf;
 /// State lives in $BATON_HOME (default ~/.local/share/baton): the SQLite database baton.db, the
 /// lane pools and the logs. Exit codes: 0 completed, 1 run failed, 2 bad input or usage (or a
 /// BATON_HOME or baton.db baton cannot use), 3 cancelled (baton cancel, Ctrl-C, SIGTERM, or the
-/// terminal closed), 4 paused (a budget would be exceeded: baton resume RUN --budget USD).
+/// terminal closed), 4 paused (a budget would be exceeded: baton resume RUN --budget USD; or
+/// the planner of `baton run "GOAL"` has open questions for a person).
 #[derive(Debug, Parser)]
 #[command(name = "baton", version, propagate_version = true)]
 pub struct Cli {

@@ -408,6 +408,53 @@ fn bad_planner_setups_and_requests_exit_2_before_any_call() {
     assert!(fake.requests().is_empty());
 }
 
+#[test]
+fn unknown_artifacts_and_runs_and_exports_over_a_file_exit_2() {
+    let baton = Baton::new();
+    let fake = planner(&baton, vec![valid_answer()], "");
+    let out = baton.scratch("plans").join("plan.yaml");
+    let done = plan_with(
+        &baton,
+        &fake,
+        &[
+            "plan",
+            "new",
+            "Write two files",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
+    done.expect_code(OK);
+    let id = artifact_id(&done.stdout);
+
+    let done = baton.baton(&["artifact", "show", "art-nope"]);
+    done.expect_code(BAD_INPUT);
+    assert!(done.stderr.contains("artifact art-nope"), "{}", done.stderr);
+    let done = baton.baton(&["artifacts", "no-such-run"]);
+    done.expect_code(BAD_INPUT);
+    assert!(
+        done.stderr.contains("no run with id no-such-run"),
+        "{}",
+        done.stderr
+    );
+
+    // Exporting over an existing file needs --force; the file is untouched until then.
+    let target = baton.scratch("export").join("mine.yaml");
+    std::fs::write(&target, "mine\n").unwrap();
+    let path = target.to_str().unwrap();
+    let done = baton.baton(&["artifact", "export", &id, "-o", path]);
+    done.expect_code(BAD_INPUT);
+    assert!(done.stderr.contains("already exists"), "{}", done.stderr);
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "mine\n");
+    baton
+        .baton(&["artifact", "export", &id, "-o", path, "--force", "--json"])
+        .expect_code(OK);
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap(),
+        std::fs::read_to_string(&out).unwrap()
+    );
+}
+
 /// `baton ARGS` on a terminal (a pseudo-terminal from `script`), with `input` typed into it;
 /// returns the exit code and what the terminal showed.
 fn on_a_terminal(baton: &Baton, fake: &FakeLlm, args: &[&str], input: &str) -> (i32, String) {
