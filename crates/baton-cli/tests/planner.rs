@@ -292,6 +292,15 @@ fn run_with_a_goal_plans_and_runs_the_plan_with_yes() {
         artifact_kinds(&baton, &["artifacts", &run, "--json"]),
         ["plan", "task_list"]
     );
+    // What planning cost is in the run's ledger, beside the tasks' attempts.
+    let report = baton.report(&run);
+    let planning = &report["usage"]["by_task"]["(planner)"];
+    assert_eq!(planning["attempts"], 1, "{report:#}");
+    assert!(
+        planning["tokens"]["output"].as_u64().unwrap() > 0,
+        "{report:#}"
+    );
+    assert_eq!(report["usage"]["by_agent"]["planner"]["attempts"], 1);
 }
 
 #[test]

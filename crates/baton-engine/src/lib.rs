@@ -51,7 +51,7 @@ pub use deliver::Delivery;
 pub use error::EngineError;
 pub use home::{Home, repo_key};
 pub use intake::{RunRequest, ValidatedPlan, validate_plan};
-pub use planner::{PlanRequest, Planned, PlannerError, PlannerSetup, PlannerUse};
+pub use planner::{PLANNER_TASK, PlanRequest, Planned, PlannerError, PlannerSetup, PlannerUse};
 pub use report::{AttemptReport, Efficiency, GateReport, MergeReport, Report, TaskReport};
 pub use report_usage::{UsageLine, UsageReport};
 pub use stop::StopOutcome;

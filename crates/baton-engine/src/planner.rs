@@ -60,7 +60,12 @@ pub struct PlannerUse {
     /// Dollars of every call; `None` when some call's price is unknown.
     pub cost: Option<Usd>,
     pub basis: CostBasis,
+    /// The price table that priced it (for `priced`).
+    pub price_version: Option<String>,
 }
+
+/// The ledger's task id for a run's planning: not a valid task id, so no task can share it.
+pub const PLANNER_TASK: &str = "(planner)";
 
 /// Why planning stopped.
 #[derive(Debug, thiserror::Error)]
@@ -269,6 +274,8 @@ impl Engine {
                             usage,
                             cost,
                             basis,
+                            price_version: (basis == CostBasis::Priced)
+                                .then(|| table.version.clone()),
                         },
                         repaired,
                     });
@@ -289,6 +296,30 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// Records what planning `planned` cost in `run`'s ledger (task [`PLANNER_TASK`], agent
+    /// `planner`), so budgets and the run's usage report count it.
+    pub async fn record_planner_usage(
+        &self,
+        run: &RunId,
+        planned: &Planned,
+    ) -> Result<(), EngineError> {
+        let used = &planned.planner;
+        self.store()
+            .record_usage(&baton_store::LedgerEntry {
+                run_id: run.clone(),
+                task_id: baton_protocol::TaskId::new(PLANNER_TASK),
+                attempt: 0,
+                agent: "planner".to_owned(),
+                model: Some(format!("{}/{}", used.provider, used.model)),
+                tokens: baton_core::Tokens::from(&used.usage),
+                cost: used.cost,
+                basis: used.basis,
+                price_version: used.price_version.clone(),
+            })
+            .await?;
+        Ok(())
     }
 
     /// Keeps a plan's file and its task list (the planner's answer with risks, checks, open

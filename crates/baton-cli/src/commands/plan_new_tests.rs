@@ -43,6 +43,7 @@ fn planned() -> Planned {
             },
             cost: Some(Usd(21_000)),
             basis: CostBasis::Priced,
+            price_version: None,
         },
         repaired: vec!["task \"docs\", field deps: names \"doc\", which no task defines".into()],
     }

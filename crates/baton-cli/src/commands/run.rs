@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 pub async fn run(repo: &Option<PathBuf>, args: &RunArgs, json: bool) -> Result<u8, Exit> {
     match (&args.goal, &args.plan) {
         (Some(goal), None) => super::run_goal::run_goal(repo, goal, args, json).await,
-        (None, Some(plan)) => run_plan(repo, args, plan, &[], json).await,
+        (None, Some(plan)) => run_plan(repo, args, plan, None, json).await,
         _ => Err(super::bad_input(
             "say what to run: `baton run \"GOAL\"` (the planner makes the plan) or `baton run \
              --plan FILE`, not both",
@@ -24,12 +24,19 @@ pub async fn run(repo: &Option<PathBuf>, args: &RunArgs, json: bool) -> Result<u
     }
 }
 
-/// Runs the plan file `plan`; `artifacts` (made before the run) become the run's.
+/// A plan made by the planner for the run: its artifacts become the run's, and what planning
+/// cost goes into the run's ledger.
+pub struct Planning<'a> {
+    pub planned: &'a baton_engine::Planned,
+    pub artifacts: Vec<String>,
+}
+
+/// Runs the plan file `plan` (made by the planner when `planning` says so).
 pub async fn run_plan(
     repo: &Option<PathBuf>,
     args: &RunArgs,
     plan: &std::path::Path,
-    artifacts: &[String],
+    planning: Option<Planning<'_>>,
     json: bool,
 ) -> Result<u8, Exit> {
     if args.dry_run {
@@ -46,12 +53,15 @@ pub async fn run_plan(
     let engine = open_engine().await?;
     let mode = Mode::pick(json);
     let run = engine.create_checked_run(&checked).await?;
-    for id in artifacts {
-        engine
-            .store()
-            .attach_artifact(id, &run)
-            .await
-            .map_err(baton_engine::EngineError::from)?;
+    if let Some(planning) = planning {
+        for id in &planning.artifacts {
+            engine
+                .store()
+                .attach_artifact(id, &run)
+                .await
+                .map_err(baton_engine::EngineError::from)?;
+        }
+        engine.record_planner_usage(&run, planning.planned).await?;
     }
     if args.budget.is_some() || args.budget_tokens.is_some() {
         engine

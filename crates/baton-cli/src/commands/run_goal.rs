@@ -60,7 +60,11 @@ pub async fn run_goal(
         eprintln!("not run. To run it later: {export}");
         return Ok(exit::CANCELLED);
     }
-    super::run::run_plan(repo, args, &plan_path, &[plan.id, list.id], json).await
+    let planning = super::run::Planning {
+        planned: &planned,
+        artifacts: vec![plan.id, list.id],
+    };
+    super::run::run_plan(repo, args, &plan_path, Some(planning), json).await
 }
 
 /// Asks on the terminal whether to run the plan; true for `y` or `yes`.
