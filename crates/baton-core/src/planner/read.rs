@@ -178,7 +178,13 @@ fn parse_task(
         return None;
     }
     // The shape is checked field by field above, so this only fails on what it did not see.
-    match serde_json::from_value::<PlannedTask>(item.clone()) {
+    // A field written as null is a field left out (its default), as check_field read it.
+    let present: Map<String, Value> = object
+        .iter()
+        .filter(|(_, value)| !value.is_null())
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
+    match serde_json::from_value::<PlannedTask>(Value::Object(present)) {
         Ok(task) => Some(task),
         Err(error) => {
             problems.push(PlannerProblem::task(&name, "task", error.to_string()));

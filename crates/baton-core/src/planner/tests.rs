@@ -51,6 +51,16 @@ fn a_valid_answer_in_a_json_fence_is_read() {
 }
 
 #[test]
+fn optional_fields_written_as_null_take_their_defaults() {
+    let mut loose = task("core", &["src/lib.rs"], &[]);
+    loose["priority"] = serde_json::Value::Null;
+    loose["deps"] = serde_json::Value::Null;
+    let read = read_answer(&answer(vec![loose]), &tree()).unwrap();
+    assert_eq!(read.tasks[0].priority, "medium");
+    assert!(read.tasks[0].deps.is_empty());
+}
+
+#[test]
 fn text_that_is_not_json_is_one_problem_of_the_whole_answer() {
     let found = problems("I think we should first look at the code.");
     assert_eq!(found.len(), 1);
