@@ -72,6 +72,39 @@ impl Engine {
             .await?;
         Ok(row)
     }
+
+    /// One artifact; an unknown id is the person's to fix.
+    pub async fn artifact(&self, id: &str) -> Result<ArtifactRow, EngineError> {
+        self.store()
+            .artifact(id)
+            .await
+            .map_err(|error| match error {
+                baton_store::StoreError::NotFound(what) => {
+                    EngineError::BadRequest(format!("no {what}"))
+                }
+                other => other.into(),
+            })
+    }
+
+    /// A run's artifacts, oldest first, or with `None` every artifact (those made before any
+    /// run included). An unknown run is refused.
+    pub async fn artifacts(&self, run: Option<&RunId>) -> Result<Vec<ArtifactRow>, EngineError> {
+        Ok(match run {
+            Some(run) => {
+                self.store().run(run).await?;
+                self.store().artifacts(Some(run)).await?
+            }
+            None => self.store().all_artifacts().await?,
+        })
+    }
+
+    /// Makes artifacts made before any run (`ids`) `run`'s.
+    pub async fn attach_artifacts(&self, run: &RunId, ids: &[String]) -> Result<(), EngineError> {
+        for id in ids {
+            self.store().attach_artifact(id, run).await?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -106,5 +139,16 @@ mod tests {
         // No temporary file is left beside it.
         let dir = std::path::Path::new(&plan.path).parent().unwrap();
         assert_eq!(std::fs::read_dir(dir).unwrap().count(), 1);
+        assert_eq!(engine.artifacts(None).await.unwrap().len(), 2);
+        let unknown = engine.artifact("art-x").await.unwrap_err();
+        assert!(matches!(unknown, EngineError::BadRequest(_)), "{unknown}");
+        let no_run = engine
+            .artifacts(Some(&RunId::new("nope")))
+            .await
+            .unwrap_err();
+        assert!(
+            no_run.to_string().contains("no run with id nope"),
+            "{no_run}"
+        );
     }
 }

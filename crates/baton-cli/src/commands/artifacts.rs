@@ -1,23 +1,16 @@
 //! `baton artifacts [RUN]` and `baton artifact show|export ID`: what runs and the planner kept.
 
-use super::{bad_input, known_run, open_engine, print_json};
+use super::{bad_input, open_engine, print_json};
 use crate::cli::ArtifactCommand;
 use crate::{Exit, exit, style};
-use baton_engine::EngineError;
-use baton_protocol::ArtifactView;
+use baton_protocol::{ArtifactView, RunId};
 use std::path::PathBuf;
 
 /// `baton artifacts [RUN]`.
 pub async fn list(run: Option<&str>, json: bool) -> Result<u8, Exit> {
     let engine = open_engine().await?;
-    let rows = match run {
-        Some(run) => {
-            let run = known_run(&engine, run).await?;
-            engine.store().artifacts(Some(&run)).await
-        }
-        None => engine.store().all_artifacts().await,
-    }
-    .map_err(EngineError::from)?;
+    let run = run.map(RunId::new);
+    let rows = engine.artifacts(run.as_ref()).await?;
     let views: Vec<ArtifactView> = rows.iter().map(|row| row.view()).collect();
     if json {
         print_json(&views)?;
@@ -58,11 +51,7 @@ pub async fn artifact(command: ArtifactCommand, json: bool) -> Result<u8, Exit> 
         ArtifactCommand::Show { id } => (id, None),
         ArtifactCommand::Export { id, output, force } => (id, Some((output, *force))),
     };
-    let row = engine
-        .store()
-        .artifact(id)
-        .await
-        .map_err(|error| bad_input(error.to_string()))?;
+    let row = engine.artifact(id).await?;
     match export {
         None => {
             if json {

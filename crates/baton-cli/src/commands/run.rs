@@ -54,13 +54,7 @@ pub async fn run_plan(
     let mode = Mode::pick(json);
     let run = engine.create_checked_run(&checked).await?;
     if let Some(planning) = planning {
-        for id in &planning.artifacts {
-            engine
-                .store()
-                .attach_artifact(id, &run)
-                .await
-                .map_err(baton_engine::EngineError::from)?;
-        }
+        engine.attach_artifacts(&run, &planning.artifacts).await?;
         engine.record_planner_usage(&run, planning.planned).await?;
     }
     if args.budget.is_some() || args.budget_tokens.is_some() {
