@@ -66,6 +66,19 @@ fn plan_with(baton: &Baton, fake: &FakeLlm, args: &[&str]) -> Finished {
     )
 }
 
+/// `baton plan new "Write two files" -o OUT EXTRA...` with the planner's base URL and key.
+fn plan_new(baton: &Baton, fake: &FakeLlm, out: &Path, extra: &[&str]) -> Finished {
+    let mut args = vec![
+        "plan",
+        "new",
+        "Write two files",
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    plan_with(baton, fake, &args)
+}
+
 /// The `art-...` id in `text` after `artifact `.
 fn artifact_id(text: &str) -> String {
     let start = text
@@ -96,17 +109,7 @@ fn a_valid_plan_is_written_checked_and_shown_as_a_table() {
     let baton = Baton::new();
     let fake = planner(&baton, vec![valid_answer(), valid_answer()], "");
     let out = baton.scratch("plans").join("plan.yaml");
-    let done = plan_with(
-        &baton,
-        &fake,
-        &[
-            "plan",
-            "new",
-            "Write two files",
-            "-o",
-            out.to_str().unwrap(),
-        ],
-    );
+    let done = plan_new(&baton, &fake, &out, &[]);
     done.expect_code(OK);
     for expected in [
         "plan: Write two files",
@@ -146,18 +149,7 @@ fn a_valid_plan_is_written_checked_and_shown_as_a_table() {
     assert!(asked.contains("README.md"), "{asked}");
 
     let json_out = baton.scratch("plans").join("plan2.yaml");
-    let done = plan_with(
-        &baton,
-        &fake,
-        &[
-            "plan",
-            "new",
-            "Write two files",
-            "-o",
-            json_out.to_str().unwrap(),
-            "--json",
-        ],
-    );
+    let done = plan_new(&baton, &fake, &json_out, &["--json"]);
     done.expect_code(OK);
     let doc = done.json();
     assert_eq!(doc["goal"], "Write two files");
@@ -187,18 +179,7 @@ fn an_invalid_answer_gets_one_repair_request_naming_every_error() {
         .replace("\"complexity\":2", "\"complexity\":12");
     let fake = planner(&baton, vec![broken, valid_answer()], "");
     let out = baton.scratch("plans").join("plan.yaml");
-    let done = plan_with(
-        &baton,
-        &fake,
-        &[
-            "plan",
-            "new",
-            "Write two files",
-            "-o",
-            out.to_str().unwrap(),
-            "--json",
-        ],
-    );
+    let done = plan_new(&baton, &fake, &out, &["--json"]);
     done.expect_code(OK);
     let doc = done.json();
     assert_eq!(doc["planner"]["calls"], 2);
@@ -224,17 +205,7 @@ fn a_cyclic_plan_twice_fails_with_its_raw_output_kept_and_no_plan_written() {
     let baton = Baton::new();
     let fake = planner(&baton, vec![cyclic_answer(), cyclic_answer()], "");
     let out = baton.scratch("plans").join("plan.yaml");
-    let done = plan_with(
-        &baton,
-        &fake,
-        &[
-            "plan",
-            "new",
-            "Write two files",
-            "-o",
-            out.to_str().unwrap(),
-        ],
-    );
+    let done = plan_new(&baton, &fake, &out, &[]);
     done.expect_code(BAD_INPUT);
     assert!(done.stderr.contains("cycle"), "{}", done.stderr);
     assert!(!out.exists(), "a plan file was written");
@@ -371,34 +342,23 @@ fn bad_planner_setups_and_requests_exit_2_before_any_call() {
     done.expect_code(BAD_INPUT);
     assert!(done.stderr.contains("say what to run"), "{}", done.stderr);
 
-    // An unknown provider: file, line, column and field.
-    configure(&baton, "[planner]\nprovider = \"antropic\"\n");
-    let done = plan_with(
-        &baton,
-        &fake,
-        &["plan", "new", "Write two files", "-o", path],
-    );
-    done.expect_code(BAD_INPUT);
-    assert!(
-        done.stderr
-            .contains("baton.toml:2:12: planner.provider = \"antropic\""),
-        "{}",
-        done.stderr
-    );
-
-    // No [planner] at all.
-    configure(&baton, "");
-    let done = plan_with(
-        &baton,
-        &fake,
-        &["plan", "new", "Write two files", "-o", path],
-    );
-    done.expect_code(BAD_INPUT);
-    assert!(
-        done.stderr.contains("no planner is configured"),
-        "{}",
-        done.stderr
-    );
+    // An unknown provider (file, line, column and field), a bad model, no [planner] at all.
+    for (toml, expected) in [
+        (
+            "[planner]\nprovider = \"antropic\"\n",
+            "baton.toml:2:12: planner.provider = \"antropic\"",
+        ),
+        (
+            "[planner]\nprovider = \"anthropic\"\nmodel = \"\"\n",
+            "baton.toml:3:9: planner.model is empty",
+        ),
+        ("", "no planner is configured"),
+    ] {
+        configure(&baton, toml);
+        let done = plan_new(&baton, &fake, &out, &[]);
+        done.expect_code(BAD_INPUT);
+        assert!(done.stderr.contains(expected), "{}", done.stderr);
+    }
 
     // A provider whose key is missing.
     configure(
@@ -422,17 +382,7 @@ fn unknown_artifacts_and_runs_and_exports_over_a_file_exit_2() {
     let baton = Baton::new();
     let fake = planner(&baton, vec![valid_answer()], "");
     let out = baton.scratch("plans").join("plan.yaml");
-    let done = plan_with(
-        &baton,
-        &fake,
-        &[
-            "plan",
-            "new",
-            "Write two files",
-            "-o",
-            out.to_str().unwrap(),
-        ],
-    );
+    let done = plan_new(&baton, &fake, &out, &[]);
     done.expect_code(OK);
     let id = artifact_id(&done.stdout);
 
