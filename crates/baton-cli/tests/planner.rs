@@ -481,3 +481,42 @@ fn on_a_terminal_a_goal_runs_only_when_the_person_says_yes() {
     assert!(shown.contains("not run"), "{shown}");
     assert!(baton.run_ids().is_empty());
 }
+
+#[test]
+fn claude_code_in_plan_mode_can_be_the_planner() {
+    use baton_testkit::agent_clients::Client;
+    let baton = Baton::new();
+    let llm = FakeLlm::start(Script::new([Turn::text(valid_answer())])).unwrap();
+    configure(&baton, "[planner]\ncli = \"claude\"\n");
+    let out = baton.scratch("plans").join("plan.yaml");
+    let done = support::agents::baton_with_client(
+        &baton,
+        Client::Claude,
+        &llm,
+        KEY,
+        &[
+            "plan",
+            "new",
+            "Write two files",
+            "-o",
+            out.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    done.expect_code(OK);
+    let doc = done.json();
+    assert_eq!(doc["planner"]["provider"], "claude-code");
+    assert_eq!(doc["tasks"][1]["deps"], serde_json::json!(["a"]));
+    baton
+        .baton(&["plan", "validate", out.to_str().unwrap()])
+        .expect_code(OK);
+    // The real client asked the model with baton's goal and schema.
+    let requests = llm.requests();
+    assert!(!requests.is_empty());
+    let asked = requests
+        .iter()
+        .filter_map(|r| r.last_user_text.clone())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(asked.contains("Goal: Write two files"), "{asked}");
+}

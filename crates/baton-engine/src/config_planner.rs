@@ -21,6 +21,9 @@ pub struct PlannerConfig {
     pub max_tokens: Option<u32>,
     /// The agent the planned tasks run on (default `auto`: routing chooses).
     pub agent: Option<String>,
+    /// An agent CLI that plans in its read-only mode instead of a provider (`claude`: Claude
+    /// Code in plan mode).
+    pub cli: Option<String>,
 }
 
 impl PlannerConfig {
@@ -31,6 +34,7 @@ impl PlannerConfig {
             model: later.model.or(self.model),
             max_tokens: later.max_tokens.or(self.max_tokens),
             agent: later.agent.or(self.agent),
+            cli: later.cli.or(self.cli),
         }
     }
 
@@ -48,6 +52,7 @@ pub(crate) struct PlannerFile {
     model: Option<Spanned<String>>,
     max_tokens: Option<Spanned<i64>>,
     agent: Option<Spanned<String>>,
+    cli: Option<Spanned<String>>,
 }
 
 impl PlannerFile {
@@ -133,11 +138,36 @@ impl PlannerFile {
                 Some(name.to_owned())
             }
         };
+        let cli = match self.cli {
+            None => None,
+            Some(value) => {
+                let name = value.get_ref().trim();
+                if !crate::planner_cli::PLANNER_CLIS.contains(&name) {
+                    return Err(fail(
+                        value.span(),
+                        format!(
+                            "planner.cli = {name:?}: the agent CLIs that can plan are {}",
+                            crate::planner_cli::PLANNER_CLIS.join(", ")
+                        ),
+                    ));
+                }
+                if provider.is_some() {
+                    return Err(fail(
+                        value.span(),
+                        "planner.cli and planner.provider are both set: the planner is a \
+                         provider or an agent CLI, not both; remove one"
+                            .to_owned(),
+                    ));
+                }
+                Some(name.to_owned())
+            }
+        };
         Ok(PlannerConfig {
             provider,
             model,
             max_tokens,
             agent,
+            cli,
         })
     }
 }
@@ -192,6 +222,14 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("planner.agent = \"exec\""), "{error}");
+        let error = resolve("[planner]\ncli = \"cursor\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains(":2:7: planner.cli = \"cursor\""), "{error}");
+        let error = resolve("[planner]\nprovider = \"openai\"\ncli = \"claude\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("not both"), "{error}");
     }
 
     #[test]

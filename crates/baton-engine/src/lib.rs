@@ -33,6 +33,7 @@ mod lease;
 mod merge_chain;
 mod merge_queue;
 mod planner;
+mod planner_cli;
 mod planner_prompt;
 mod prompt;
 pub use prompt::first_prompt;

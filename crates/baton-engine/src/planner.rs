@@ -128,8 +128,8 @@ fn planner_provider(config: &Config) -> Result<(HttpProvider, String, u32), Plan
     let Some(name) = config.planner.provider.as_deref() else {
         return Err(PlannerError::Setup(
             "no planner is configured: add [planner] with provider = \"anthropic\" (or openai, \
-             ollama, ... see `baton providers`) and model = \"...\" to baton.toml (see \
-             docs/config.md)"
+             ollama, ... see `baton providers`) and model = \"...\", or cli = \"claude\" \
+             (Claude Code in plan mode), to baton.toml (see docs/config.md)"
                 .to_owned(),
         ));
     };
@@ -204,12 +204,32 @@ impl Engine {
             .await
             .map_err(EngineError::from)?;
         let config = Config::load(git.root())?;
+        let agent = config.planner.agent().to_owned();
+        if config.planner.cli.is_some() {
+            // `claude` is the one planning CLI (config_planner checks the name).
+            let claude = config.agents.get("claude");
+            let cli = crate::planner_cli::ClaudePlanner {
+                program: claude
+                    .and_then(|c| c.command.clone())
+                    .unwrap_or_else(|| "claude".to_owned()),
+                repo: git.root().to_path_buf(),
+                args: claude.map(|c| c.args.clone()).unwrap_or_default(),
+                env: claude.map(|c| c.env.clone()).unwrap_or_default(),
+            };
+            let setup = PlannerSetup {
+                provider: &cli,
+                model: config.planner.model.clone().unwrap_or_default(),
+                max_tokens: 0,
+                agent,
+            };
+            return self.plan_with(request, &setup).await;
+        }
         let (provider, model, max_tokens) = planner_provider(&config)?;
         let setup = PlannerSetup {
             provider: &provider,
             model,
             max_tokens,
-            agent: config.planner.agent().to_owned(),
+            agent,
         };
         self.plan_with(request, &setup).await
     }
