@@ -520,3 +520,54 @@ fn claude_code_in_plan_mode_can_be_the_planner() {
         .join("\n");
     assert!(asked.contains("Goal: Write two files"), "{asked}");
 }
+
+#[test]
+fn claude_code_plans_a_goal_and_then_implements_it() {
+    use baton_testkit::agent_clients::{Client, FileWrite};
+    let baton = Baton::new();
+    let plan = serde_json::json!({
+        "summary": "One file.",
+        "tasks": [{"id": "greet", "title": "Greet", "prompt": "Write greeting.txt saying hello.",
+                   "claims": ["greeting.txt"], "complexity": 1, "risk": "low"}],
+        "risks": [],
+        "open_questions": []
+    })
+    .to_string();
+    // The planner's answer, then the implementer's write of the task's file.
+    let target = support::agents::first_lane(&baton).join("greeting.txt");
+    let writes = Client::Claude.script_yaml(&[FileWrite {
+        path: target.to_str().unwrap(),
+        line: "hello from claude",
+    }]);
+    let planner_turn = format!(
+        "turns:\n  - text: {}\n",
+        serde_json::to_string(&plan).unwrap()
+    );
+    let script = Script::parse(&writes.replacen("turns:\n", &planner_turn, 1)).unwrap();
+    let llm = FakeLlm::start(script).unwrap();
+    configure(&baton, "[planner]\ncli = \"claude\"\nagent = \"claude\"\n");
+    let done = support::agents::baton_with_client(
+        &baton,
+        Client::Claude,
+        &llm,
+        KEY,
+        &["run", "Greet the reader", "--yes"],
+    );
+    done.expect_code(OK);
+    let run = baton.run_ids()[0].clone();
+    assert_eq!(
+        baton
+            .read_at(&baton.integration(&run), "greeting.txt")
+            .as_deref(),
+        Some("hello from claude\n")
+    );
+    let report = baton.report(&run);
+    assert_eq!(
+        report["usage"]["by_agent"]["planner"]["attempts"], 1,
+        "{report:#}"
+    );
+    assert_eq!(
+        report["usage"]["by_agent"]["claude"]["attempts"], 1,
+        "{report:#}"
+    );
+}
