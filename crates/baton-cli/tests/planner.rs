@@ -571,3 +571,32 @@ fn claude_code_plans_a_goal_and_then_implements_it() {
         "{report:#}"
     );
 }
+
+#[test]
+fn a_refused_planner_call_fails_with_the_providers_word_and_writes_nothing() {
+    let baton = Baton::new();
+    let fake = FakeLlm::start(
+        Script::parse("- error: {status: 401, body: \"invalid x-api-key\"}\n").unwrap(),
+    )
+    .unwrap();
+    configure(
+        &baton,
+        "[planner]\nprovider = \"anthropic\"\nmodel = \"claude-sonnet-4-5\"\n",
+    );
+    let out = baton.scratch("plans").join("plan.yaml");
+    let done = plan_new(&baton, &fake, &out, &[]);
+    done.expect_code(support::FAILED);
+    assert!(
+        done.stderr.contains("the planner's call failed"),
+        "{}",
+        done.stderr
+    );
+    assert!(done.stderr.contains("anthropic"), "{}", done.stderr);
+    assert!(
+        !done.stderr.contains(KEY),
+        "the key leaked: {}",
+        done.stderr
+    );
+    assert!(!out.exists());
+    assert_eq!(fake.requests().len(), 1, "an auth failure is not retried");
+}
