@@ -11,7 +11,8 @@ use std::path::PathBuf;
 /// lane pools and the logs. Exit codes: 0 completed, 1 run failed, 2 bad input or usage (or a
 /// BATON_HOME or baton.db baton cannot use), 3 cancelled (baton cancel, Ctrl-C, SIGTERM, or the
 /// terminal closed), 4 paused for a person (a budget would be exceeded, tasks wait for approval
-/// or for a person, or `baton pause`: see the message for what to do).
+/// or for a person, `baton pause`, or the planner of `baton run "GOAL"` has open questions:
+/// see the message for what to do).
 #[derive(Debug, Parser)]
 #[command(name = "baton", version, propagate_version = true)]
 pub struct Cli {
@@ -31,6 +32,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a plan: each task in its own lane, results integrated through the merge queue.
+    ///
+    /// `baton run --plan FILE` runs a plan file; `baton run "GOAL"` asks the [planner] of
+    /// baton.toml for a plan first, shows it and asks before running (--yes does not ask).
     Run(RunArgs),
     /// List runs, or show one run's tasks.
     Status {
@@ -131,7 +135,7 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ReportFormat::Md)]
         format: ReportFormat,
     },
-    /// Check or explain a plan file.
+    /// Make, check or explain a plan file.
     Plan {
         #[command(subcommand)]
         command: PlanCommand,
@@ -220,6 +224,37 @@ pub enum Command {
     },
     /// Measure scheduling quality, dispatch latency and lane readiness.
     Bench(BenchArgs),
+    /// List artifacts (plans, the planner's raw output, task lists...): a run's, or every one.
+    Artifacts {
+        /// A run id (default: every artifact, those made before any run included).
+        run: Option<String>,
+    },
+    /// Show or export one artifact.
+    Artifact {
+        #[command(subcommand)]
+        command: ArtifactCommand,
+    },
+}
+
+/// `baton artifact` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ArtifactCommand {
+    /// Print an artifact's content.
+    Show {
+        /// The artifact id (see `baton artifacts`).
+        id: String,
+    },
+    /// Write an artifact's content to a file.
+    Export {
+        /// The artifact id (see `baton artifacts`).
+        id: String,
+        /// The file (default: the artifact's name in the current directory).
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Overwrite the file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// `baton scan` flags.
@@ -242,12 +277,19 @@ pub struct ScanArgs {
 /// `baton run` flags.
 #[derive(Debug, Args)]
 pub struct RunArgs {
+    /// What to do, in a sentence: the [planner] of baton.toml makes the plan (instead of
+    /// --plan).
+    #[arg(value_name = "GOAL", conflicts_with = "plan")]
+    pub goal: Option<String>,
     /// The plan file (YAML, see docs/plan.md).
-    #[arg(long, short, value_name = "FILE", required_unless_present = "scan")]
+    #[arg(long, short, value_name = "FILE")]
     pub plan: Option<PathBuf>,
     /// Plan from `baton scan` (see docs/scan.md) and run that plan.
-    #[arg(long, conflicts_with = "plan")]
+    #[arg(long, conflicts_with_all = ["plan", "goal"])]
     pub scan: bool,
+    /// With a GOAL: run the plan without asking (and despite the planner's open questions).
+    #[arg(long, short)]
+    pub yes: bool,
     /// How many tasks may run at once (overrides the plan's `lanes`).
     #[arg(long, value_name = "N")]
     pub lanes: Option<u32>,
@@ -272,6 +314,18 @@ pub struct RunArgs {
 /// `baton plan` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum PlanCommand {
+    /// Ask the [planner] of baton.toml for a plan for GOAL, check it against the repository
+    /// and write it; shows the tasks, risks and open questions.
+    New {
+        /// What to do, in a sentence.
+        goal: String,
+        /// The plan file to write.
+        #[arg(long, short, value_name = "FILE", default_value = "plan.yaml")]
+        output: PathBuf,
+        /// Overwrite the file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// Check a plan file against the repository; errors name file:line:col.
     Validate {
         /// The plan file.

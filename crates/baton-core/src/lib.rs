@@ -10,6 +10,7 @@ pub mod merge_batch;
 pub mod merge_sim;
 pub mod overlap;
 pub mod plan;
+pub mod planner;
 pub mod pricing;
 pub mod review;
 pub mod risk;

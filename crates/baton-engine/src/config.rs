@@ -46,6 +46,8 @@ pub struct Config {
     pub review: Option<crate::config_review::ReviewConfig>,
     /// `[risk]`: risk rules and the approval timeout (see `config_risk.rs`).
     pub risk: crate::config_risk::RiskConfig,
+    /// `[planner]`: the provider and model that turn a goal into a plan.
+    pub planner: crate::config_planner::PlannerConfig,
 }
 
 /// The default of `[merge] wait`.
@@ -96,6 +98,8 @@ struct ConfigFile {
     review: Option<crate::config_review::ReviewFile>,
     #[serde(default)]
     risk: crate::config_risk::RiskFile,
+    #[serde(default)]
+    planner: crate::config_planner::PlannerFile,
 }
 
 /// The `[escalation]` table as written.
@@ -169,6 +173,7 @@ impl Default for Config {
             escalate_to_person: false,
             review: None,
             risk: Default::default(),
+            planner: Default::default(),
         }
     }
 }
@@ -199,6 +204,7 @@ struct Layer {
     log_cap_mb: Option<u64>,
     agents: std::collections::BTreeMap<String, crate::config_agents::AgentConfig>,
     risk: crate::config_risk::RiskLayer,
+    planner: crate::config_planner::PlannerConfig,
 }
 
 /// Where the user's own configuration lives: `$BATON_CONFIG` when set, else
@@ -319,6 +325,7 @@ impl Config {
             if layer.approval_threshold.is_some() {
                 config.approval_threshold = layer.approval_threshold;
             }
+            config.planner = std::mem::take(&mut config.planner).overlay(layer.planner);
             for (name, agent) in layer.agents {
                 let merged = match config.agents.remove(&name) {
                     Some(earlier) => earlier.overlay(agent),
@@ -448,6 +455,7 @@ impl Layer {
             writable,
             log_cap_mb: file.output.log_cap_mb,
             agents: file.agents,
+            planner: file.planner.resolve(text, path)?,
         })
     }
 }

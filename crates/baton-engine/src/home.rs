@@ -50,6 +50,15 @@ impl Home {
     pub fn log_dir(&self, run: &str) -> PathBuf {
         self.run_dir(run).join("logs")
     }
+
+    /// Where artifacts are written: the run's `artifacts/`, or `artifacts/` at the root for
+    /// those made before any run (`baton plan new`).
+    pub fn artifacts_dir(&self, run: Option<&str>) -> PathBuf {
+        match run {
+            Some(run) => self.run_dir(run).join("artifacts"),
+            None => self.root.join("artifacts"),
+        }
+    }
 }
 
 /// A short stable directory name for a repository: its base name and a hash of its path.

@@ -7,6 +7,7 @@ mod control;
 mod event;
 mod ids;
 pub mod plan;
+pub mod planner;
 mod review;
 pub mod scan;
 mod status;
@@ -19,6 +20,7 @@ pub use control::{Control, ControlRequest};
 pub use event::{EVENT_VERSION, Event, EventBody, OutputStream};
 pub use ids::{RunId, TaskId};
 pub use plan::{BatchFile, GateDecl, MergeFile, PLAN_VERSION, PlanFile, TaskFile};
+pub use planner::{ArtifactKind, ArtifactView, PlannedTask, PlannerAnswer};
 pub use review::{ReviewIssue, ReviewKind, ReviewReport, Severity};
 pub use status::{
     ApprovalPoint, AttemptStatus, EndReason, MergeItemStatus, Priority, RiskLevel, RunStatus,

@@ -7,8 +7,10 @@
 
 mod agent_limits;
 mod approvals;
+mod artifacts;
 pub use agent_limits::AgentLimit;
 pub use approvals::{Approval, ApprovalRequest, Decision, EVERY_TASK, WaitRow};
+pub use artifacts::{ArtifactRow, NewArtifact};
 mod budgets;
 mod controls;
 pub use budgets::{GLOBAL_KEY, Reservation};

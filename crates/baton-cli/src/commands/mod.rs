@@ -2,6 +2,7 @@
 
 mod agents;
 mod approvals;
+mod artifacts;
 mod brief;
 mod budget;
 mod controls;
@@ -9,9 +10,11 @@ mod inspect;
 mod keys;
 mod lanes;
 mod plan;
+mod plan_new;
 mod prices;
 mod providers;
 mod run;
+mod run_goal;
 mod scan;
 mod stats;
 
@@ -38,6 +41,43 @@ pub fn exit_code_of(error: &EngineError) -> u8 {
         ) => exit::BAD_INPUT,
         _ => exit::FAILED,
     }
+}
+
+/// A bad-input error (exit 2) with `message`.
+pub fn bad_input(message: impl Into<String>) -> Exit {
+    Exit {
+        code: exit::BAD_INPUT,
+        error: anyhow::anyhow!(message.into()),
+    }
+}
+
+/// Writes a file the person asked for: a temporary file beside it renamed into place, so it
+/// is whole or absent; without `force` an existing file is never replaced (not even one that
+/// appeared meanwhile).
+pub fn write_file(path: &std::path::Path, content: &[u8], force: bool) -> Result<(), Exit> {
+    use std::io::Write as _;
+    let cannot = |error: &dyn std::fmt::Display| {
+        bad_input(format!("cannot write {}: {error}", path.display()))
+    };
+    let parent = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut temp = tempfile::Builder::new()
+        .prefix(".baton-")
+        .suffix(".tmp")
+        .tempfile_in(&parent)
+        .map_err(|e| cannot(&e))?;
+    temp.write_all(content)
+        .and_then(|()| temp.as_file().sync_all())
+        .map_err(|e| cannot(&e))?;
+    let persisted = if force {
+        temp.persist(path)
+    } else {
+        temp.persist_noclobber(path)
+    };
+    persisted.map_err(|e| cannot(&e.error))?;
+    Ok(())
 }
 
 /// Opens the engine on `$BATON_HOME`.
@@ -114,6 +154,8 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Exit> {
         Command::Stats { command } => stats::stats(command, json).await,
         Command::Brief { markdown, since } => brief::brief(&cli.repo, markdown, &since, json).await,
         Command::Scan(args) => scan::scan(&cli.repo, &args, json).await,
+        Command::Artifacts { run } => artifacts::list(run.as_deref(), json).await,
+        Command::Artifact { command } => artifacts::artifact(command, json).await,
         Command::Bench(mut args) => {
             args.json |= json;
             crate::bench::run_bench(&args).await?;

@@ -38,6 +38,11 @@ pub async fn plan(repo: &Option<PathBuf>, command: PlanCommand, json: bool) -> R
             Ok(exit::OK)
         }
         PlanCommand::Show { file, lanes } => show_plan_file(&file, lanes, json).await,
+        PlanCommand::New {
+            goal,
+            output,
+            force,
+        } => super::plan_new::plan_new(repo, &goal, &output, force, json).await,
     }
 }
 

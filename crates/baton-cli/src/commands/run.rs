@@ -12,33 +12,46 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio_util::sync::CancellationToken;
 
-/// `baton run --plan FILE` or `baton run --scan`.
+/// `baton run --plan FILE`, `baton run "GOAL"` or `baton run --scan`.
 pub async fn run(repo: &Option<PathBuf>, args: &RunArgs, json: bool) -> Result<u8, Exit> {
     // `--scan`: the plan of what baton scan finds, in a temporary file kept until the end.
-    let scanned = if args.scan {
-        match super::scan::plan_for_run(repo).await? {
-            Some(file) => Some(file),
-            None => return Ok(exit::OK),
-        }
-    } else {
-        None
-    };
-    let plan = match (&scanned, &args.plan) {
-        (Some(file), _) => file.path().to_path_buf(),
-        (None, Some(plan)) => plan.clone(),
-        (None, None) => {
-            return Err(Exit {
-                code: exit::BAD_INPUT,
-                error: anyhow::anyhow!("baton run needs --plan FILE or --scan"),
-            });
-        }
-    };
+    if args.scan {
+        let Some(file) = super::scan::plan_for_run(repo).await? else {
+            return Ok(exit::OK);
+        };
+        return run_plan(repo, args, file.path(), None, json).await;
+    }
+    match (&args.goal, &args.plan) {
+        (Some(goal), None) => super::run_goal::run_goal(repo, goal, args, json).await,
+        (None, Some(plan)) => run_plan(repo, args, plan, None, json).await,
+        _ => Err(super::bad_input(
+            "say what to run: `baton run \"GOAL\"` (the planner makes the plan), `baton run \
+             --plan FILE` or `baton run --scan`, one of them",
+        )),
+    }
+}
+
+/// A plan made by the planner for the run: its artifacts become the run's, and what planning
+/// cost goes into the run's ledger.
+pub struct Planning<'a> {
+    pub planned: &'a baton_engine::Planned,
+    pub artifacts: Vec<String>,
+}
+
+/// Runs the plan file `plan` (made by the planner when `planning` says so).
+pub async fn run_plan(
+    repo: &Option<PathBuf>,
+    args: &RunArgs,
+    plan: &std::path::Path,
+    planning: Option<Planning<'_>>,
+    json: bool,
+) -> Result<u8, Exit> {
     if args.dry_run {
-        return super::plan::show_plan(repo, &plan, args.lanes, json).await;
+        return super::plan::show_plan(repo, plan, args.lanes, json).await;
     }
     let request = RunRequest {
         repo_dir: repo_dir(repo),
-        plan_path: plan,
+        plan_path: plan.to_path_buf(),
         lanes: args.lanes,
         into: args.into.clone(),
     };
@@ -47,6 +60,10 @@ pub async fn run(repo: &Option<PathBuf>, args: &RunArgs, json: bool) -> Result<u
     let engine = open_engine().await?;
     let mode = Mode::pick(json);
     let run = engine.create_checked_run(&checked).await?;
+    if let Some(planning) = planning {
+        engine.attach_artifacts(&run, &planning.artifacts).await?;
+        engine.record_planner_usage(&run, planning.planned).await?;
+    }
     if args.budget.is_some() || args.budget_tokens.is_some() {
         engine
             .set_run_budget(&run, args.budget, args.budget_tokens)

@@ -10,6 +10,7 @@ mod suggest;
 #[cfg(test)]
 mod tests;
 mod validate;
+pub(crate) use validate::is_valid_id;
 
 pub use diagnostic::{Diagnostic, PlanErrors};
 pub use parse::parse_plan;

@@ -1,0 +1,135 @@
+//! What the planner is told: the schema it must answer in (system text) and the repository it
+//! plans for (the tracked tree, the README and the manifests, each cut to a budget).
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// Bytes of the tracked tree listing.
+const TREE_BUDGET: usize = 16 * 1024;
+/// Bytes of the README.
+const README_BUDGET: usize = 8 * 1024;
+/// Bytes of each manifest.
+const MANIFEST_BUDGET: usize = 4 * 1024;
+/// Bytes of every manifest together.
+const MANIFESTS_BUDGET: usize = 16 * 1024;
+
+/// Manifests that say what a project is built with, by file name (at any depth).
+const MANIFESTS: &[&str] = &[
+    "Cargo.toml",
+    "package.json",
+    "pyproject.toml",
+    "go.mod",
+    "requirements.txt",
+    "setup.py",
+    "Gemfile",
+    "pom.xml",
+    "build.gradle",
+    "Makefile",
+];
+
+/// The planner's instructions: the schema and its rules.
+pub(crate) fn system_prompt() -> String {
+    "You are the planner of baton, which runs coding tasks in parallel, each in its own git \
+     worktree, and merges the results one at a time. Split the goal into tasks an AI coding \
+     agent can each finish alone. Tasks that touch the same files must be ordered by deps; \
+     tasks that do not should be independent so they run in parallel.\n\n\
+     Answer with ONE JSON object and nothing else, with these keys:\n\
+     - summary: one paragraph, what the plan does.\n\
+     - tasks: a list of objects with the keys\n\
+       id (lower-case letters, digits, - and _; unique), title (short), prompt (what the agent \
+       must do, in full), claims (globs of the files the task may change: existing files, or \
+       new files in an existing directory; prefix shared: for files several tasks may touch, \
+       such as Cargo.lock), deps (ids of tasks that must finish first), priority (high, medium \
+       or low), complexity (a whole number, 1 trivial to 10), risk (low, medium or high: the \
+       harm a wrong change could do), capabilities (a list such as [\"web\"], may be empty), \
+       checks (shell commands that must pass when the task is done).\n\
+     - risks: a list of what could go wrong.\n\
+     - open_questions: a list of what a person must decide before the work starts; empty when \
+       nothing.\n\
+     Rules: no dependency cycles; every dep names a task of the answer; two tasks that may run \
+     at the same time (neither depends on the other, directly or not) must not claim the same \
+     files unless both claims are shared:."
+        .to_owned()
+}
+
+/// The first user message: the goal, then the repository.
+pub(crate) fn user_prompt(goal: &str, root: &Path, tree: &[String]) -> String {
+    let mut text = format!("Goal: {goal}\n\n");
+    text.push_str("Files git tracks in the repository:\n");
+    let mut used = 0;
+    for (n, path) in tree.iter().enumerate() {
+        if used + path.len() + 1 > TREE_BUDGET {
+            let _ = writeln!(text, "... and {} more files", tree.len() - n);
+            break;
+        }
+        used += path.len() + 1;
+        text.push_str(path);
+        text.push('\n');
+    }
+    if let Some(readme) = tree
+        .iter()
+        .find(|p| !p.contains('/') && p.to_ascii_lowercase().starts_with("readme"))
+        && let Some(body) = read_cut(root, readme, README_BUDGET)
+    {
+        let _ = write!(text, "\n--- {readme} ---\n{body}\n");
+    }
+    let mut manifests_used = 0;
+    let mut manifests: Vec<&String> = tree
+        .iter()
+        .filter(|p| MANIFESTS.contains(&p.rsplit('/').next().unwrap_or(p)))
+        .collect();
+    // The top-level ones first: they say the most about the project.
+    manifests.sort_by_key(|p| (p.matches('/').count(), p.as_str()));
+    for path in manifests {
+        if manifests_used >= MANIFESTS_BUDGET {
+            break;
+        }
+        let budget = MANIFEST_BUDGET.min(MANIFESTS_BUDGET - manifests_used);
+        if let Some(body) = read_cut(root, path, budget) {
+            manifests_used += body.len();
+            let _ = write!(text, "\n--- {path} ---\n{body}\n");
+        }
+    }
+    text.push_str("\nAnswer with the JSON object only.");
+    text
+}
+
+/// The first `budget` bytes of a file (cut at a character boundary, marked when cut); `None`
+/// when it cannot be read or is not text.
+fn read_cut(root: &Path, path: &str, budget: usize) -> Option<String> {
+    let bytes = std::fs::read(root.join(path)).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    if text.len() <= budget {
+        return Some(text);
+    }
+    let mut end = budget;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    Some(format!("{}\n[... cut at {budget} bytes]", &text[..end]))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn the_prompt_holds_the_goal_tree_readme_and_manifests_within_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("README.md"), "# Demo\n".repeat(5000)).unwrap();
+        std::fs::write(
+            dir.path().join("Cargo.toml"),
+            "[package]\nname = \"demo\"\n",
+        )
+        .unwrap();
+        let mut tree: Vec<String> = vec!["README.md".into(), "Cargo.toml".into()];
+        tree.extend((0..5000).map(|n| format!("src/module_{n}.rs")));
+        let text = user_prompt("Add OAuth", dir.path(), &tree);
+        assert!(text.starts_with("Goal: Add OAuth\n"));
+        assert!(text.contains("--- Cargo.toml ---\n[package]\nname = \"demo\""));
+        assert!(text.contains("[... cut at 8192 bytes]"));
+        assert!(text.contains("more files"));
+        assert!(text.len() < TREE_BUDGET + README_BUDGET + MANIFESTS_BUDGET + 1024);
+    }
+}
