@@ -246,14 +246,17 @@ fn run_with_a_goal_plans_and_runs_the_plan_with_yes() {
         ("BATON_ANTHROPIC_BASE_URL", url.clone()),
         ("ANTHROPIC_API_KEY", KEY.to_owned()),
     ];
+    // The planner rated b medium risk: its change waits for a person before delivery.
     let done = baton_with_agent(&baton, &bin, &env, &["run", "Write two files", "--yes"]);
-    done.expect_code(OK);
+    done.expect_code(4);
     assert!(
         done.stdout.contains("plan: Write two files"),
         "{}",
         done.stdout
     );
     let run = baton.run_ids()[0].clone();
+    baton.baton(&["approve", &run, "b"]).expect_code(OK);
+    baton_with_agent(&baton, &bin, &env, &["resume", &run]).expect_code(OK);
     let head = baton.integration(&run);
     assert_eq!(
         baton.read_at(&head, "b.txt").as_deref(),

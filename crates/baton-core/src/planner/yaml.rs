@@ -38,6 +38,9 @@ fn task_file(task: &PlannedTask, agent: &str) -> TaskFile {
         claims: task.claims.clone(),
         deps: task.deps.clone(),
         priority: Some(task.priority.clone()),
+        // The planner's judgement; `[risk]` rules may raise it. Medium waits for a person's
+        // approval before delivery, high before the agent starts.
+        risk: Some(task.risk.clone()),
         ..TaskFile::default()
     }
 }
