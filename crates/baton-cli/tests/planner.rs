@@ -264,7 +264,8 @@ fn run_with_a_goal_plans_and_runs_the_plan_with_yes() {
     );
     assert_eq!(
         artifact_kinds(&baton, &["artifacts", &run, "--json"]),
-        ["plan", "task_list"]
+        // The planner's plan and task list, each task's passing diff, the final report.
+        ["plan", "task_list", "diff", "diff", "report"]
     );
     // What planning cost is in the run's ledger, beside the tasks' attempts.
     let report = baton.report(&run);

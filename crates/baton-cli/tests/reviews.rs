@@ -128,6 +128,35 @@ fn a_rejected_change_goes_back_with_the_report_and_the_approved_one_merges() {
         report["reviews"].as_array().unwrap().len() == 3,
         "{report:#}"
     );
+
+    // Every report is an artifact, beside the passing diff and the final report.
+    let listed = baton.baton(&["artifacts", &id, "--json"]).json();
+    let kinds: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["review", "review", "diff", "review", "report"],
+        "{listed:#}"
+    );
+    let first = listed[0]["id"].as_str().unwrap();
+    let shown = baton.baton(&["artifact", "show", first]);
+    shown.expect_code(OK);
+    assert!(
+        shown.stdout.contains("# functional review of greet"),
+        "{}",
+        shown.stdout
+    );
+    assert!(
+        shown
+            .stdout
+            .contains("- [high] greeting.txt:1: it says wrong"),
+        "{}",
+        shown.stdout
+    );
 }
 
 #[test]

@@ -71,23 +71,31 @@ pub fn rejection_feedback(reports: &[(ReviewKind, ReviewReport)]) -> String {
             kind.as_str(),
             report.summary.trim()
         ));
-        for issue in &report.issues {
-            let place = match (&issue.file, issue.line) {
-                (Some(file), Some(line)) => format!(" {file}:{line}"),
-                (Some(file), None) => format!(" {file}"),
-                _ => String::new(),
-            };
-            let severity = serde_json::to_value(issue.severity)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
-            out.push_str(&format!(
-                "- [{severity}]{place}: {}\n",
-                issue.message.trim()
-            ));
-            if let Some(suggestion) = &issue.suggestion {
-                out.push_str(&format!("  suggestion: {}\n", suggestion.trim()));
-            }
+        out.push_str(&issue_lines(report));
+    }
+    out
+}
+
+/// A report's issues, one line each (`- [severity] file:line: message`), with the suggestion
+/// under it.
+pub fn issue_lines(report: &ReviewReport) -> String {
+    let mut out = String::new();
+    for issue in &report.issues {
+        let place = match (&issue.file, issue.line) {
+            (Some(file), Some(line)) => format!(" {file}:{line}"),
+            (Some(file), None) => format!(" {file}"),
+            _ => String::new(),
+        };
+        let severity = serde_json::to_value(issue.severity)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "- [{severity}]{place}: {}\n",
+            issue.message.trim()
+        ));
+        if let Some(suggestion) = &issue.suggestion {
+            out.push_str(&format!("  suggestion: {}\n", suggestion.trim()));
         }
     }
     out

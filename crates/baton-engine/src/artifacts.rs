@@ -40,6 +40,37 @@ pub(crate) fn write_atomically(path: &Path, content: &[u8]) -> Result<(), Engine
     Ok(())
 }
 
+/// Keeps an artifact of `run` (or of no run yet) about `task`: its file under
+/// [`Home::artifacts_dir`](crate::Home::artifacts_dir), then its row.
+pub(crate) async fn keep_artifact(
+    store: &baton_store::Store,
+    home: &crate::Home,
+    run: Option<&RunId>,
+    task: Option<&TaskId>,
+    kind: ArtifactKind,
+    content: &str,
+) -> Result<ArtifactRow, EngineError> {
+    let id = new_artifact_id();
+    let name = format!("{}.{}", kind.as_str().replace('_', "-"), kind.extension());
+    let path = home
+        .artifacts_dir(run.map(RunId::as_str))
+        .join(format!("{id}-{name}"));
+    write_atomically(&path, content.as_bytes())?;
+    let row = store
+        .insert_artifact(&NewArtifact {
+            id,
+            run_id: run.cloned(),
+            task_id: task.cloned(),
+            kind,
+            name,
+            content: content.to_owned(),
+            path: path.display().to_string(),
+            host: crate::lease::host_name(),
+        })
+        .await?;
+    Ok(row)
+}
+
 impl Engine {
     /// Keeps an artifact of `run` (or of no run yet) about `task`: its file under
     /// [`Home::artifacts_dir`](crate::Home::artifacts_dir), then its row.
@@ -50,27 +81,7 @@ impl Engine {
         kind: ArtifactKind,
         content: &str,
     ) -> Result<ArtifactRow, EngineError> {
-        let id = new_artifact_id();
-        let name = format!("{}.{}", kind.as_str().replace('_', "-"), kind.extension());
-        let path = self
-            .home()
-            .artifacts_dir(run.map(RunId::as_str))
-            .join(format!("{id}-{name}"));
-        write_atomically(&path, content.as_bytes())?;
-        let row = self
-            .store()
-            .insert_artifact(&NewArtifact {
-                id,
-                run_id: run.cloned(),
-                task_id: task.cloned(),
-                kind,
-                name,
-                content: content.to_owned(),
-                path: path.display().to_string(),
-                host: crate::lease::host_name(),
-            })
-            .await?;
-        Ok(row)
+        keep_artifact(self.store(), self.home(), run, task, kind, content).await
     }
 
     /// One artifact; an unknown id is the person's to fix.

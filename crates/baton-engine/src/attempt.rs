@@ -32,6 +32,9 @@ pub(crate) enum AttemptEnd {
     Suspended,
 }
 
+/// The most bytes of an attempt's diff kept as its artifact.
+const MAX_DIFF_ARTIFACT: usize = 1024 * 1024;
+
 /// The commit message baton writes for what an agent left.
 fn commit_message(ctx: &RunCtx, task: &TaskId, title: &str, attempt: u32) -> String {
     format!(
@@ -498,6 +501,17 @@ async fn after_agent(
     if ctx.cancel.is_cancelled() {
         return Ok(AttemptEnd::Suspended);
     }
+    // The change that passed, kept as the attempt's diff artifact.
+    let diff = ctx.git.diff_text(start, &commit, MAX_DIFF_ARTIFACT).await?;
+    crate::artifacts::keep_artifact(
+        &ctx.store,
+        &ctx.home,
+        Some(ctx.id()),
+        Some(task),
+        baton_protocol::ArtifactKind::Diff,
+        &diff,
+    )
+    .await?;
 
     if crate::approval_risk::hold_for_delivery(ctx, spec, number, commit.as_str(), &changed).await?
     {

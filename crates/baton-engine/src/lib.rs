@@ -371,6 +371,15 @@ impl Engine {
             .transition_run(ctx.id(), RunStatus::Running, to, reason)
             .await?;
         ctx.emit([event]);
+        // The final report, kept with the run's other artifacts.
+        let report = self.report(ctx.id()).await?.to_markdown();
+        self.save_artifact(
+            Some(ctx.id()),
+            None,
+            baton_protocol::ArtifactKind::Report,
+            &report,
+        )
+        .await?;
         Ok(RunResult {
             run: ctx.id().clone(),
             status: to,

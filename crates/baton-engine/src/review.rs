@@ -136,6 +136,20 @@ impl RunCtx {
                         )
                         .await?;
                     self.emit([event]);
+                    let task = match reviewed {
+                        Reviewed::Attempt(task, _) => Some(task),
+                        Reviewed::Run => None,
+                    };
+                    let text = review_markdown(kind, config, title, &report);
+                    crate::artifacts::keep_artifact(
+                        &self.store,
+                        &self.home,
+                        Some(self.id()),
+                        task,
+                        baton_protocol::ArtifactKind::Review,
+                        &text,
+                    )
+                    .await?;
                     reports.push((kind, report));
                 }
                 Err(why) => failures.push(format!(
@@ -185,6 +199,32 @@ impl RunCtx {
         self.store.record_usage(&entry).await?;
         Ok(())
     }
+}
+
+/// A review as the Markdown of its artifact.
+fn review_markdown(
+    kind: ReviewKind,
+    config: &ReviewConfig,
+    title: &str,
+    report: &ReviewReport,
+) -> String {
+    let verdict = if report.approved {
+        "approved"
+    } else {
+        "rejected"
+    };
+    let mut out = format!(
+        "# {} review of {title}\n\n{verdict} by {} ({})\n\n{}\n",
+        kind.as_str(),
+        config.model,
+        config.provider,
+        report.summary.trim()
+    );
+    if !report.issues.is_empty() {
+        out.push('\n');
+        out.push_str(&baton_core::review::issue_lines(report));
+    }
+    out
 }
 
 /// The reviewer's provider, with its key from the environment or baton's key store.

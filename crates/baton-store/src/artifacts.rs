@@ -121,13 +121,13 @@ impl Store {
     pub async fn artifacts(&self, run: Option<&RunId>) -> Result<Vec<ArtifactRow>, StoreError> {
         let rows = match run {
             Some(run) => {
-                sqlx::query("SELECT * FROM artifacts WHERE run_id = ? ORDER BY created_at, id")
+                sqlx::query("SELECT * FROM artifacts WHERE run_id = ? ORDER BY rowid")
                     .bind(run.as_str())
                     .fetch_all(&self.pool)
                     .await?
             }
             None => {
-                sqlx::query("SELECT * FROM artifacts WHERE run_id IS NULL ORDER BY created_at, id")
+                sqlx::query("SELECT * FROM artifacts WHERE run_id IS NULL ORDER BY rowid")
                     .fetch_all(&self.pool)
                     .await?
             }
@@ -150,7 +150,7 @@ impl Store {
 
     /// Every artifact, oldest first.
     pub async fn all_artifacts(&self) -> Result<Vec<ArtifactRow>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM artifacts ORDER BY created_at, id")
+        let rows = sqlx::query("SELECT * FROM artifacts ORDER BY rowid")
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(artifact_row).collect()
