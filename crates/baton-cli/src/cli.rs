@@ -244,6 +244,14 @@ pub enum ArtifactCommand {
         /// The artifact id (see `baton artifacts`).
         id: String,
     },
+    /// Edit an artifact in $VISUAL or $EDITOR (default vi) and keep the result as a new
+    /// artifact of the same run, task and kind (the original stays). An edited plan must pass
+    /// `baton plan validate`; if it does not, nothing is saved and the edit is kept in a file
+    /// whose path is printed.
+    Edit {
+        /// The artifact id (see `baton artifacts`).
+        id: String,
+    },
     /// Write an artifact's content to a file.
     Export {
         /// The artifact id (see `baton artifacts`).

@@ -604,3 +604,81 @@ fn a_refused_planner_call_fails_with_the_providers_word_and_writes_nothing() {
     assert!(!out.exists());
     assert_eq!(fake.requests().len(), 1, "an auth failure is not retried");
 }
+
+/// The artifacts made before any run, as `baton artifacts --json` lists them.
+fn runless_artifacts(baton: &Baton) -> Vec<serde_json::Value> {
+    let listed = baton.baton(&["artifacts", "--json"]);
+    listed.expect_code(OK);
+    listed.json().as_array().unwrap().clone()
+}
+
+#[test]
+fn an_edited_plan_artifact_is_validated_and_kept_beside_the_original() {
+    let baton = Baton::new();
+    let fake = planner(&baton, vec![valid_answer()], "");
+    let out = baton.scratch("edit").join("plan.yaml");
+    plan_new(&baton, &fake, &out, &[]).expect_code(OK);
+    let plan = runless_artifacts(&baton)
+        .into_iter()
+        .find(|a| a["kind"] == "plan")
+        .unwrap();
+    let id = plan["id"].as_str().unwrap().to_string();
+
+    // An editor (a real program, here a script) that renames the goal.
+    let bin = baton.scratch("editors");
+    let good = bin.join("rename-goal");
+    support::write_program(
+        &good,
+        "#!/bin/sh\nsed -i 's/^goal: .*/goal: \"Write three files\"/' \"$1\"\n",
+    );
+    let edited = baton.baton_with_env(
+        baton.path(),
+        &["artifact", "edit", &id, "--json"],
+        &[("EDITOR", good.as_path())],
+    );
+    edited.expect_code(OK);
+    let new_id = edited.json()["id"].as_str().unwrap().to_string();
+    assert_ne!(new_id, id);
+    let shown = baton.baton(&["artifact", "show", &new_id]);
+    assert!(
+        shown.stdout.contains("goal: \"Write three files\""),
+        "{}",
+        shown.stdout
+    );
+    let original = baton.baton(&["artifact", "show", &id]);
+    assert!(
+        original.stdout.contains("goal: \"Write two files\""),
+        "{}",
+        original.stdout
+    );
+
+    // An edit that breaks the plan is refused with where, and nothing is saved.
+    let before = runless_artifacts(&baton).len();
+    let bad = bin.join("break-version");
+    support::write_program(
+        &bad,
+        "#!/bin/sh\nsed -i 's/^version: 1/version: 7/' \"$1\"\n",
+    );
+    let refused = baton.baton_with_env(
+        baton.path(),
+        &["artifact", "edit", &id],
+        &[("EDITOR", bad.as_path())],
+    );
+    refused.expect_code(BAD_INPUT);
+    assert!(refused.stderr.contains("plan.yaml:"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("your edit is in"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(runless_artifacts(&baton).len(), before);
+
+    // An editor that fails saves nothing either.
+    let failing = baton.baton_with_env(
+        baton.path(),
+        &["artifact", "edit", &id],
+        &[("EDITOR", Path::new("false"))],
+    );
+    failing.expect_code(1);
+    assert_eq!(runless_artifacts(&baton).len(), before);
+}
