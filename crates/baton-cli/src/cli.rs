@@ -79,6 +79,18 @@ pub enum Command {
     },
     #[command(flatten)]
     Control(crate::cli_controls::ControlCommand),
+    /// Answer the planner's open questions of a run made from a goal (`awaiting_input`): the
+    /// answers join the run's goal, so every agent's prompt carries them, and the run starts.
+    Answer {
+        /// The run id.
+        run: String,
+        /// The answers, as text.
+        #[arg(long, value_name = "TEXT", conflicts_with = "file")]
+        text: Option<String>,
+        /// The answers, from a file.
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
     /// Continue a run after a crash, a cancel, a failure or a pause (a live run that is
     /// pausing just goes on).
     Resume {

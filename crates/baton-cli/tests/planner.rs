@@ -420,7 +420,13 @@ fn unknown_artifacts_and_runs_and_exports_over_a_file_exit_2() {
 
 /// `baton ARGS` on a terminal (a pseudo-terminal from `script`), with `input` typed into it;
 /// returns the exit code and what the terminal showed.
-fn on_a_terminal(baton: &Baton, fake: &FakeLlm, args: &[&str], input: &str) -> (i32, String) {
+fn on_a_terminal(
+    baton: &Baton,
+    fake: &FakeLlm,
+    args: &[&str],
+    input: &str,
+    env: &[(&str, String)],
+) -> (i32, String) {
     use std::io::Write;
     let quote = |text: &str| format!("'{}'", text.replace('\'', "'\\''"));
     let mut line = quote(env!("CARGO_BIN_EXE_baton"));
@@ -438,6 +444,7 @@ fn on_a_terminal(baton: &Baton, fake: &FakeLlm, args: &[&str], input: &str) -> (
         .env("NO_COLOR", "1")
         .env("BATON_ANTHROPIC_BASE_URL", fake.url())
         .env("ANTHROPIC_API_KEY", KEY)
+        .envs(env.iter().map(|(name, value)| (*name, value.as_str())))
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -457,29 +464,86 @@ fn on_a_terminal(baton: &Baton, fake: &FakeLlm, args: &[&str], input: &str) -> (
 }
 
 #[test]
-fn open_questions_stop_a_goal_before_it_runs_unless_yes() {
+fn open_questions_hold_the_run_until_baton_answer_starts_it_with_the_answers() {
     let baton = Baton::new();
     let asking = valid_answer().replace(
         "\"open_questions\":[]",
         "\"open_questions\":[\"Should b.txt be empty?\"]",
     );
-    let fake = planner(&baton, vec![asking], "");
-    let (code, shown) = on_a_terminal(&baton, &fake, &["run", "Write two files"], "");
+    let fake = planner(&baton, vec![asking], "agent = \"claude\"\n");
+    let bin = baton.scratch("bin");
+    stand_in_claude(&bin);
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let (code, shown) = on_a_terminal(
+        &baton,
+        &fake,
+        &["run", "Write two files"],
+        "",
+        &[("PATH", path)],
+    );
     assert_eq!(code, 4, "{shown}");
     assert!(
         shown.contains("open questions:\n  - Should b.txt be empty?"),
         "{shown}"
     );
     assert!(shown.contains("waiting for a person"), "{shown}");
-    assert!(shown.contains("baton run --plan plan.yaml"), "{shown}");
-    assert!(baton.run_ids().is_empty());
+    let run = baton.run_ids()[0].clone();
+    assert!(shown.contains(&format!("baton answer {run}")), "{shown}");
+    assert_eq!(baton.status(&run)["status"], "awaiting_input");
+
+    // Nothing runs before the answers: resume is refused, an empty answer too.
+    let early = baton.baton(&["resume", &run]);
+    early.expect_code(BAD_INPUT);
+    assert!(early.stderr.contains("baton answer"), "{}", early.stderr);
+    baton
+        .baton(&["answer", &run, "--text", "  "])
+        .expect_code(BAD_INPUT);
+
+    // The answers join the goal every agent's prompt carries, then the run starts (b is rated
+    // medium risk, so it then waits for approval before delivery).
+    let env = [
+        ("BATON_ANTHROPIC_BASE_URL", fake.url()),
+        ("ANTHROPIC_API_KEY", KEY.to_owned()),
+    ];
+    let answered = baton_with_agent(
+        &baton,
+        &bin,
+        &env,
+        &["answer", &run, "--text", "Yes, leave b.txt empty."],
+    );
+    answered.expect_code(4);
+    let prompt = std::fs::read_to_string(
+        baton
+            .home
+            .join("runs")
+            .join(&run)
+            .join("prompts")
+            .join("a.1.md"),
+    )
+    .unwrap();
+    assert!(
+        prompt.contains("Answers to the planner's open questions"),
+        "{prompt}"
+    );
+    assert!(prompt.contains("Yes, leave b.txt empty."), "{prompt}");
+    assert!(
+        artifact_kinds(&baton, &["artifacts", &run, "--json"]).contains(&"answers".to_string())
+    );
+    // A second answer is refused: the run waits for none.
+    baton
+        .baton(&["answer", &run, "--text", "again"])
+        .expect_code(BAD_INPUT);
 }
 
 #[test]
 fn on_a_terminal_a_goal_runs_only_when_the_person_says_yes() {
     let baton = Baton::new();
     let fake = planner(&baton, vec![valid_answer()], "");
-    let (code, shown) = on_a_terminal(&baton, &fake, &["run", "Write two files"], "n\n");
+    let (code, shown) = on_a_terminal(&baton, &fake, &["run", "Write two files"], "n\n", &[]);
     assert_eq!(code, 3, "{shown}");
     assert!(shown.contains("run this plan? [y/N]"), "{shown}");
     assert!(shown.contains("not run"), "{shown}");

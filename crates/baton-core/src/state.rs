@@ -17,7 +17,8 @@ pub struct InvalidTransition {
 pub fn run_transition(from: RunStatus, to: RunStatus) -> Result<RunStatus, InvalidTransition> {
     use RunStatus::*;
     match (from, to) {
-        (Pending, Running | Cancelled)
+        (Pending, Running | Cancelled | AwaitingInput)
+        | (AwaitingInput, Running | Cancelled) // answered, or given up
         | (Running, Completed | Failed | Cancelled | BudgetExceeded)
         | (BudgetExceeded, Running | Cancelled) // resume with a higher budget, or give up
         | (Running, AwaitingApproval)
@@ -96,6 +97,7 @@ pub fn run_is_terminal(status: RunStatus) -> bool {
             | RunStatus::AwaitingApproval
             | RunStatus::Paused
             | RunStatus::NeedsHuman
+            | RunStatus::AwaitingInput
     )
 }
 
@@ -160,6 +162,9 @@ mod tests {
         (RunStatus::Paused, RunStatus::Cancelled),
         (RunStatus::NeedsHuman, RunStatus::Running),
         (RunStatus::NeedsHuman, RunStatus::Cancelled),
+        (RunStatus::Pending, RunStatus::AwaitingInput),
+        (RunStatus::AwaitingInput, RunStatus::Running),
+        (RunStatus::AwaitingInput, RunStatus::Cancelled),
     ];
 
     const TASK_ALLOWED: &[(TaskStatus, TaskStatus)] = &[

@@ -44,7 +44,7 @@ pub struct BriefRun {
 /// Something that waits for a person.
 #[derive(Debug, Clone, Serialize)]
 pub struct Waiting {
-    /// `approval`, `needs_human`, `budget` or `paused`.
+    /// `approval`, `needs_human`, `budget`, `paused` or `input`.
     pub kind: &'static str,
     pub run: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -158,6 +158,13 @@ impl Engine {
                     task: None,
                     what: "a budget would be exceeded".into(),
                     act: format!("baton resume {id} --budget USD"),
+                }),
+                RunStatus::AwaitingInput => brief.waiting.push(Waiting {
+                    kind: "input",
+                    run: id.clone(),
+                    task: None,
+                    what: "the planner's open questions wait for answers".into(),
+                    act: format!("baton answer {id}"),
                 }),
                 RunStatus::Paused => brief.waiting.push(Waiting {
                     kind: "paused",

@@ -88,8 +88,6 @@ pub(crate) struct RunCtx {
     pub merge_lanes: usize,
     /// `[merge] wait`: how long a round with room to spare waits for running tasks to join.
     pub merge_wait: std::time::Duration,
-    /// `baton pause` asked the run to pause: nothing new starts (polled from the store).
-    pub user_pause: std::sync::atomic::AtomicBool,
     /// `[escalation] person`: a task out of attempts waits for a person (`needs_human`).
     pub escalate_to_person: bool,
     /// `[review]`: the model that reviews each change, when set.

@@ -206,7 +206,9 @@ async fn drive(
         if settled && owned.running.is_empty() {
             return Ok(LoopEnd::Settled);
         }
-        let paused_by_person = ctx.user_pause.load(std::sync::atomic::Ordering::SeqCst);
+        // Read on every pass, before anything starts: a pause a person asked for before this
+        // decision is honoured by it (a poll could let one more task start first).
+        let paused_by_person = with_retry(ctx, || ctx.store.pause_requested(ctx.id())).await?;
         let paused = ctx.budget_paused() || paused_by_person;
         // A task waiting in the merge queue keeps its lane's slot until it merges. Its
         // dependents (often the critical path) become ready only then, tens of milliseconds
@@ -317,8 +319,7 @@ async fn drive(
                 for (task, number) in with_retry(ctx, || ctx.store.stop_requests(ctx.id())).await? {
                     ctx.request_attempt_stop(&task, number);
                 }
-                let pause = with_retry(ctx, || ctx.store.pause_requested(ctx.id())).await?;
-                ctx.user_pause.store(pause, std::sync::atomic::Ordering::SeqCst);
+
             }
             _ = ctx.cancel.cancelled() => {}
         }

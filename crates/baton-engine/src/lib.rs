@@ -10,6 +10,7 @@
 //! read its state and events, and watch live events on the [`Bus`].
 
 mod agent_run;
+mod answer;
 mod approval_risk;
 mod approve;
 mod artifacts;
@@ -147,6 +148,17 @@ impl Engine {
                 what: "it is already complete; there is nothing to resume".into(),
             });
         }
+        if run.status == RunStatus::AwaitingInput {
+            return Err(EngineError::WrongState {
+                run: run.id.clone(),
+                status: run.status.to_string(),
+                what: format!(
+                    "the planner's open questions are not answered yet; `baton answer {}` \
+                     answers them and starts the run",
+                    run.id
+                ),
+            });
+        }
         let plan = parse_plan(&run.plan_source, &run.plan_origin)
             .map_err(|e| EngineError::InvalidPlan(e.to_string()))?;
         let git = Git::discover(&PathBuf::from(&run.repo)).await?;
@@ -214,7 +226,6 @@ impl Engine {
             merge_batch: plan_merge_batch.unwrap_or(config.merge_batch),
             merge_lanes: plan_merge_lanes.unwrap_or(config.merge_lanes),
             merge_wait: config.merge_wait,
-            user_pause: Default::default(),
             escalate_to_person: config.escalate_to_person,
             review: config.review.clone(),
             track_records: Arc::new(self.track_records().await?),
@@ -244,7 +255,8 @@ impl Engine {
             | RunStatus::BudgetExceeded
             | RunStatus::AwaitingApproval
             | RunStatus::Paused
-            | RunStatus::NeedsHuman => {
+            | RunStatus::NeedsHuman
+            | RunStatus::AwaitingInput => {
                 let event = self
                     .store
                     .transition_run(ctx.id(), status, RunStatus::Running, None)
@@ -433,6 +445,7 @@ impl Engine {
                 | RunStatus::AwaitingApproval
                 | RunStatus::Paused
                 | RunStatus::NeedsHuman
+                | RunStatus::AwaitingInput
         ) {
             return Err(EngineError::WrongState {
                 run: run.id.clone(),

@@ -74,17 +74,20 @@ pub enum ArtifactKind {
     Diff,
     /// A report.
     Report,
+    /// A person's answers to the planner's open questions.
+    Answers,
 }
 
 impl ArtifactKind {
     /// Every kind, in the order docs list them.
-    pub const ALL: [ArtifactKind; 6] = [
+    pub const ALL: [ArtifactKind; 7] = [
         ArtifactKind::Plan,
         ArtifactKind::PlannerOutput,
         ArtifactKind::TaskList,
         ArtifactKind::Review,
         ArtifactKind::Diff,
         ArtifactKind::Report,
+        ArtifactKind::Answers,
     ];
 
     /// The stored and displayed name.
@@ -96,6 +99,7 @@ impl ArtifactKind {
             ArtifactKind::Review => "review",
             ArtifactKind::Diff => "diff",
             ArtifactKind::Report => "report",
+            ArtifactKind::Answers => "answers",
         }
     }
 
@@ -110,7 +114,7 @@ impl ArtifactKind {
             ArtifactKind::Plan => "yaml",
             ArtifactKind::TaskList => "json",
             ArtifactKind::Diff => "diff",
-            ArtifactKind::Review | ArtifactKind::Report => "md",
+            ArtifactKind::Review | ArtifactKind::Report | ArtifactKind::Answers => "md",
             ArtifactKind::PlannerOutput => "txt",
         }
     }

@@ -58,6 +58,9 @@ text_enum!(
         AwaitingApproval => "awaiting_approval",
         /// Paused by `baton pause`: nothing new starts; `baton resume` continues it.
         Paused => "paused",
+        /// Created from a goal whose planner has open questions: nothing runs until `baton
+        /// answer RUN` answers them.
+        AwaitingInput => "awaiting_input",
         /// Nothing left to do but tasks that wait for a person (`needs_human`): `baton retry`,
         /// `reassign`, `skip` or `force-complete` them, then `baton resume`.
         NeedsHuman => "needs_human",

@@ -229,3 +229,45 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// A run that waited for answers takes its answered plan and starts: `plan_source` is
+    /// replaced and the run goes `awaiting_input -> running`, in one transaction.
+    pub async fn answer_run(
+        &self,
+        id: &RunId,
+        plan_source: &str,
+        reason: String,
+    ) -> Result<Event, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let done = sqlx::query(
+            "UPDATE runs SET plan_source = ?, status = 'running' WHERE id = ? AND status = ?",
+        )
+        .bind(plan_source)
+        .bind(id.as_str())
+        .bind(RunStatus::AwaitingInput.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Stale {
+                entity: "run",
+                id: id.to_string(),
+                expected: RunStatus::AwaitingInput.to_string(),
+                actual: "another status".into(),
+            });
+        }
+        let event = insert_event(
+            &mut tx,
+            id,
+            None,
+            EventBody::RunStatusChanged {
+                from: RunStatus::AwaitingInput,
+                to: RunStatus::Running,
+                reason: Some(reason),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(event)
+    }
+}

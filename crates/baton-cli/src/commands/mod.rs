@@ -127,6 +127,7 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Exit> {
             approvals::decide(&run, task.as_deref(), decision, json).await
         }
         Command::Control(command) => controls::control(command, json).await,
+        Command::Answer { run, text, file } => run::answer(&run, text, file, json).await,
         Command::Cancel { run } => run::cancel(&run, json).await,
         Command::Stop { run, task } => run::stop(&run, &task, json).await,
         Command::Demo { dir, agents: false } => run::demo(dir, json).await,

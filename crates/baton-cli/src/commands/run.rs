@@ -36,6 +36,8 @@ pub async fn run(repo: &Option<PathBuf>, args: &RunArgs, json: bool) -> Result<u
 pub struct Planning<'a> {
     pub planned: &'a baton_engine::Planned,
     pub artifacts: Vec<String>,
+    /// The planner's open questions: the run waits for `baton answer` when there are any.
+    pub questions: Vec<String>,
 }
 
 /// Runs the plan file `plan` (made by the planner when `planning` says so).
@@ -60,9 +62,11 @@ pub async fn run_plan(
     let engine = open_engine().await?;
     let mode = Mode::pick(json);
     let run = engine.create_checked_run(&checked).await?;
+    let mut questions = Vec::new();
     if let Some(planning) = planning {
         engine.attach_artifacts(&run, &planning.artifacts).await?;
         engine.record_planner_usage(&run, planning.planned).await?;
+        questions = planning.questions;
     }
     if args.budget.is_some() || args.budget_tokens.is_some() {
         engine
@@ -72,7 +76,69 @@ pub async fn run_plan(
     if args.auto_approve {
         engine.auto_approve(&run).await?;
     }
+    if !questions.is_empty() {
+        engine.await_input(&run, &questions).await?;
+        if json {
+            print_json(&serde_json::json!({
+                "run": run, "status": RunStatus::AwaitingInput, "open_questions": questions,
+            }))?;
+        } else {
+            eprintln!(
+                "\n{} the planner has open questions (listed above); run {run} waits for your \
+                 answers: `baton answer {run}` (or --text \"...\" / --file F) answers them and \
+                 starts it, `baton cancel {run}` gives it up",
+                style::warn("waiting for a person:")
+            );
+        }
+        return Ok(exit::PAUSED);
+    }
     drive_and_report(&engine, &run, mode, true).await
+}
+
+/// `baton answer RUN [--text T | --file F]`: the answers (typed on a terminal, else read from
+/// stdin) join the run's goal, then the run is driven like `baton resume`.
+pub async fn answer(
+    run: &str,
+    text: Option<String>,
+    file: Option<PathBuf>,
+    json: bool,
+) -> Result<u8, Exit> {
+    use std::io::{BufRead as _, IsTerminal as _, Read as _};
+    let engine = open_engine().await?;
+    let run = known_run(&engine, run).await?;
+    let answers = match (text, file) {
+        (Some(text), _) => text,
+        (None, Some(path)) => std::fs::read_to_string(&path).map_err(|error| Exit {
+            code: exit::BAD_INPUT,
+            error: anyhow::anyhow!("--file {}: {error}", path.display()),
+        })?,
+        (None, None) if std::io::stdin().is_terminal() => {
+            let questions = engine.open_questions(&run).await?;
+            eprintln!("the planner asks:");
+            for question in &questions {
+                eprintln!("  - {question}");
+            }
+            eprintln!("your answers (an empty line ends them):");
+            let mut lines = Vec::new();
+            for line in std::io::stdin().lock().lines() {
+                let line = line?;
+                if line.trim().is_empty() {
+                    break;
+                }
+                lines.push(line);
+            }
+            lines.join("\n")
+        }
+        (None, None) => {
+            let mut all = String::new();
+            std::io::stdin().read_to_string(&mut all)?;
+            all
+        }
+    };
+    engine
+        .answer(&run, &answers, &baton_engine::os_user())
+        .await?;
+    drive_and_report(&engine, &run, Mode::pick(json), true).await
 }
 
 /// `baton resume RUN`.

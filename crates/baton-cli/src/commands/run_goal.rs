@@ -4,7 +4,7 @@
 use super::plan_new::{check_goal, estimates, plan_goal, planned_json, render_planned};
 use super::{bad_input, open_engine, print_json};
 use crate::cli::RunArgs;
-use crate::{Exit, exit, style};
+use crate::{Exit, exit};
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::PathBuf;
 
@@ -48,21 +48,20 @@ pub async fn run_goal(
     if !json {
         print!("{}", render_planned(&planned, costs.as_deref()));
     }
-    if !args.yes && !planned.answer.open_questions.is_empty() {
-        eprintln!(
-            "\n{} the planner has open questions (listed above); nothing ran. Settle them in the \
-             plan: {export} (or `baton run \"GOAL\" --yes` runs it as it is)",
-            style::warn("waiting for a person:")
-        );
-        return Ok(exit::PAUSED);
-    }
-    if asks && !confirm()? {
+    // Open questions: the run is made and waits for `baton answer` (unless --yes).
+    let questions = if args.yes {
+        Vec::new()
+    } else {
+        planned.answer.open_questions.clone()
+    };
+    if questions.is_empty() && asks && !confirm()? {
         eprintln!("not run. To run it later: {export}");
         return Ok(exit::CANCELLED);
     }
     let planning = super::run::Planning {
         planned: &planned,
         artifacts: vec![plan.id, list.id],
+        questions,
     };
     super::run::run_plan(repo, args, &plan_path, Some(planning), json).await
 }
