@@ -222,3 +222,52 @@ fn a_bad_review_setting_or_a_reviewer_without_a_key_is_refused() {
     );
     assert!(baton.run_ids().is_empty());
 }
+
+#[test]
+fn claude_code_in_plan_mode_can_be_the_reviewer() {
+    use baton_testkit::agent_clients::Client;
+    let baton = Baton::new();
+    std::fs::write(
+        baton.path().join("baton.toml"),
+        "[review]\ncli = \"claude\"\nmodel = \"claude-sonnet-4-5\"\n",
+    )
+    .unwrap();
+    std::fs::write(baton.path().join(".git/info/exclude"), "/baton.toml\n").unwrap();
+    let script = format!(
+        "turns:\n{}{}{}",
+        reject("it says wrong"),
+        approve(),
+        approve()
+    );
+    let llm = FakeLlm::start(Script::parse(&script).unwrap()).unwrap();
+    let plan = baton.plan("greet.yaml", GREET);
+    let run = support::agents::baton_with_client(
+        &baton,
+        Client::Claude,
+        &llm,
+        KEY,
+        &["run", "--plan", plan.to_str().unwrap()],
+    );
+    run.expect_code(OK);
+    let id = baton.run_ids()[0].clone();
+    let head = baton.integration(&id);
+    assert_eq!(
+        baton.read_at(&head, "greeting.txt").as_deref(),
+        Some("hello\n")
+    );
+    let feedback = baton.read_at(&head, "feedback.txt").unwrap();
+    assert!(
+        feedback.contains("[high] greeting.txt:1: it says wrong"),
+        "{feedback}"
+    );
+    // Claude Code was asked, through its own client, with the attempt's diff.
+    let requests = llm.requests();
+    let first = requests.iter().find(|r| r.turn == Some(1)).unwrap();
+    let asked = first.last_user_text.as_deref().unwrap_or_default();
+    assert!(asked.contains("+wrong"), "{asked}");
+    let report = baton.report(&id);
+    let reviews = report["reviews"].as_array().unwrap();
+    assert_eq!(reviews.len(), 3, "{report:#}");
+    assert_eq!(reviews[0]["provider"], "claude-code");
+    assert_eq!(reviews[0]["approved"], false);
+}

@@ -15,6 +15,7 @@ pub const DEFAULT_REVIEW_TOKENS: u32 = 2048;
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReviewFile {
     provider: Option<String>,
+    cli: Option<String>,
     model: Option<String>,
     kinds: Option<Vec<String>>,
     max_iterations: Option<u32>,
@@ -26,9 +27,12 @@ pub(crate) struct ReviewFile {
 /// The review settings, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReviewConfig {
-    /// A provider of `baton providers`.
+    /// A provider of `baton providers` (`claude-code` for `cli = "claude"`).
     pub provider: String,
+    /// The model (empty: the CLI's own default).
     pub model: String,
+    /// `cli = "claude"`: Claude Code in plan mode (read-only) reviews instead of a provider.
+    pub cli: Option<String>,
     /// The reviews each change gets, in parallel.
     pub kinds: Vec<ReviewKind>,
     /// How many times a task's change may be rejected and sent back to its implementer before
@@ -43,11 +47,26 @@ pub struct ReviewConfig {
 impl ReviewFile {
     /// The settings, or what is wrong with them (naming the field).
     pub(crate) fn resolve(self) -> Result<ReviewConfig, String> {
-        let provider = self
-            .provider
+        if let Some(cli) = &self.cli {
+            if !crate::planner_cli::PLANNER_CLIS.contains(&cli.as_str()) {
+                return Err(format!(
+                    "review.cli = {cli:?}: the agent CLIs that can review are {}",
+                    crate::planner_cli::PLANNER_CLIS.join(", ")
+                ));
+            }
+            if self.provider.is_some() {
+                return Err("review.cli and review.provider are exclusive: keep one".into());
+            }
+        }
+        let cli = self.cli.clone();
+        let provider = match &cli {
+            Some(_) => Some("claude-code".to_owned()),
+            None => self.provider,
+        };
+        let provider = provider
             .filter(|p| !p.trim().is_empty())
             .ok_or("review.provider is missing: name a provider of `baton providers`")?;
-        if baton_agents::providers::find(&provider).is_none() {
+        if cli.is_none() && baton_agents::providers::find(&provider).is_none() {
             let known: Vec<&str> = baton_agents::providers::PROVIDERS
                 .iter()
                 .map(|spec| spec.name)
@@ -57,10 +76,13 @@ impl ReviewFile {
                 known.join(", ")
             ));
         }
-        let model = self
-            .model
-            .filter(|m| !m.trim().is_empty())
-            .ok_or("review.model is missing: name the model that reviews")?;
+        let model = match (&cli, self.model.filter(|m| !m.trim().is_empty())) {
+            (_, Some(model)) => model,
+            (Some(_), None) => String::new(),
+            (None, None) => {
+                return Err("review.model is missing: name the model that reviews".into());
+            }
+        };
         let mut kinds = Vec::new();
         for kind in self.kinds.unwrap_or_else(|| vec!["functional".into()]) {
             let parsed = ReviewKind::parse(&kind).ok_or_else(|| {
@@ -91,6 +113,7 @@ impl ReviewFile {
         Ok(ReviewConfig {
             provider,
             model,
+            cli,
             kinds,
             max_iterations,
             max_tokens,
@@ -115,6 +138,9 @@ mod tests {
         assert_eq!(config.kinds, vec![ReviewKind::Functional]);
         assert_eq!(config.max_iterations, DEFAULT_MAX_ITERATIONS);
         assert!(config.whole_run);
+        let cli = file("cli = \"claude\"\n").resolve().unwrap();
+        assert_eq!(cli.cli.as_deref(), Some("claude"));
+        assert_eq!(cli.model, "");
         for (text, field) in [
             ("model = \"m\"\n", "review.provider is missing"),
             (
@@ -130,6 +156,8 @@ mod tests {
                 "provider = \"anthropic\"\nmodel = \"m\"\nmax_iterations = 0\n",
                 "review.max_iterations = 0",
             ),
+            ("cli = \"codex\"\n", "review.cli = \"codex\""),
+            ("cli = \"claude\"\nprovider = \"anthropic\"\n", "exclusive"),
         ] {
             let error = file(text).resolve().unwrap_err();
             assert!(error.contains(field), "{text}: {error}");

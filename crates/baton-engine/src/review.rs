@@ -87,7 +87,7 @@ impl RunCtx {
         diff: &str,
         reviewed: Reviewed<'_>,
     ) -> Result<ReviewVerdict, EngineError> {
-        let provider = match reviewer(config) {
+        let provider = match reviewer(self, config) {
             Ok(provider) => provider,
             Err(why) => return Ok(ReviewVerdict::Failed(why)),
         };
@@ -100,7 +100,7 @@ impl RunCtx {
                 max_output_tokens: config.max_tokens,
                 temperature: Some(0.0),
             };
-            let provider = &provider;
+            let provider = provider.as_ref();
             async move {
                 let answer = match provider.stream(&request).await {
                     Ok(stream) => collect(provider.name(), stream, |_| {}).await,
@@ -227,8 +227,20 @@ fn review_markdown(
     out
 }
 
-/// The reviewer's provider, with its key from the environment or baton's key store.
-fn reviewer(config: &ReviewConfig) -> Result<HttpProvider, String> {
+/// The reviewer: Claude Code in plan mode (`cli = "claude"`, read-only in the repository),
+/// else the provider, with its key from the environment or baton's key store.
+fn reviewer(ctx: &RunCtx, config: &ReviewConfig) -> Result<Box<dyn Provider>, String> {
+    if config.cli.is_some() {
+        let claude = ctx.agents.get("claude");
+        return Ok(Box::new(crate::planner_cli::ClaudePlanner {
+            program: claude
+                .and_then(|c| c.command.clone())
+                .unwrap_or_else(|| "claude".to_owned()),
+            repo: ctx.git.root().to_path_buf(),
+            args: claude.map(|c| c.args.clone()).unwrap_or_default(),
+            env: claude.map(|c| c.env.clone()).unwrap_or_default(),
+        }));
+    }
     let spec = baton_agents::providers::find(&config.provider)
         .ok_or_else(|| format!("review.provider {:?} is unknown", config.provider))?;
     let store = baton_agents::keys::KeyStore::from_env().ok();
@@ -239,12 +251,13 @@ fn reviewer(config: &ReviewConfig) -> Result<HttpProvider, String> {
             spec.name
         )
     })?;
-    HttpProvider::new(
+    let provider = HttpProvider::new(
         spec,
         ProviderOptions {
             key,
             ..ProviderOptions::default()
         },
     )
-    .map_err(|error| format!("the reviewer cannot be reached: {error}"))
+    .map_err(|error| format!("the reviewer cannot be reached: {error}"))?;
+    Ok(Box::new(provider))
 }
