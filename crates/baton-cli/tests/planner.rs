@@ -590,6 +590,42 @@ fn claude_code_in_plan_mode_can_be_the_planner() {
 }
 
 #[test]
+fn codex_in_its_read_only_sandbox_can_be_the_planner() {
+    use baton_testkit::agent_clients::Client;
+    let baton = Baton::new();
+    let llm = FakeLlm::start(Script::new([Turn::text(valid_answer())])).unwrap();
+    configure(&baton, "[planner]\ncli = \"codex\"\nmodel = \"gpt-5\"\n");
+    let out = baton.scratch("plans").join("plan.yaml");
+    let done = support::agents::baton_with_client(
+        &baton,
+        Client::Codex,
+        &llm,
+        KEY,
+        &[
+            "plan",
+            "new",
+            "Write two files",
+            "-o",
+            out.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    done.expect_code(OK);
+    let doc = done.json();
+    assert_eq!(doc["planner"]["provider"], "codex");
+    assert_eq!(doc["tasks"][1]["deps"], serde_json::json!(["a"]));
+    baton
+        .baton(&["plan", "validate", out.to_str().unwrap()])
+        .expect_code(OK);
+    // The real client asked the model, through the Responses dialect, with baton's goal.
+    let requests = llm.requests();
+    let first = requests.iter().find(|r| r.turn == Some(1)).unwrap();
+    assert_eq!(first.path, "/v1/responses", "{first:#?}");
+    let asked = first.last_user_text.as_deref().unwrap_or_default();
+    assert!(asked.contains("Goal: Write two files"), "{asked}");
+}
+
+#[test]
 fn claude_code_plans_a_goal_and_then_implements_it() {
     use baton_testkit::agent_clients::{Client, FileWrite};
     let baton = Baton::new();

@@ -271,3 +271,57 @@ fn claude_code_in_plan_mode_can_be_the_reviewer() {
     assert_eq!(reviews[0]["provider"], "claude-code");
     assert_eq!(reviews[0]["approved"], false);
 }
+
+#[test]
+fn codex_in_its_read_only_sandbox_can_be_the_reviewer() {
+    use baton_testkit::agent_clients::Client;
+    let baton = Baton::new();
+    std::fs::write(
+        baton.path().join("baton.toml"),
+        "[review]\ncli = \"codex\"\nmodel = \"gpt-5\"\n",
+    )
+    .unwrap();
+    std::fs::write(baton.path().join(".git/info/exclude"), "/baton.toml\n").unwrap();
+    let script = format!("turns:\n{}{}", approve(), approve());
+    let llm = FakeLlm::start(Script::parse(&script).unwrap()).unwrap();
+    let plan = baton.plan(
+        "one.yaml",
+        "version: 1\ngoal: g\ntasks:\n  - id: greet\n    run: \"echo hello > greeting.txt\"\n    claims: [greeting.txt]\n",
+    );
+    let run = support::agents::baton_with_client(
+        &baton,
+        Client::Codex,
+        &llm,
+        KEY,
+        &["run", "--plan", plan.to_str().unwrap()],
+    );
+    run.expect_code(OK);
+    let id = baton.run_ids()[0].clone();
+    let reviews = baton.report(&id)["reviews"].clone();
+    let by: Vec<(&str, bool)> = reviews
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["provider"].as_str().unwrap(),
+                r["approved"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(by, [("codex", true), ("codex", true)], "{reviews:#}");
+    let first = llm
+        .requests()
+        .into_iter()
+        .find(|r| r.turn == Some(1))
+        .unwrap();
+    assert_eq!(first.path, "/v1/responses");
+    assert!(
+        first
+            .last_user_text
+            .as_deref()
+            .unwrap_or_default()
+            .contains("+hello"),
+        "{first:#?}"
+    );
+}

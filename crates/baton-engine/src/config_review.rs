@@ -59,7 +59,8 @@ impl ReviewFile {
             }
         }
         let cli = self.cli.clone();
-        let provider = match &cli {
+        let provider = match cli.as_deref() {
+            Some("codex") => Some("codex".to_owned()),
             Some(_) => Some("claude-code".to_owned()),
             None => self.provider,
         };
@@ -156,7 +157,7 @@ mod tests {
                 "provider = \"anthropic\"\nmodel = \"m\"\nmax_iterations = 0\n",
                 "review.max_iterations = 0",
             ),
-            ("cli = \"codex\"\n", "review.cli = \"codex\""),
+            ("cli = \"cursor\"\n", "review.cli = \"cursor\""),
             ("cli = \"claude\"\nprovider = \"anthropic\"\n", "exclusive"),
         ] {
             let error = file(text).resolve().unwrap_err();

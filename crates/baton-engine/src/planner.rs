@@ -205,17 +205,10 @@ impl Engine {
             .map_err(EngineError::from)?;
         let config = Config::load(git.root())?;
         let agent = config.planner.agent().to_owned();
-        if config.planner.cli.is_some() {
-            // `claude` is the one planning CLI (config_planner checks the name).
-            let claude = config.agents.get("claude");
-            let cli = crate::planner_cli::ClaudePlanner {
-                program: claude
-                    .and_then(|c| c.command.clone())
-                    .unwrap_or_else(|| "claude".to_owned()),
-                repo: git.root().to_path_buf(),
-                args: claude.map(|c| c.args.clone()).unwrap_or_default(),
-                env: claude.map(|c| c.env.clone()).unwrap_or_default(),
-            };
+        if let Some(name) = &config.planner.cli {
+            // config_planner checks the name is one of PLANNER_CLIS.
+            let cli =
+                crate::planner_cli::CliPlanner::new(name, git.root().to_path_buf(), &config.agents);
             let setup = PlannerSetup {
                 provider: &cli,
                 model: config.planner.model.clone().unwrap_or_default(),

@@ -1,14 +1,15 @@
-//! Claude Code in plan mode as the planner (`[planner] cli = "claude"`): one planning call runs
-//! `claude -p PROMPT --permission-mode plan --output-format stream-json`, read-only in the
-//! repository, and its final result is the answer. It speaks the [`Provider`] trait, so the
-//! planning loop (checks, one repair request) is the same as for an HTTP provider; a repair
-//! request starts a new session whose prompt holds the earlier answer and the problems.
+//! An agent CLI in its read-only mode as the planner or a reviewer (`cli = "claude"` or
+//! `"codex"`): one call runs `claude -p PROMPT --permission-mode plan --output-format
+//! stream-json`, or `codex exec --json -s read-only PROMPT`, in the repository, and its final
+//! answer is the reply. It speaks the [`Provider`] trait, so the planning loop (checks, one
+//! repair request) and the reviews are the same as for an HTTP provider; a repair request
+//! starts a new session whose prompt holds the earlier answer and the problems.
 
 use baton_agents::providers::{
     Completion, CompletionRequest, CompletionStream, Provider, ProviderError, Role, StopReason,
     StreamEvent,
 };
-use baton_agents::{ClaudeDecoder, decode_all};
+use baton_agents::{ClaudeDecoder, CodexDecoder, decode_all};
 use baton_exec::{CommandSpec, run_captured};
 use baton_protocol::{AgentEvent, Usage, UsageTotals};
 use futures_util::StreamExt;
@@ -17,16 +18,18 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// The agent CLIs that can plan, by `[planner] cli` name.
-pub const PLANNER_CLIS: &[&str] = &["claude"];
+/// The agent CLIs that can plan and review, by their `cli` name.
+pub const PLANNER_CLIS: &[&str] = &["claude", "codex"];
 
 /// How long one planning run of the CLI may take.
 const CLI_DEADLINE: Duration = Duration::from_secs(15 * 60);
 
-/// Claude Code, run read-only (plan mode) in the repository.
+/// An agent CLI, run read-only in the repository.
 #[derive(Debug, Clone)]
-pub(crate) struct ClaudePlanner {
-    /// The program (`claude`, or `[agents.claude] command`).
+pub(crate) struct CliPlanner {
+    /// `claude` or `codex` (one of [`PLANNER_CLIS`]).
+    pub cli: String,
+    /// The program (the CLI's binary, or `[agents.NAME] command`).
     pub program: String,
     /// The repository root, its working directory.
     pub repo: PathBuf,
@@ -34,8 +37,6 @@ pub(crate) struct ClaudePlanner {
     pub args: Vec<String>,
     pub env: BTreeMap<String, String>,
 }
-
-const NAME: &str = "claude-code";
 
 /// The conversation as one prompt: Claude Code's `-p` takes one message.
 fn one_prompt(request: &CompletionRequest) -> String {
@@ -53,10 +54,47 @@ fn one_prompt(request: &CompletionRequest) -> String {
     text
 }
 
-impl ClaudePlanner {
+impl CliPlanner {
+    /// The CLI, configured from `[agents.NAME]` (its `command`, `args` and `env`).
+    pub fn new(
+        cli: &str,
+        repo: PathBuf,
+        agents: &BTreeMap<String, crate::config_agents::AgentConfig>,
+    ) -> CliPlanner {
+        let config = agents.get(cli);
+        CliPlanner {
+            cli: cli.to_owned(),
+            program: config
+                .and_then(|c| c.command.clone())
+                .unwrap_or_else(|| cli.to_owned()),
+            repo,
+            args: config.map(|c| c.args.clone()).unwrap_or_default(),
+            env: config.map(|c| c.env.clone()).unwrap_or_default(),
+        }
+    }
+
+    /// The name it answers as (`claude-code`, `codex`).
+    fn provider_name(&self) -> &'static str {
+        if self.cli == "codex" {
+            "codex"
+        } else {
+            "claude-code"
+        }
+    }
+
     async fn call(&self, request: &CompletionRequest) -> Result<Completion, ProviderError> {
-        let mut spec = CommandSpec::new(self.program.clone(), self.repo.clone())
-            .args([
+        let codex = self.cli == "codex";
+        let mut spec = CommandSpec::new(self.program.clone(), self.repo.clone());
+        spec = if codex {
+            // Codex has no system prompt flag: the instructions go first in the one prompt.
+            let prompt = format!("{}\n\n{}", request.system, one_prompt(request));
+            let mut spec = spec.args(["exec", "--json", "-s", "read-only"]);
+            if !request.model.is_empty() {
+                spec = spec.arg("-m").arg(request.model.clone());
+            }
+            spec.args(self.args.iter().cloned()).arg(prompt)
+        } else {
+            let mut spec = spec.args([
                 "-p".to_owned(),
                 one_prompt(request),
                 "--output-format".into(),
@@ -66,34 +104,50 @@ impl ClaudePlanner {
                 "plan".into(),
                 "--append-system-prompt".into(),
                 request.system.clone(),
-            ])
-            .without_git_env()
-            .deadline(CLI_DEADLINE);
-        if !request.model.is_empty() {
-            spec = spec.arg("--model").arg(request.model.clone());
-        }
-        spec = spec.args(self.args.iter().cloned());
+            ]);
+            if !request.model.is_empty() {
+                spec = spec.arg("--model").arg(request.model.clone());
+            }
+            spec.args(self.args.iter().cloned())
+        };
+        spec = spec.without_git_env().deadline(CLI_DEADLINE);
         for (key, value) in &self.env {
             spec = spec.env(key.clone(), value.clone());
         }
+        let name = self.provider_name();
         let protocol = |message: String| ProviderError::Protocol {
-            provider: NAME.to_owned(),
+            provider: name.to_owned(),
             message,
         };
         let captured = run_captured(spec)
             .await
             .map_err(|error| ProviderError::Config {
-                provider: NAME.to_owned(),
+                provider: name.to_owned(),
                 message: format!(
-                    "cannot run {}: {error} (install Claude Code, or set [agents.claude] command)",
-                    self.program
+                    "cannot run {}: {error} (install it, see `baton agents`, or set \
+                     [agents.{}] command)",
+                    self.program, self.cli
                 ),
             })?;
-        let events = decode_all(&mut ClaudeDecoder::default(), &captured.stdout_text());
-        let result = events.iter().rev().find_map(|event| match event {
-            AgentEvent::Result { ok, text, .. } => Some((*ok, text.clone())),
-            _ => None,
-        });
+        let events = if codex {
+            decode_all(&mut CodexDecoder, &captured.stdout_text())
+        } else {
+            decode_all(&mut ClaudeDecoder::default(), &captured.stdout_text())
+        };
+        // Claude Code ends with a result; Codex's answer is its last message of a run that
+        // exited 0.
+        let result = if codex {
+            let last = events.iter().rev().find_map(|event| match event {
+                AgentEvent::Message { text } => Some(text.clone()),
+                _ => None,
+            });
+            Some((captured.status.is_success(), last))
+        } else {
+            events.iter().rev().find_map(|event| match event {
+                AgentEvent::Result { ok, text, .. } => Some((*ok, text.clone())),
+                _ => None,
+            })
+        };
         let text = match result {
             Some((true, Some(text))) => text,
             _ => {
@@ -130,9 +184,9 @@ impl ClaudePlanner {
     }
 }
 
-impl Provider for ClaudePlanner {
+impl Provider for CliPlanner {
     fn name(&self) -> &str {
-        NAME
+        self.provider_name()
     }
 
     fn stream<'a>(

@@ -230,16 +230,12 @@ fn review_markdown(
 /// The reviewer: Claude Code in plan mode (`cli = "claude"`, read-only in the repository),
 /// else the provider, with its key from the environment or baton's key store.
 fn reviewer(ctx: &RunCtx, config: &ReviewConfig) -> Result<Box<dyn Provider>, String> {
-    if config.cli.is_some() {
-        let claude = ctx.agents.get("claude");
-        return Ok(Box::new(crate::planner_cli::ClaudePlanner {
-            program: claude
-                .and_then(|c| c.command.clone())
-                .unwrap_or_else(|| "claude".to_owned()),
-            repo: ctx.git.root().to_path_buf(),
-            args: claude.map(|c| c.args.clone()).unwrap_or_default(),
-            env: claude.map(|c| c.env.clone()).unwrap_or_default(),
-        }));
+    if let Some(cli) = &config.cli {
+        return Ok(Box::new(crate::planner_cli::CliPlanner::new(
+            cli,
+            ctx.git.root().to_path_buf(),
+            &ctx.agents,
+        )));
     }
     let spec = baton_agents::providers::find(&config.provider)
         .ok_or_else(|| format!("review.provider {:?} is unknown", config.provider))?;
