@@ -550,79 +550,61 @@ fn on_a_terminal_a_goal_runs_only_when_the_person_says_yes() {
     assert!(baton.run_ids().is_empty());
 }
 
-#[test]
-fn claude_code_in_plan_mode_can_be_the_planner() {
-    use baton_testkit::agent_clients::Client;
+/// `baton plan new "Write two files" --json` with the real agent CLI `client` as the planner
+/// (`[planner] cli = CLI`) against a fake model answering `valid_answer()`: checks the plan it
+/// wrote and returns the model's first request.
+fn plan_with_cli(
+    client: baton_testkit::agent_clients::Client,
+    planner: &str,
+) -> baton_testkit::fake_llm::LoggedRequest {
     let baton = Baton::new();
     let llm = FakeLlm::start(Script::new([Turn::text(valid_answer())])).unwrap();
-    configure(&baton, "[planner]\ncli = \"claude\"\n");
+    configure(&baton, planner);
     let out = baton.scratch("plans").join("plan.yaml");
-    let done = support::agents::baton_with_client(
-        &baton,
-        Client::Claude,
-        &llm,
-        KEY,
-        &[
-            "plan",
-            "new",
-            "Write two files",
-            "-o",
-            out.to_str().unwrap(),
-            "--json",
-        ],
-    );
+    let path = out.to_str().unwrap();
+    let args = ["plan", "new", "Write two files", "-o", path, "--json"];
+    let done = support::agents::baton_with_client(&baton, client, &llm, KEY, &args);
     done.expect_code(OK);
     let doc = done.json();
-    assert_eq!(doc["planner"]["provider"], "claude-code");
-    assert_eq!(doc["tasks"][1]["deps"], serde_json::json!(["a"]));
-    baton
-        .baton(&["plan", "validate", out.to_str().unwrap()])
-        .expect_code(OK);
+    assert_eq!(doc["tasks"][1]["deps"], serde_json::json!(["a"]), "{doc:#}");
+    baton.baton(&["plan", "validate", path]).expect_code(OK);
+    let provider = doc["planner"]["provider"].as_str().unwrap().to_owned();
+    assert_eq!(provider, client_provider(client));
     // The real client asked the model with baton's goal and schema.
-    let requests = llm.requests();
-    assert!(!requests.is_empty());
-    let asked = requests
-        .iter()
-        .filter_map(|r| r.last_user_text.clone())
-        .collect::<Vec<_>>()
-        .join("\n");
+    let first = llm
+        .requests()
+        .into_iter()
+        .find(|r| r.turn == Some(1))
+        .unwrap();
+    let asked = first.last_user_text.as_deref().unwrap_or_default();
     assert!(asked.contains("Goal: Write two files"), "{asked}");
+    first
+}
+
+/// The provider name a planning CLI answers as.
+fn client_provider(client: baton_testkit::agent_clients::Client) -> &'static str {
+    match client {
+        baton_testkit::agent_clients::Client::Codex => "codex",
+        _ => "claude-code",
+    }
+}
+
+#[test]
+fn claude_code_in_plan_mode_can_be_the_planner() {
+    let first = plan_with_cli(
+        baton_testkit::agent_clients::Client::Claude,
+        "[planner]\ncli = \"claude\"\n",
+    );
+    assert!(first.path.starts_with("/v1/messages"), "{first:#?}");
 }
 
 #[test]
 fn codex_in_its_read_only_sandbox_can_be_the_planner() {
-    use baton_testkit::agent_clients::Client;
-    let baton = Baton::new();
-    let llm = FakeLlm::start(Script::new([Turn::text(valid_answer())])).unwrap();
-    configure(&baton, "[planner]\ncli = \"codex\"\nmodel = \"gpt-5\"\n");
-    let out = baton.scratch("plans").join("plan.yaml");
-    let done = support::agents::baton_with_client(
-        &baton,
-        Client::Codex,
-        &llm,
-        KEY,
-        &[
-            "plan",
-            "new",
-            "Write two files",
-            "-o",
-            out.to_str().unwrap(),
-            "--json",
-        ],
+    let first = plan_with_cli(
+        baton_testkit::agent_clients::Client::Codex,
+        "[planner]\ncli = \"codex\"\nmodel = \"gpt-5\"\n",
     );
-    done.expect_code(OK);
-    let doc = done.json();
-    assert_eq!(doc["planner"]["provider"], "codex");
-    assert_eq!(doc["tasks"][1]["deps"], serde_json::json!(["a"]));
-    baton
-        .baton(&["plan", "validate", out.to_str().unwrap()])
-        .expect_code(OK);
-    // The real client asked the model, through the Responses dialect, with baton's goal.
-    let requests = llm.requests();
-    let first = requests.iter().find(|r| r.turn == Some(1)).unwrap();
     assert_eq!(first.path, "/v1/responses", "{first:#?}");
-    let asked = first.last_user_text.as_deref().unwrap_or_default();
-    assert!(asked.contains("Goal: Write two files"), "{asked}");
 }
 
 #[test]

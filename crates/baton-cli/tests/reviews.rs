@@ -22,18 +22,19 @@ fn approve() -> String {
     "  - text: '```json\n{\"approved\": true, \"summary\": \"Looks right.\", \"issues\": []}\n```'\n    usage: {input: 500, output: 20}\n".to_string()
 }
 
-/// A repository whose `baton.toml` asks `[review]` of the fake server, with `extra` lines.
-fn reviewed_repo(extra: &str) -> Baton {
+/// A repository whose `baton.toml` (untracked) is `toml`.
+fn repo_with_config(toml: &str) -> Baton {
     let baton = Baton::new();
-    std::fs::write(
-        baton.path().join("baton.toml"),
-        format!(
-            "[review]\nprovider = \"anthropic\"\nmodel = \"claude-sonnet-4-5\"\nmax_iterations = 2\n{extra}"
-        ),
-    )
-    .unwrap();
+    std::fs::write(baton.path().join("baton.toml"), toml).unwrap();
     std::fs::write(baton.path().join(".git/info/exclude"), "/baton.toml\n").unwrap();
     baton
+}
+
+/// A repository whose `baton.toml` asks `[review]` of the fake server, with `extra` lines.
+fn reviewed_repo(extra: &str) -> Baton {
+    repo_with_config(&format!(
+        "[review]\nprovider = \"anthropic\"\nmodel = \"claude-sonnet-4-5\"\nmax_iterations = 2\n{extra}"
+    ))
 }
 
 fn run_against(baton: &Baton, llm: &FakeLlm, args: &[&str]) -> support::Finished {
@@ -226,13 +227,7 @@ fn a_bad_review_setting_or_a_reviewer_without_a_key_is_refused() {
 #[test]
 fn claude_code_in_plan_mode_can_be_the_reviewer() {
     use baton_testkit::agent_clients::Client;
-    let baton = Baton::new();
-    std::fs::write(
-        baton.path().join("baton.toml"),
-        "[review]\ncli = \"claude\"\nmodel = \"claude-sonnet-4-5\"\n",
-    )
-    .unwrap();
-    std::fs::write(baton.path().join(".git/info/exclude"), "/baton.toml\n").unwrap();
+    let baton = repo_with_config("[review]\ncli = \"claude\"\nmodel = \"claude-sonnet-4-5\"\n");
     let script = format!(
         "turns:\n{}{}{}",
         reject("it says wrong"),
@@ -275,13 +270,7 @@ fn claude_code_in_plan_mode_can_be_the_reviewer() {
 #[test]
 fn codex_in_its_read_only_sandbox_can_be_the_reviewer() {
     use baton_testkit::agent_clients::Client;
-    let baton = Baton::new();
-    std::fs::write(
-        baton.path().join("baton.toml"),
-        "[review]\ncli = \"codex\"\nmodel = \"gpt-5\"\n",
-    )
-    .unwrap();
-    std::fs::write(baton.path().join(".git/info/exclude"), "/baton.toml\n").unwrap();
+    let baton = repo_with_config("[review]\ncli = \"codex\"\nmodel = \"gpt-5\"\n");
     let script = format!("turns:\n{}{}", approve(), approve());
     let llm = FakeLlm::start(Script::parse(&script).unwrap()).unwrap();
     let plan = baton.plan(
