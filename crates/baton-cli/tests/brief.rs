@@ -25,12 +25,7 @@ fn the_brief_names_what_waits_what_merged_the_spend_and_what_comes_next() {
         &[],
     );
     failed_run.expect_code(FAILED);
-    std::fs::write(
-        baton.path().join("baton.toml"),
-        "[escalation]\nperson = true\n",
-    )
-    .unwrap();
-    std::fs::write(baton.path().join(".git/info/exclude"), "/baton.toml\n").unwrap();
+    baton.write_config("[escalation]\nperson = true\n");
     let (stuck_run, stuck) = baton.run_plan(
         "version: 1\ngoal: stuck\ntasks:\n  - id: stuck\n    run: \"echo nope >&2; exit 1\"\n",
         &[],

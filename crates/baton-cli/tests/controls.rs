@@ -254,13 +254,7 @@ fn retry_and_reset_bring_a_failed_task_and_its_blocked_dependents_back() {
 #[test]
 fn a_task_out_of_attempts_needs_a_person_while_the_rest_goes_on_then_retry_finishes_it() {
     let baton = Baton::new();
-    std::fs::write(
-        baton.path().join("baton.toml"),
-        "[escalation]\nperson = true\n",
-    )
-    .unwrap();
-    let exclude = baton.path().join(".git/info/exclude");
-    std::fs::write(&exclude, "/baton.toml\n").unwrap();
+    baton.write_config("[escalation]\nperson = true\n");
     let (run, id) = baton.run_plan(FAILING_ONCE, &[]);
     run.expect_code(PAUSED);
     assert!(run.stderr.contains("need a person"), "{}", run.stderr);
@@ -346,12 +340,7 @@ fn controls_in_the_wrong_state_or_with_bad_input_are_refused_and_write_nothing()
 #[test]
 fn a_bad_escalation_setting_is_refused_with_its_file() {
     let baton = Baton::new();
-    std::fs::write(
-        baton.path().join("baton.toml"),
-        "[escalation]\nperson = \"yes\"\n",
-    )
-    .unwrap();
-    std::fs::write(baton.path().join(".git/info/exclude"), "/baton.toml\n").unwrap();
+    baton.write_config("[escalation]\nperson = \"yes\"\n");
     let plan = baton.plan(
         "one.yaml",
         "version: 1\ngoal: g\ntasks:\n  - id: one\n    run: \"true\"\n",

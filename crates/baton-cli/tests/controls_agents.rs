@@ -17,12 +17,7 @@ const PAUSED: i32 = 4;
 #[test]
 fn needs_human_then_retry_with_a_new_prompt_lands_the_task() {
     let baton = Baton::new();
-    std::fs::write(
-        baton.path().join("baton.toml"),
-        "[escalation]\nperson = true\n",
-    )
-    .unwrap();
-    std::fs::write(baton.path().join(".git/info/exclude"), "/baton.toml\n").unwrap();
+    baton.write_config("[escalation]\nperson = true\n");
     let write = |line| FileWrite {
         path: "greeting.txt",
         line,

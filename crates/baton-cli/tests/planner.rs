@@ -49,8 +49,7 @@ fn planner(baton: &Baton, turns: Vec<String>, extra: &str) -> FakeLlm {
 }
 
 fn configure(baton: &Baton, toml: &str) {
-    std::fs::write(baton.path().join("baton.toml"), toml).unwrap();
-    std::fs::write(baton.path().join(".git/info/exclude"), "/baton.toml\n").unwrap();
+    baton.write_config(toml);
 }
 
 /// `baton ARGS` with the planner's base URL and key.

@@ -25,8 +25,7 @@ fn approve() -> String {
 /// A repository whose `baton.toml` (untracked) is `toml`.
 fn repo_with_config(toml: &str) -> Baton {
     let baton = Baton::new();
-    std::fs::write(baton.path().join("baton.toml"), toml).unwrap();
-    std::fs::write(baton.path().join(".git/info/exclude"), "/baton.toml\n").unwrap();
+    baton.write_config(toml);
     baton
 }
 

@@ -66,11 +66,6 @@ fn as_user(baton: &Baton, user: &str, args: &[&str]) -> support::Finished {
     baton.baton_with_env(baton.path(), args, &[("USER", Path::new(user))])
 }
 
-fn write_config(baton: &Baton, text: &str) {
-    std::fs::write(baton.path().join("baton.toml"), text).unwrap();
-    std::fs::write(baton.path().join(".git/info/exclude"), "/baton.toml\n").unwrap();
-}
-
 #[test]
 fn a_high_risk_task_waits_before_it_starts_while_a_low_one_merges_then_runs_once_approved() {
     let baton = Baton::new();
@@ -305,10 +300,7 @@ tasks:
 #[test]
 fn a_live_engine_rejects_a_task_whose_approval_times_out() {
     let baton = Baton::new();
-    write_config(
-        &baton,
-        "[risk]\napproval_timeout = \"1s\"\non_timeout = \"reject\"\n",
-    );
+    baton.write_config("[risk]\napproval_timeout = \"1s\"\non_timeout = \"reject\"\n");
     let started = Instant::now();
     let (run, id) = baton.run_plan(HIGH_PLAN, &[]);
     run.expect_code(FAILED);
@@ -326,10 +318,7 @@ fn a_live_engine_rejects_a_task_whose_approval_times_out() {
 #[test]
 fn with_the_wait_policy_an_overdue_task_keeps_waiting_and_a_warning_says_so() {
     let baton = Baton::new();
-    write_config(
-        &baton,
-        "[risk]\napproval_timeout = \"1s\"\non_timeout = \"wait\"\n",
-    );
+    baton.write_config("[risk]\napproval_timeout = \"1s\"\non_timeout = \"wait\"\n");
     let (run, id) = baton.run_plan(HIGH_PLAN, &[]);
     run.expect_code(PAUSED);
     let listed = baton.baton(&["approvals", "--json"]).expect_code(OK).json();
@@ -364,10 +353,7 @@ fn now_text() -> String {
 #[test]
 fn a_live_engine_delivers_a_medium_change_as_soon_as_it_is_approved() {
     let baton = Baton::new();
-    write_config(
-        &baton,
-        "[risk]\napproval_timeout = \"60s\"\non_timeout = \"reject\"\n",
-    );
+    baton.write_config("[risk]\napproval_timeout = \"60s\"\non_timeout = \"reject\"\n");
     let plan = baton.plan("medium.yaml", MEDIUM_PLAN);
     let mut child = baton.spawn_baton(&["run", "--plan", plan.to_str().unwrap()]);
     let start = Instant::now();
@@ -439,8 +425,7 @@ tasks:
 #[test]
 fn bad_risk_settings_and_plan_values_are_refused_with_where_they_are() {
     let baton = Baton::new();
-    write_config(
-        &baton,
+    baton.write_config(
         "[[risk.rules]]\nname = \"docs\"\nlevel = \"severe\"\npaths = [\"docs/**\"]\n",
     );
     let plan = baton.plan("p.yaml", HIGH_PLAN);
@@ -455,10 +440,8 @@ fn bad_risk_settings_and_plan_values_are_refused_with_where_they_are() {
         bad_level.stderr
     );
 
-    write_config(
-        &baton,
-        "[[risk.rules]]\nname = \"docs\"\nlevel = \"low\"\npaths = [\"docs/[ab\"]\n",
-    );
+    baton
+        .write_config("[[risk.rules]]\nname = \"docs\"\nlevel = \"low\"\npaths = [\"docs/[ab\"]\n");
     let bad_glob = baton.baton(&["run", "--plan", plan.to_str().unwrap()]);
     bad_glob.expect_code(BAD_INPUT);
     assert!(

@@ -181,13 +181,7 @@ impl Engine {
                 ))),
             };
         };
-        let Some(row) = tasks.iter().find(|t| &t.id == task) else {
-            let known: Vec<String> = tasks.iter().map(|t| t.id.to_string()).collect();
-            return Err(EngineError::BadRequest(format!(
-                "run {run} has no task {task} (its tasks: {})",
-                known.join(", ")
-            )));
-        };
+        let row = crate::task_in(&tasks, run, task)?;
         if row.status != TaskStatus::AwaitingApproval {
             return Err(EngineError::BadRequest(format!(
                 "task {task} of run {run} waits for no approval (it is {}); only tasks that \

@@ -123,13 +123,7 @@ impl Engine {
             return Ok(String::new());
         };
         let rows = self.store.tasks(run).await?;
-        let Some(row) = rows.iter().find(|t| &t.id == task) else {
-            let known: Vec<String> = rows.iter().map(|t| t.id.to_string()).collect();
-            return Err(EngineError::BadRequest(format!(
-                "run {run} has no task {task} (its tasks: {})",
-                known.join(", ")
-            )));
-        };
+        let row = crate::task_in(&rows, run, task)?;
         let target = task_control_target(control, row.status)
             .map_err(|refused| EngineError::BadRequest(format!("run {run}: {refused}")))?;
         let source = self.store.run(run).await?;

@@ -81,6 +81,22 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
+/// The row of `task` among `rows` (the tasks of `run`); a task the run does not have is the
+/// person's to fix, and the error lists the ones it has.
+pub(crate) fn task_in<'a>(
+    rows: &'a [baton_store::TaskRow],
+    run: &RunId,
+    task: &baton_protocol::TaskId,
+) -> Result<&'a baton_store::TaskRow, EngineError> {
+    rows.iter().find(|t| &t.id == task).ok_or_else(|| {
+        let known: Vec<String> = rows.iter().map(|t| t.id.to_string()).collect();
+        EngineError::BadRequest(format!(
+            "run {run} has no task {task} (its tasks: {})",
+            known.join(", ")
+        ))
+    })
+}
+
 /// How a drive of a run ended.
 #[derive(Debug, Clone)]
 pub struct RunResult {

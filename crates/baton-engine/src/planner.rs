@@ -7,8 +7,7 @@ use crate::planner_prompt::{system_prompt, user_prompt};
 use crate::{Config, Engine, EngineError};
 use baton_agents::keys::KeyStore;
 use baton_agents::providers::{
-    CompletionRequest, HttpProvider, Message, Provider, ProviderError, ProviderOptions, collect,
-    find, resolve_key, settle_usage,
+    CompletionRequest, HttpProvider, Message, Provider, ProviderError, collect, find, settle_usage,
 };
 use baton_core::planner::{
     PlannerProblem, answer_to_plan, plan_file_yaml, read_answer, repair_request,
@@ -135,18 +134,9 @@ fn planner_provider(config: &Config) -> Result<(HttpProvider, String, u32), Plan
     };
     let spec = find(name)
         .ok_or_else(|| PlannerError::Setup(format!("planner.provider {name:?} is unknown")))?;
-    let env = |name: &str| std::env::var(name).ok();
     let store = KeyStore::from_env().map_err(|e| PlannerError::Setup(e.to_string()))?;
-    let (key, _) =
-        resolve_key(spec, &env, Some(&store)).map_err(|e| PlannerError::Setup(e.to_string()))?;
-    let provider = HttpProvider::new(
-        spec,
-        ProviderOptions {
-            key,
-            ..ProviderOptions::default()
-        },
-    )
-    .map_err(|e| PlannerError::Setup(format!("[planner]: {e}")))?;
+    let provider = HttpProvider::from_env(spec, Some(&store))
+        .map_err(|e| PlannerError::Setup(format!("[planner]: {e}")))?;
     let model = config
         .planner
         .model

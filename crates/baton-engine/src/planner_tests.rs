@@ -4,6 +4,7 @@
 use super::*;
 use crate::Home;
 use baton_agents::keys::ApiKey;
+use baton_agents::providers::ProviderOptions;
 use baton_testkit::TestRepo;
 use baton_testkit::fake_llm::{FakeLlm, Script, Turn};
 

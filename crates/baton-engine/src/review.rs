@@ -8,8 +8,7 @@ use crate::EngineError;
 use crate::config_review::ReviewConfig;
 use crate::context::RunCtx;
 use baton_agents::providers::{
-    CompletionRequest, HttpProvider, Message, Provider, ProviderOptions, collect, resolve_key,
-    settle_usage,
+    CompletionRequest, HttpProvider, Message, Provider, collect, settle_usage,
 };
 use baton_core::Tokens;
 use baton_core::review::{parse_report, rejection_feedback, review_request};
@@ -239,21 +238,9 @@ fn reviewer(ctx: &RunCtx, config: &ReviewConfig) -> Result<Box<dyn Provider>, St
     }
     let spec = baton_agents::providers::find(&config.provider)
         .ok_or_else(|| format!("review.provider {:?} is unknown", config.provider))?;
+    // A key store that cannot be opened leaves the environment's keys.
     let store = baton_agents::keys::KeyStore::from_env().ok();
-    let env = |name: &str| std::env::var(name).ok();
-    let (key, _) = resolve_key(spec, &env, store.as_ref()).map_err(|error| {
-        format!(
-            "the reviewer has no key: {error} (`baton keys set {}` or its environment variable)",
-            spec.name
-        )
-    })?;
-    let provider = HttpProvider::new(
-        spec,
-        ProviderOptions {
-            key,
-            ..ProviderOptions::default()
-        },
-    )
-    .map_err(|error| format!("the reviewer cannot be reached: {error}"))?;
+    let provider = HttpProvider::from_env(spec, store.as_ref())
+        .map_err(|error| format!("the reviewer cannot be used: {error}"))?;
     Ok(Box::new(provider))
 }

@@ -7,31 +7,13 @@ use baton_protocol::{
     ApprovalPoint, EndReason, EventBody, MergeItemStatus, RiskLevel, RunId, RunStatus, TaskId,
     TaskStatus,
 };
-use baton_store::{ApprovalRequest, Decision, NewRun, Store, StoreError};
+use baton_store::{ApprovalRequest, Decision, Store, StoreError};
 
+mod common;
+
+/// The shared run, started.
 async fn store_with_run(dir: &tempfile::TempDir) -> (Store, RunId) {
-    let store = Store::open(&dir.path().join("baton.db")).await.unwrap();
-    let run = RunId::new("r1");
-    store
-        .create_run(&NewRun {
-            id: run.clone(),
-            repo: "/repo".into(),
-            goal: "goal".into(),
-            plan_origin: "plan.yaml".into(),
-            plan_source: "version: 1".into(),
-            base_ref: "main".into(),
-            base_commit: "a".repeat(40),
-            integration_ref: "refs/heads/baton/r1/integration".into(),
-            lanes: 2,
-            into_branch: None,
-            into_expected: None,
-            tasks: vec![
-                (TaskId::new("a"), "A".into(), 1),
-                (TaskId::new("b"), "B".into(), 1),
-            ],
-        })
-        .await
-        .unwrap();
+    let (store, run) = common::store_with_run(dir, 1).await;
     store
         .transition_run(&run, RunStatus::Pending, RunStatus::Running, None)
         .await

@@ -2,32 +2,12 @@
 //! The store against a real SQLite file: transitions are compare-and-set and always logged.
 
 use baton_protocol::{EndReason, EventBody, MergeItemStatus, RunId, RunStatus, TaskId, TaskStatus};
-use baton_store::{Lease, MergeItemUpdate, NewRun, Store, StoreError};
+use baton_store::{Lease, MergeItemUpdate, Store, StoreError};
+
+mod common;
 
 async fn store_with_run(dir: &tempfile::TempDir) -> (Store, RunId) {
-    let store = Store::open(&dir.path().join("baton.db")).await.unwrap();
-    let run = RunId::new("r1");
-    store
-        .create_run(&NewRun {
-            id: run.clone(),
-            repo: "/repo".into(),
-            goal: "goal".into(),
-            plan_origin: "plan.yaml".into(),
-            plan_source: "version: 1".into(),
-            base_ref: "main".into(),
-            base_commit: "a".repeat(40),
-            integration_ref: "refs/heads/baton/r1/integration".into(),
-            lanes: 2,
-            into_branch: None,
-            into_expected: None,
-            tasks: vec![
-                (TaskId::new("a"), "A".into(), 2),
-                (TaskId::new("b"), "B".into(), 1),
-            ],
-        })
-        .await
-        .unwrap();
-    (store, run)
+    common::store_with_run(dir, 2).await
 }
 
 #[tokio::test]

@@ -149,6 +149,14 @@ impl Baton {
         dir
     }
 
+    /// Writes `text` as the repository's `baton.toml`, untracked and git-ignored (so commits
+    /// and lanes do not see it).
+    #[allow(dead_code)] // not every test binary sets a configuration
+    pub fn write_config(&self, text: &str) {
+        std::fs::write(self.path().join("baton.toml"), text).unwrap();
+        std::fs::write(self.path().join(".git/info/exclude"), "/baton.toml\n").unwrap();
+    }
+
     /// A scratch directory that tasks may write to although agents and gates are confined to
     /// their lanes: it is added to `[sandbox] writable` of a `baton.toml` in the main worktree
     /// (untracked and git-ignored, so commits and lanes do not see it).
