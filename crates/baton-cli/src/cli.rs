@@ -246,6 +246,12 @@ pub enum Command {
         #[command(subcommand)]
         command: ArtifactCommand,
     },
+    /// Workflow templates: pipelines of phases (analyze, plan, implement, review, verify)
+    /// that `baton run "GOAL" --template NAME` follows; built-in: default, tdd, fix-lint.
+    Template {
+        #[command(subcommand)]
+        command: crate::cli_templates::TemplateCommand,
+    },
 }
 
 /// `baton artifact` subcommands.
@@ -295,7 +301,7 @@ pub struct ScanArgs {
 }
 
 /// `baton run` flags.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct RunArgs {
     /// What to do, in a sentence: the [planner] of baton.toml makes the plan (instead of
     /// --plan).
@@ -329,6 +335,29 @@ pub struct RunArgs {
     /// Approve every task: none waits for a person whatever its estimate.
     #[arg(long)]
     pub auto_approve: bool,
+    /// Follow the workflow template NAME (`baton template list`) instead of plain planning;
+    /// without it, the default template when one is set (`baton template set-default`).
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["plan", "scan"])]
+    pub template: Option<String>,
+    /// A value for the template's prompts (`vars.KEY`); test_command and test_paths
+    /// (comma-separated) replace what baton detects (`project.test_command`, ...).
+    #[arg(long = "var", value_name = "KEY=VALUE", value_parser = parse_var, conflicts_with_all = ["plan", "scan"])]
+    pub vars: Vec<(String, String)>,
+}
+
+/// `KEY=VALUE` of `--var`.
+fn parse_var(text: &str) -> Result<(String, String), String> {
+    let (key, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?} is not KEY=VALUE"))?;
+    let key = key.trim();
+    let valid = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        return Err(format!(
+            "{key:?} is not a variable name (letters, digits and _)"
+        ));
+    }
+    Ok((key.to_owned(), value.to_owned()))
 }
 
 /// `baton plan` subcommands.

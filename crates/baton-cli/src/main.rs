@@ -4,6 +4,7 @@
 mod bench;
 mod cli;
 mod cli_controls;
+mod cli_templates;
 mod commands;
 mod demo;
 mod demo_agents;

@@ -18,6 +18,7 @@ pub mod scan;
 pub mod schedule;
 pub mod simulate;
 pub mod state;
+pub mod template;
 pub mod text;
 
 pub use budget::{
@@ -38,7 +39,7 @@ pub use merge_sim::{
 pub use overlap::globs_may_overlap;
 pub use plan::{
     AgentKind, DEFAULT_LANES, DEFAULT_TIMEOUT, Diagnostic, Gate, Plan, PlanErrors, Prompt,
-    TaskSpec, did_you_mean, parse_plan,
+    TaskSpec, did_you_mean, parse_plan, parse_plan_file,
 };
 pub use pricing::{CostBasis, ModelPrice, PriceTable, Tokens, Usd, settle_cost};
 pub use risk::{RiskAssessment, RiskRule, RiskRuleError, RiskRules, default_rules};

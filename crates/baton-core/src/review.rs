@@ -7,9 +7,11 @@ use baton_protocol::{ReviewKind, ReviewReport};
 pub const REPORT_SCHEMA: &str = r#"{"approved": true or false, "summary": "one or two sentences", "issues": [{"severity": "low" | "medium" | "high" | "critical", "file": "path/in/repo" or null, "line": 12 or null, "message": "what is wrong", "suggestion": "what to do" or null}]}"#;
 
 /// The system text and the user message of a review of `diff` for the task titled `title`
-/// whose instructions were `instructions`.
+/// whose instructions were `instructions`. `criteria` (a workflow template's reviewer prompt,
+/// possibly empty) is added to what the reviewer judges; it is all a custom review judges.
 pub fn review_request(
     kind: ReviewKind,
+    criteria: &str,
     goal: &str,
     title: &str,
     instructions: &str,
@@ -28,9 +30,16 @@ pub fn review_request(
             "Judge whether the change opens a security hole: injection, unsafe input handling, \
              secrets in code, weakened authentication or authorisation, unsafe defaults."
         }
+        ReviewKind::Custom => "Judge the change by the criteria below.",
+    };
+    let criteria = criteria.trim();
+    let criteria = if criteria.is_empty() {
+        String::new()
+    } else {
+        format!(" Criteria: {criteria}")
     };
     let system = format!(
-        "You are a {} code reviewer. {focus} Approve unless an issue of medium severity or \
+        "You are a {} code reviewer. {focus}{criteria} Approve unless an issue of medium severity or \
          worse must be fixed first. Answer with one JSON object and nothing else, in this \
          shape: {REPORT_SCHEMA}",
         kind.as_str()
@@ -152,6 +161,7 @@ mod tests {
     fn the_request_carries_the_schema_the_task_and_the_diff() {
         let (system, user) = review_request(
             ReviewKind::Security,
+            "",
             "g",
             "Login",
             "Add login.",
@@ -161,5 +171,22 @@ mod tests {
         assert!(system.contains(REPORT_SCHEMA), "{system}");
         assert!(user.contains("The task: Login\n\nAdd login."), "{user}");
         assert!(user.contains("```diff\n+secret = 1\n```"), "{user}");
+    }
+
+    #[test]
+    fn a_custom_review_judges_by_the_criteria_it_is_given() {
+        let (system, _) = review_request(
+            ReviewKind::Custom,
+            "Every public function has a doc comment.",
+            "g",
+            "t",
+            "i",
+            "+x\n",
+        );
+        assert!(system.contains("custom code reviewer"), "{system}");
+        assert!(
+            system.contains("Criteria: Every public function has a doc comment."),
+            "{system}"
+        );
     }
 }

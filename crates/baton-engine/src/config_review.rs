@@ -25,7 +25,7 @@ pub(crate) struct ReviewFile {
 }
 
 /// The review settings, checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
 pub struct ReviewConfig {
     /// A provider of `baton providers` (`claude-code` for `cli = "claude"`).
     pub provider: String,
@@ -42,6 +42,27 @@ pub struct ReviewConfig {
     pub max_tokens: u32,
     /// Review the whole run's change before delivering it (`final`, default true).
     pub whole_run: bool,
+    /// What each kind of review also judges (a workflow template's reviewer prompts); a
+    /// custom review judges only this.
+    pub criteria: std::collections::BTreeMap<ReviewKind, String>,
+}
+
+impl ReviewConfig {
+    /// The reviewer a workflow template's phase names (`provider` and `model`, or `cli`),
+    /// checked like `[review]`; kinds and iterations are the caller's to set.
+    pub(crate) fn named(
+        provider: Option<String>,
+        cli: Option<String>,
+        model: Option<String>,
+    ) -> Result<ReviewConfig, String> {
+        ReviewFile {
+            provider,
+            cli,
+            model,
+            ..ReviewFile::default()
+        }
+        .resolve()
+    }
 }
 
 impl ReviewFile {
@@ -86,12 +107,15 @@ impl ReviewFile {
         };
         let mut kinds = Vec::new();
         for kind in self.kinds.unwrap_or_else(|| vec!["functional".into()]) {
-            let parsed = ReviewKind::parse(&kind).ok_or_else(|| {
-                format!(
-                    "review.kinds has {kind:?}, which is not a review kind (known: functional, \
-                     style, security)"
-                )
-            })?;
+            let parsed = ReviewKind::parse(&kind)
+                .filter(|kind| *kind != ReviewKind::Custom)
+                .ok_or_else(|| {
+                    format!(
+                        "review.kinds has {kind:?}, which is not a review kind (known: functional, \
+                     style, security; custom reviews come from a workflow template's \
+                     reviewer_custom phase)"
+                    )
+                })?;
             if !kinds.contains(&parsed) {
                 kinds.push(parsed);
             }
@@ -119,6 +143,7 @@ impl ReviewFile {
             max_iterations,
             max_tokens,
             whole_run: self.whole_run.unwrap_or(true),
+            criteria: Default::default(),
         })
     }
 }

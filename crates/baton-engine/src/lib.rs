@@ -54,6 +54,9 @@ mod sandbox;
 pub mod stats;
 mod stop;
 mod supervise;
+mod template_plan;
+pub mod template_run;
+pub mod templates;
 
 pub use approve::{DecisionRequest, UNKNOWN_DECIDER, os_user};
 pub use brief::Brief;
@@ -68,6 +71,7 @@ pub use planner::{PLANNER_TASK, PlanRequest, Planned, PlannerError, PlannerSetup
 pub use report::{AttemptReport, Efficiency, GateReport, MergeReport, Report, TaskReport};
 pub use report_usage::{UsageLine, UsageReport};
 pub use stop::StopOutcome;
+pub use template_plan::{ANALYZER_TASK, Analysis, TemplatePlanned, TemplateRequest};
 
 use baton_core::parse_plan;
 use baton_git::{Git, LanePool};
@@ -204,6 +208,14 @@ impl Engine {
             baton_agents::prices::price_table(baton_agents::prices::user_prices_path().as_deref())
                 .map_err(|error| EngineError::Config(error.to_string()))?;
         let sandbox = Sandbox::new(config.sandbox, &git, &self.home, &run.id);
+        // A run made from a workflow template follows its reviews and escalation.
+        let template = self.template_settings(&run.id).await?;
+        let review = match &template {
+            Some(settings) if settings.review.is_some() => settings.review.clone(),
+            _ => config.review.clone(),
+        };
+        let escalate_to_person =
+            config.escalate_to_person || template.as_ref().is_some_and(|t| t.pause_on_failure);
         // Limits agents reported in earlier runs that have not lifted yet.
         let limited = self
             .store
@@ -242,8 +254,8 @@ impl Engine {
             merge_batch: plan_merge_batch.unwrap_or(config.merge_batch),
             merge_lanes: plan_merge_lanes.unwrap_or(config.merge_lanes),
             merge_wait: config.merge_wait,
-            escalate_to_person: config.escalate_to_person,
-            review: config.review.clone(),
+            escalate_to_person,
+            review,
             track_records: Arc::new(self.track_records().await?),
             risk,
             approval_timeout,

@@ -3,6 +3,7 @@
 //! by `baton_core::planner` and, when unusable, sent back once with every problem named. A
 //! second unusable answer stops planning, with the raw output kept as an artifact.
 
+use crate::config_planner::PlannerConfig;
 use crate::planner_prompt::{system_prompt, user_prompt};
 use crate::{Config, Engine, EngineError};
 use baton_agents::keys::KeyStore;
@@ -122,9 +123,57 @@ pub struct PlannerSetup<'a> {
     pub agent: String,
 }
 
-/// The provider, model and output limit `[planner]` says, with its key.
-fn planner_provider(config: &Config) -> Result<(HttpProvider, String, u32), PlannerError> {
-    let Some(name) = config.planner.provider.as_deref() else {
+/// The model a planner (or an analyzer) calls: a provider over HTTP, or an agent CLI in its
+/// read-only mode, with the model and output limit.
+pub(crate) struct ModelProvider {
+    caller: Caller,
+    pub model: String,
+    pub max_tokens: u32,
+}
+
+enum Caller {
+    Http(HttpProvider),
+    Cli(crate::planner_cli::CliPlanner),
+}
+
+impl ModelProvider {
+    /// The model `planner` names, in the repository around `repo_dir`.
+    pub(crate) async fn of(
+        planner: &PlannerConfig,
+        config: &Config,
+        repo_dir: &std::path::Path,
+    ) -> Result<ModelProvider, PlannerError> {
+        if let Some(name) = &planner.cli {
+            let git = Git::discover(repo_dir).await.map_err(EngineError::from)?;
+            // config_planner and templates check the name is one of PLANNER_CLIS.
+            let cli =
+                crate::planner_cli::CliPlanner::new(name, git.root().to_path_buf(), &config.agents);
+            return Ok(ModelProvider {
+                caller: Caller::Cli(cli),
+                model: planner.model.clone().unwrap_or_default(),
+                max_tokens: 0,
+            });
+        }
+        let (http, model, max_tokens) = planner_provider(planner)?;
+        Ok(ModelProvider {
+            caller: Caller::Http(http),
+            model,
+            max_tokens,
+        })
+    }
+
+    /// The provider to call.
+    pub(crate) fn provider(&self) -> &dyn Provider {
+        match &self.caller {
+            Caller::Http(http) => http,
+            Caller::Cli(cli) => cli,
+        }
+    }
+}
+
+/// The provider, model and output limit `planner` says, with its key.
+fn planner_provider(planner: &PlannerConfig) -> Result<(HttpProvider, String, u32), PlannerError> {
+    let Some(name) = planner.provider.as_deref() else {
         return Err(PlannerError::Setup(
             "no planner is configured: add [planner] with provider = \"anthropic\" (or openai, \
              ollama, ... see `baton providers`) and model = \"...\", or cli = \"claude\" \
@@ -137,8 +186,7 @@ fn planner_provider(config: &Config) -> Result<(HttpProvider, String, u32), Plan
     let store = KeyStore::from_env().map_err(|e| PlannerError::Setup(e.to_string()))?;
     let provider = HttpProvider::from_env(spec, Some(&store))
         .map_err(|e| PlannerError::Setup(format!("[planner]: {e}")))?;
-    let model = config
-        .planner
+    let model = planner
         .model
         .clone()
         .or(spec.default_model.map(str::to_owned))
@@ -148,14 +196,13 @@ fn planner_provider(config: &Config) -> Result<(HttpProvider, String, u32), Plan
                  (`baton providers detect` lists a local server's models)"
             ))
         })?;
-    let max_tokens = config
-        .planner
+    let max_tokens = planner
         .max_tokens
         .unwrap_or(crate::config_planner::DEFAULT_PLANNER_MAX_TOKENS);
     Ok((provider, model, max_tokens))
 }
 
-fn add_usage(totals: &mut UsageTotals, usage: &baton_protocol::Usage) {
+pub(crate) fn add_usage(totals: &mut UsageTotals, usage: &baton_protocol::Usage) {
     totals.input_tokens += usage.input_tokens;
     totals.cached_input_tokens += usage.cached_input_tokens;
     totals.cache_write_tokens += usage.cache_write_tokens;
@@ -194,24 +241,23 @@ impl Engine {
             .await
             .map_err(EngineError::from)?;
         let config = Config::load(git.root())?;
-        let agent = config.planner.agent().to_owned();
-        if let Some(name) = &config.planner.cli {
-            // config_planner checks the name is one of PLANNER_CLIS.
-            let cli =
-                crate::planner_cli::CliPlanner::new(name, git.root().to_path_buf(), &config.agents);
-            let setup = PlannerSetup {
-                provider: &cli,
-                model: config.planner.model.clone().unwrap_or_default(),
-                max_tokens: 0,
-                agent,
-            };
-            return self.plan_with(request, &setup).await;
-        }
-        let (provider, model, max_tokens) = planner_provider(&config)?;
+        self.plan_goal_as(request, &config.planner, &config).await
+    }
+
+    /// Plans `request.goal` with `planner` (`[planner]`, or a template phase's settings on
+    /// top of it).
+    pub async fn plan_goal_as(
+        &self,
+        request: &PlanRequest,
+        planner: &PlannerConfig,
+        config: &Config,
+    ) -> Result<Planned, PlannerError> {
+        let agent = planner.agent().to_owned();
+        let model_provider = ModelProvider::of(planner, config, &request.repo_dir).await?;
         let setup = PlannerSetup {
-            provider: &provider,
-            model,
-            max_tokens,
+            provider: model_provider.provider(),
+            model: model_provider.model.clone(),
+            max_tokens: model_provider.max_tokens,
             agent,
         };
         self.plan_with(request, &setup).await
@@ -308,13 +354,24 @@ impl Engine {
         run: &RunId,
         planned: &Planned,
     ) -> Result<(), EngineError> {
-        let used = &planned.planner;
+        self.record_model_usage(run, PLANNER_TASK, "planner", &planned.planner)
+            .await
+    }
+
+    /// Records a model call's cost (`used`) in `run`'s ledger under the pseudo-task `task`.
+    pub(crate) async fn record_model_usage(
+        &self,
+        run: &RunId,
+        task: &str,
+        agent: &str,
+        used: &PlannerUse,
+    ) -> Result<(), EngineError> {
         self.store()
             .record_usage(&baton_store::LedgerEntry {
                 run_id: run.clone(),
-                task_id: baton_protocol::TaskId::new(PLANNER_TASK),
+                task_id: baton_protocol::TaskId::new(task),
                 attempt: 0,
-                agent: "planner".to_owned(),
+                agent: agent.to_owned(),
                 model: Some(format!("{}/{}", used.provider, used.model)),
                 tokens: baton_core::Tokens::from(&used.usage),
                 cost: used.cost,
@@ -335,6 +392,17 @@ impl Engine {
         let plan = self
             .save_artifact(run, None, ArtifactKind::Plan, &planned.yaml)
             .await?;
+        let list = self.save_task_list(run, planned).await?;
+        Ok((plan, list))
+    }
+
+    /// Keeps the planner's answer (tasks with risks, checks, open questions, what planning
+    /// cost) as a `task_list` artifact of `run`, or of no run yet.
+    pub async fn save_task_list(
+        &self,
+        run: Option<&RunId>,
+        planned: &Planned,
+    ) -> Result<ArtifactRow, EngineError> {
         let list = serde_json::json!({
             "goal": planned.goal,
             "summary": planned.answer.summary,
@@ -347,10 +415,8 @@ impl Engine {
         let text = serde_json::to_string_pretty(&list).map_err(|error| {
             EngineError::BadRequest(format!("cannot write the task list: {error}"))
         })?;
-        let list = self
-            .save_artifact(run, None, ArtifactKind::TaskList, &text)
-            .await?;
-        Ok((plan, list))
+        self.save_artifact(run, None, ArtifactKind::TaskList, &text)
+            .await
     }
 }
 

@@ -55,6 +55,15 @@ pub(crate) fn system_prompt() -> String {
 /// The first user message: the goal, then the repository.
 pub(crate) fn user_prompt(goal: &str, root: &Path, tree: &[String]) -> String {
     let mut text = format!("Goal: {goal}\n\n");
+    text.push_str(&repository_overview(root, tree));
+    text.push_str("\nAnswer with the JSON object only.");
+    text
+}
+
+/// The repository as a model is shown it: the tracked tree, the README and the manifests,
+/// each cut to its budget.
+pub(crate) fn repository_overview(root: &Path, tree: &[String]) -> String {
+    let mut text = String::new();
     text.push_str("Files git tracks in the repository:\n");
     let mut used = 0;
     for (n, path) in tree.iter().enumerate() {
@@ -90,7 +99,6 @@ pub(crate) fn user_prompt(goal: &str, root: &Path, tree: &[String]) -> String {
             let _ = write!(text, "\n--- {path} ---\n{body}\n");
         }
     }
-    text.push_str("\nAnswer with the JSON object only.");
     text
 }
 

@@ -53,6 +53,11 @@ impl RunCtx {
                 .unwrap_or_else(|_| format!("Run the command `{}`.", spec.run)),
         };
         let diff = self.git.diff_text(from, to, MAX_DIFF_BYTES).await?;
+        // An attempt that changed nothing (a verifier, a fixer with nothing to fix) merges
+        // nothing: there is nothing to review, and no model is paid to say so.
+        if diff.trim().is_empty() {
+            return Ok(None);
+        }
         let reviewed = Reviewed::Attempt(task, number);
         let verdict = self
             .review(config, &spec.title, &instructions, &diff, reviewed)
@@ -91,7 +96,9 @@ impl RunCtx {
             Err(why) => return Ok(ReviewVerdict::Failed(why)),
         };
         let calls = config.kinds.iter().map(|kind| {
-            let (system, user) = review_request(*kind, &self.plan.goal, title, instructions, diff);
+            let criteria = config.criteria.get(kind).map_or("", String::as_str);
+            let (system, user) =
+                review_request(*kind, criteria, &self.plan.goal, title, instructions, diff);
             let request = CompletionRequest {
                 model: config.model.clone(),
                 system,

@@ -76,11 +76,15 @@ pub enum ArtifactKind {
     Report,
     /// A person's answers to the planner's open questions.
     Answers,
+    /// The workflow template a run follows, with the settings it gave the run (JSON).
+    Template,
+    /// What a template's analyzer phase wrote about the repository.
+    Analysis,
 }
 
 impl ArtifactKind {
     /// Every kind, in the order docs list them.
-    pub const ALL: [ArtifactKind; 7] = [
+    pub const ALL: [ArtifactKind; 9] = [
         ArtifactKind::Plan,
         ArtifactKind::PlannerOutput,
         ArtifactKind::TaskList,
@@ -88,6 +92,8 @@ impl ArtifactKind {
         ArtifactKind::Diff,
         ArtifactKind::Report,
         ArtifactKind::Answers,
+        ArtifactKind::Template,
+        ArtifactKind::Analysis,
     ];
 
     /// The stored and displayed name.
@@ -100,6 +106,8 @@ impl ArtifactKind {
             ArtifactKind::Diff => "diff",
             ArtifactKind::Report => "report",
             ArtifactKind::Answers => "answers",
+            ArtifactKind::Template => "template",
+            ArtifactKind::Analysis => "analysis",
         }
     }
 
@@ -112,9 +120,12 @@ impl ArtifactKind {
     pub fn extension(self) -> &'static str {
         match self {
             ArtifactKind::Plan => "yaml",
-            ArtifactKind::TaskList => "json",
+            ArtifactKind::TaskList | ArtifactKind::Template => "json",
             ArtifactKind::Diff => "diff",
-            ArtifactKind::Review | ArtifactKind::Report | ArtifactKind::Answers => "md",
+            ArtifactKind::Review
+            | ArtifactKind::Report
+            | ArtifactKind::Answers
+            | ArtifactKind::Analysis => "md",
             ArtifactKind::PlannerOutput => "txt",
         }
     }

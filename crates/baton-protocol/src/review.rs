@@ -13,14 +13,17 @@ pub enum ReviewKind {
     Style,
     /// Does it open a hole (injection, secrets, unsafe input handling)?
     Security,
+    /// Does it meet criteria a workflow template states (its `reviewer_custom` phase)?
+    Custom,
 }
 
 impl ReviewKind {
     /// Every kind, in the order they are listed.
-    pub const ALL: [ReviewKind; 3] = [
+    pub const ALL: [ReviewKind; 4] = [
         ReviewKind::Functional,
         ReviewKind::Style,
         ReviewKind::Security,
+        ReviewKind::Custom,
     ];
 
     /// The name used in configuration, events and reports.
@@ -29,6 +32,7 @@ impl ReviewKind {
             ReviewKind::Functional => "functional",
             ReviewKind::Style => "style",
             ReviewKind::Security => "security",
+            ReviewKind::Custom => "custom",
         }
     }
 

@@ -15,8 +15,10 @@ mod prices;
 mod providers;
 mod run;
 mod run_goal;
+mod run_template;
 mod scan;
 mod stats;
+mod templates;
 
 use crate::cli::{Cli, Command, ReportFormat};
 use crate::{Exit, exit};
@@ -157,6 +159,7 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Exit> {
         Command::Scan(args) => scan::scan(&cli.repo, &args, json).await,
         Command::Artifacts { run } => artifacts::list(run.as_deref(), json).await,
         Command::Artifact { command } => artifacts::artifact(command, json).await,
+        Command::Template { command } => templates::template(&cli.repo, command, json).await,
         Command::Bench(mut args) => {
             args.json |= json;
             crate::bench::run_bench(&args).await?;

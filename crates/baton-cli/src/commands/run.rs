@@ -23,6 +23,10 @@ pub async fn run(repo: &Option<PathBuf>, args: &RunArgs, json: bool) -> Result<u
     }
     match (&args.goal, &args.plan) {
         (Some(goal), None) => super::run_goal::run_goal(repo, goal, args, json).await,
+        (None, None) if args.template.is_some() => {
+            let name = args.template.as_deref().unwrap_or_default();
+            super::run_template::run_template(repo, None, name, args, json).await
+        }
         (None, Some(plan)) => run_plan(repo, args, plan, None, json).await,
         _ => Err(super::bad_input(
             "say what to run: `baton run \"GOAL\"` (the planner makes the plan), `baton run \
@@ -34,7 +38,10 @@ pub async fn run(repo: &Option<PathBuf>, args: &RunArgs, json: bool) -> Result<u
 /// A plan made by the planner for the run: its artifacts become the run's, and what planning
 /// cost goes into the run's ledger.
 pub struct Planning<'a> {
-    pub planned: &'a baton_engine::Planned,
+    /// The planner's plan (plain planning).
+    pub planned: Option<&'a baton_engine::Planned>,
+    /// A template's plan (its analyzers' and planner's costs).
+    pub template: Option<&'a baton_engine::TemplatePlanned>,
     pub artifacts: Vec<String>,
     /// The planner's open questions: the run waits for `baton answer` when there are any.
     pub questions: Vec<String>,
@@ -65,7 +72,11 @@ pub async fn run_plan(
     let mut questions = Vec::new();
     if let Some(planning) = planning {
         engine.attach_artifacts(&run, &planning.artifacts).await?;
-        engine.record_planner_usage(&run, planning.planned).await?;
+        if let Some(template) = planning.template {
+            engine.record_template_usage(&run, template).await?;
+        } else if let Some(planned) = planning.planned {
+            engine.record_planner_usage(&run, planned).await?;
+        }
         questions = planning.questions;
     }
     if args.budget.is_some() || args.budget_tokens.is_some() {

@@ -16,15 +16,25 @@ pub async fn run_goal(
     json: bool,
 ) -> Result<u8, Exit> {
     let asks = !args.yes && !args.dry_run;
-    // Refused before the planner is paid for: nobody could answer the question.
-    if asks && !std::io::stdin().is_terminal() {
+    check_can_ask(asks)?;
+    check_goal(goal)?;
+    // A template (named, or the default one) runs its phases instead of plain planning.
+    let template = match &args.template {
+        Some(name) => Some(name.clone()),
+        None => match baton_git::Git::discover(&super::repo_dir(repo)).await {
+            Ok(git) => baton_engine::templates::default_template(git.root())?.map(|(n, _)| n),
+            Err(_) => None,
+        },
+    };
+    if let Some(name) = template {
+        return super::run_template::run_template(repo, Some(goal), &name, args, json).await;
+    }
+    if !args.vars.is_empty() {
         return Err(bad_input(
-            "baton run \"GOAL\" shows the plan and asks before running, but stdin is not a \
-             terminal: pass --yes to run it without asking, or write the plan with `baton plan \
-             new \"GOAL\" -o plan.yaml`, read it, then `baton run --plan plan.yaml`",
+            "--var gives values to a workflow template's prompts: add --template NAME (`baton \
+             template list`)",
         ));
     }
-    check_goal(goal)?;
     let engine = open_engine().await?;
     let planned = plan_goal(&engine, repo, goal).await?;
     let (plan, list) = engine.save_planned(None, &planned).await?;
@@ -59,15 +69,29 @@ pub async fn run_goal(
         return Ok(exit::CANCELLED);
     }
     let planning = super::run::Planning {
-        planned: &planned,
+        planned: Some(&planned),
+        template: None,
         artifacts: vec![plan.id, list.id],
         questions,
     };
     super::run::run_plan(repo, args, &plan_path, Some(planning), json).await
 }
 
+/// Refuses, before anything is paid for, to ask on a stdin that is not a terminal: nobody
+/// could answer.
+pub fn check_can_ask(asks: bool) -> Result<(), Exit> {
+    if asks && !std::io::stdin().is_terminal() {
+        return Err(bad_input(
+            "baton run \"GOAL\" shows the plan and asks before running, but stdin is not a \
+             terminal: pass --yes to run it without asking, or write the plan with `baton plan \
+             new \"GOAL\" -o plan.yaml`, read it, then `baton run --plan plan.yaml`",
+        ));
+    }
+    Ok(())
+}
+
 /// Asks on the terminal whether to run the plan; true for `y` or `yes`.
-fn confirm() -> Result<bool, Exit> {
+pub fn confirm() -> Result<bool, Exit> {
     eprint!("\nrun this plan? [y/N] ");
     std::io::stderr().flush()?;
     let mut answer = String::new();

@@ -2,18 +2,18 @@
 
 #[cfg(test)]
 mod agent_tests;
-mod diagnostic;
+pub(crate) mod diagnostic;
 mod parse;
 mod problem;
-mod spans;
-mod suggest;
+pub(crate) mod spans;
+pub(crate) mod suggest;
 #[cfg(test)]
 mod tests;
 mod validate;
 pub(crate) use validate::is_valid_id;
 
 pub use diagnostic::{Diagnostic, PlanErrors};
-pub use parse::parse_plan;
+pub use parse::{parse_plan, parse_plan_file};
 pub use suggest::did_you_mean;
 
 use crate::claims::ClaimSet;

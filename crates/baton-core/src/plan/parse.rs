@@ -25,3 +25,15 @@ pub fn parse_plan(source: &str, origin: &str) -> Result<Plan, PlanErrors> {
         _ => Err(report.into_errors()),
     }
 }
+
+/// Like [`parse_plan`], but returns the plan file as written (to change it and write it
+/// again) once it validates.
+pub fn parse_plan_file(source: &str, origin: &str) -> Result<PlanFile, PlanErrors> {
+    parse_plan(source, origin)?;
+    serde_saphyr::from_str(source).map_err(|error| {
+        let mut report = Report::new(origin);
+        let (pos, message) = describe_yaml_error(&error, source);
+        report.at(pos, message);
+        report.into_errors()
+    })
+}

@@ -93,8 +93,38 @@ fn to_pos(location: Location) -> Pos {
     }
 }
 
+/// What a YAML document is called in messages: its items (recognised by a field only they
+/// have), the document itself, and the shape it must have.
+pub(crate) struct DocWords {
+    /// A field only items have (`run` for plan tasks).
+    pub item_field: &'static str,
+    /// `a task`.
+    pub item: &'static str,
+    /// `the plan`.
+    pub whole: &'static str,
+    /// What the document must be, e.g. `a YAML mapping with version, goal and tasks`.
+    pub shape: &'static str,
+}
+
+/// The words of plan files.
+pub(crate) const PLAN_WORDS: DocWords = DocWords {
+    item_field: "run",
+    item: "a task",
+    whole: "the plan",
+    shape: "the plan must be a YAML mapping with version, goal and tasks",
+};
+
 /// Turns a serde-saphyr error into a position and a message that names the field and the fix.
 pub(crate) fn describe_yaml_error(error: &Error, source: &str) -> (Pos, String) {
+    describe_yaml_error_in(error, source, &PLAN_WORDS)
+}
+
+/// [`describe_yaml_error`] for a document described by `words`.
+pub(crate) fn describe_yaml_error_in(
+    error: &Error,
+    source: &str,
+    words: &DocWords,
+) -> (Pos, String) {
     let pos = error
         .location()
         .map(to_pos)
@@ -109,10 +139,10 @@ pub(crate) fn describe_yaml_error(error: &Error, source: &str) -> (Pos, String) 
         Error::SerdeUnknownField {
             field, expected, ..
         } => {
-            let place = if expected.contains(&"run") {
-                "a task"
+            let place = if expected.contains(&words.item_field) {
+                words.item
             } else {
-                "the plan"
+                words.whole
             };
             format!(
                 "unknown field \"{field}\" in {place}{}; the known fields are: {}",
@@ -146,10 +176,9 @@ pub(crate) fn describe_yaml_error(error: &Error, source: &str) -> (Pos, String) 
             "{name} has the wrong type: expected {}, found {unexpected}; fix the value",
             type_words(expected)
         ),
-        Error::Unexpected { expected, .. } if field.is_none() && pos == Pos::START => format!(
-            "the plan must be a YAML mapping with version, goal and tasks (expected {})",
-            shape_words(expected)
-        ),
+        Error::Unexpected { expected, .. } if field.is_none() && pos == Pos::START => {
+            format!("{} (expected {})", words.shape, shape_words(expected))
+        }
         Error::Unexpected { expected, .. } if field.is_some() => format!(
             "{name} has the wrong type: expected {}; fix the value",
             shape_words(expected)

@@ -59,12 +59,7 @@ pub async fn scan(cli_repo: &Option<PathBuf>, args: &ScanArgs, json: bool) -> Re
 pub async fn plan_for_run(
     cli_repo: &Option<PathBuf>,
 ) -> Result<Option<tempfile::NamedTempFile>, Exit> {
-    let report = collect(&repo_dir(cli_repo), None).await?;
-    let Some(yaml) = plan_yaml(&report.tasks, &goal(&report)) else {
-        eprintln!(
-            "baton scan found nothing to do in {} ({} files scanned): nothing to run",
-            report.repo, report.files_scanned
-        );
+    let Some(yaml) = scan_plan_text(cli_repo).await? else {
         return Ok(None);
     };
     let mut file = tempfile::Builder::new()
@@ -73,6 +68,20 @@ pub async fn plan_for_run(
         .tempfile()?;
     file.write_all(yaml.as_bytes())?;
     file.as_file().sync_all()?;
+    Ok(Some(file))
+}
+
+/// The plan of what a scan of the repository around `cli_repo` finds, as YAML; `None` (said
+/// on stderr) when it found nothing to do.
+pub async fn scan_plan_text(cli_repo: &Option<PathBuf>) -> Result<Option<String>, Exit> {
+    let report = collect(&repo_dir(cli_repo), None).await?;
+    let Some(yaml) = plan_yaml(&report.tasks, &goal(&report)) else {
+        eprintln!(
+            "baton scan found nothing to do in {} ({} files scanned): nothing to run",
+            report.repo, report.files_scanned
+        );
+        return Ok(None);
+    };
     let fixers = report.tasks.iter().filter(|t| t.fixer.is_some()).count();
     eprintln!(
         "baton scan: {} finding(s) in {}, planned as {} task(s) ({} by a fixer, {} for agents)",
@@ -82,7 +91,7 @@ pub async fn plan_for_run(
         fixers,
         report.tasks.len() - fixers
     );
-    Ok(Some(file))
+    Ok(Some(yaml))
 }
 
 /// Scans the checkout `dir` is in: markers, the tools present and, given `tests`, the failing
