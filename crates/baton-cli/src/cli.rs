@@ -375,6 +375,14 @@ pub enum PlanCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Edit the plan of a run that has not started a task yet (waiting for answers, for
+    /// approval, paused or cancelled before its first attempt) in $VISUAL or $EDITOR; the edit
+    /// is checked like `baton run --plan` checks a plan, then becomes the run's plan
+    /// (recorded as a `plan-edit` control). `baton resume RUN` runs it.
+    Edit {
+        /// The run id.
+        run: String,
+    },
     /// Check a plan file against the repository; errors name file:line:col.
     Validate {
         /// The plan file.

@@ -82,7 +82,7 @@ pub async fn validate_plan(
 
 /// Before a run is created: every AI agent the plan names is installed (else how to install
 /// it), `agent: auto` finds at least one, and every `prompt_file` can be read.
-fn check_agents_can_run(checked: &ValidatedPlan) -> Result<(), EngineError> {
+pub(crate) fn check_agents_can_run(checked: &ValidatedPlan) -> Result<(), EngineError> {
     // The prices the run will use: a broken price file is refused now, not mid-run.
     baton_agents::prices::price_table(baton_agents::prices::user_prices_path().as_deref())
         .map_err(|error| EngineError::Config(error.to_string()))?;

@@ -31,20 +31,7 @@ impl Store {
         .bind(&now)
         .execute(&mut *tx)
         .await?;
-        for (position, (task, title, failures_allowed)) in run.tasks.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO tasks (run_id, id, position, title, status, failures_allowed)
-                 VALUES (?, ?, ?, ?, ?, ?)",
-            )
-            .bind(run.id.as_str())
-            .bind(task.as_str())
-            .bind(i64::try_from(position).unwrap_or(i64::MAX))
-            .bind(title)
-            .bind(TaskStatus::Pending.as_str())
-            .bind(i64::from(*failures_allowed))
-            .execute(&mut *tx)
-            .await?;
-        }
+        insert_tasks(&mut tx, &run.id, &run.tasks).await?;
         let event = insert_event(
             &mut tx,
             &run.id,
@@ -270,4 +257,27 @@ impl Store {
         tx.commit().await?;
         Ok(event)
     }
+}
+
+/// Inserts a run's tasks (all pending), in plan order: id, title, failures allowed.
+pub(crate) async fn insert_tasks(
+    tx: &mut sqlx::SqliteConnection,
+    run: &RunId,
+    tasks: &[(baton_protocol::TaskId, String, u32)],
+) -> Result<(), StoreError> {
+    for (position, (task, title, failures_allowed)) in tasks.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO tasks (run_id, id, position, title, status, failures_allowed)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(run.as_str())
+        .bind(task.as_str())
+        .bind(i64::try_from(position).unwrap_or(i64::MAX))
+        .bind(title)
+        .bind(TaskStatus::Pending.as_str())
+        .bind(i64::from(*failures_allowed))
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
 }

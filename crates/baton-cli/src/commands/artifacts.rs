@@ -91,33 +91,7 @@ pub async fn artifact(command: ArtifactCommand, json: bool) -> Result<u8, Exit> 
 /// kept as a new artifact.
 async fn edit(engine: &baton_engine::Engine, id: &str, json: bool) -> Result<u8, Exit> {
     let row = engine.artifact(id).await?;
-    let dir = tempfile::Builder::new()
-        .prefix("baton-edit-")
-        .tempdir()
-        .map_err(|e| bad_input(format!("cannot make a directory to edit in: {e}")))?;
-    let path = dir.path().join(&row.name);
-    std::fs::write(&path, &row.content)
-        .map_err(|e| bad_input(format!("cannot write {}: {e}", path.display())))?;
-    let editor = ["VISUAL", "EDITOR"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
-        .unwrap_or_else(|| "vi".into());
-    // The editor is the person's own program, run here with the terminal: it is not a task.
-    let status = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!("{editor} \"$1\""))
-        .arg("sh")
-        .arg(&path)
-        .status()
-        .map_err(|e| bad_input(format!("cannot start the editor {editor:?}: {e}")))?;
-    if !status.success() {
-        return Err(Exit {
-            code: exit::FAILED,
-            error: anyhow::anyhow!("the editor {editor:?} exited with {status}; nothing was saved"),
-        });
-    }
-    let edited = std::fs::read_to_string(&path)
-        .map_err(|e| bad_input(format!("cannot read the edited {}: {e}", path.display())))?;
+    let (dir, path, edited) = super::editor::edit_copy(&row.name, &row.content)?;
     if edited == row.content {
         if json {
             print_json(&serde_json::json!({ "id": row.id, "changed": false }))?;
@@ -130,10 +104,10 @@ async fn edit(engine: &baton_engine::Engine, id: &str, json: bool) -> Result<u8,
         && let Err(errors) = baton_core::parse_plan(&edited, &row.name)
     {
         // Keep the person's work where they can find it.
-        let kept = dir.keep().join(&row.name);
+        let _ = dir.keep();
         return Err(bad_input(format!(
             "the edited plan is not valid; nothing was saved (your edit is in {}):\n{errors}",
-            kept.display()
+            path.display()
         )));
     }
     let saved = engine

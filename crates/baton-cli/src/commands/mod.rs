@@ -6,6 +6,7 @@ mod artifacts;
 mod brief;
 mod budget;
 mod controls;
+mod editor;
 mod inspect;
 mod keys;
 mod lanes;

@@ -43,6 +43,55 @@ pub async fn plan(repo: &Option<PathBuf>, command: PlanCommand, json: bool) -> R
             output,
             force,
         } => super::plan_new::plan_new(repo, &goal, &output, force, json).await,
+        PlanCommand::Edit { run } => edit(&run, json).await,
+    }
+}
+
+/// `baton plan edit RUN`: the run's plan in the person's editor; the edit, checked like
+/// `baton run --plan` checks a plan, becomes the run's plan. A refused edit is kept in a file
+/// whose path is printed.
+async fn edit(run: &str, json: bool) -> Result<u8, Exit> {
+    let engine = super::open_engine().await?;
+    let run = super::known_run(&engine, run).await?;
+    let source = engine.run_plan_source(&run).await?;
+    let (dir, path, edited) = super::editor::edit_copy("plan.yaml", &source)?;
+    if edited == source {
+        if json {
+            print_json(&serde_json::json!({ "run": run, "changed": false }))?;
+        } else {
+            println!("no change; the run keeps its plan");
+        }
+        return Ok(exit::OK);
+    }
+    match engine
+        .edit_run_plan(&run, &path, &baton_engine::os_user())
+        .await
+    {
+        Ok(done) => {
+            if json {
+                print_json(&done)?;
+            } else {
+                println!(
+                    "{} run {run} follows the edited plan: {} task(s), {} before (kept as {}); \
+                     `baton resume {run}` runs it",
+                    style::good("edited:"),
+                    done.tasks_after,
+                    done.tasks_before,
+                    done.artifact
+                );
+            }
+            Ok(exit::OK)
+        }
+        Err(error) => {
+            // Keep the person's work where they can find it.
+            let _ = dir.keep();
+            let mut exit = Exit::from(error);
+            exit.error = exit.error.context(format!(
+                "the edited plan was not taken; your edit is in {}",
+                path.display()
+            ));
+            Err(exit)
+        }
     }
 }
 
