@@ -506,3 +506,67 @@ fn the_built_in_fix_lint_template_runs_the_scanners_fix_and_verifies_it() {
         Some("pub fn double(x: u32) -> u32 {\n    x * 2\n}\n")
     );
 }
+
+#[test]
+fn a_phase_past_its_timeout_is_skipped_when_it_may_be_and_stops_the_run_when_not() {
+    let baton = Baton::new();
+    let fake = FakeLlm::start(Script::parse("- hang: true\n- hang: true\n").unwrap()).unwrap();
+    baton.write_config("[planner]\nprovider = \"anthropic\"\nmodel = \"claude-sonnet-4-5\"\n");
+    let template = |can_skip: bool| {
+        format!(
+            "version: 1\nname: slow\nphases:\n  - name: ask\n    role: analyzer\n    timeout: 1s\n    can_skip: {can_skip}\n    prompt: \"Study {{{{ goal }}}}\"\n  - name: write\n    role: implementer\n    agent: exec\n    run: \"echo done > done.txt\"\n"
+        )
+    };
+    let env = |fake: &FakeLlm| {
+        [
+            ("BATON_ANTHROPIC_BASE_URL", fake.url()),
+            ("ANTHROPIC_API_KEY", "sk-ant-slow-1".to_owned()),
+        ]
+    };
+    let run = |baton: &Baton| {
+        let env = env(&fake);
+        let env: Vec<(&str, &Path)> = env.iter().map(|(k, v)| (*k, Path::new(v))).collect();
+        baton.baton_with_env(
+            baton.path(),
+            &["run", "Write done", "--template", "slow", "--yes"],
+            &env,
+        )
+    };
+    write(
+        &baton.path().join(".baton/templates/slow.yaml"),
+        &template(true),
+    );
+    let done = run(&baton);
+    done.expect_code(OK);
+    assert!(
+        done.stderr.contains("skipped: phase ask"),
+        "{}",
+        done.stderr
+    );
+    let id = baton.run_ids()[0].clone();
+    let artifacts = baton.baton(&["artifacts", &id, "--json"]).json();
+    let settings = artifacts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "template")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let shown = baton.baton(&["artifact", "show", &settings]).stdout;
+    assert!(shown.contains("\"ask: "), "{shown}");
+
+    write(
+        &baton.path().join(".baton/templates/slow.yaml"),
+        &template(false),
+    );
+    let done = run(&baton);
+    done.expect_code(support::FAILED);
+    assert!(
+        done.stderr.contains("the phase's timeout"),
+        "{}",
+        done.stderr
+    );
+    assert_eq!(baton.run_ids().len(), 1, "no second run was made");
+}

@@ -82,6 +82,25 @@ fn phase_planner(base: &PlannerConfig, phase: &Phase) -> PlannerConfig {
     }
 }
 
+/// Runs `call`, a phase's model call, within the phase's `timeout` (when it has one).
+async fn within<T>(
+    phase: &Phase,
+    call: impl std::future::Future<Output = Result<T, PlannerError>>,
+) -> Result<T, PlannerError> {
+    let Some(limit) = phase.timeout else {
+        return call.await;
+    };
+    tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
+        Err(PlannerError::Provider(
+            baton_agents::providers::ProviderError::Timeout {
+                provider: format!("template phase {}", phase.name),
+                phase: "answer (the phase's timeout)",
+                after: limit,
+            },
+        ))
+    })
+}
+
 impl Engine {
     /// Runs `template`'s phases up to the plan for `request`: analyzers, then the planner or
     /// the scanner's tasks, then the plan and settings. A phase that `can_skip` and cannot run
@@ -124,7 +143,8 @@ impl Engine {
                         &context,
                     )?;
                     let planner = phase_planner(&config.planner, phase);
-                    match self.analyze(request, &planner, &config, &prompt).await {
+                    let call = self.analyze(request, &planner, &config, &prompt);
+                    match within(phase, call).await {
                         Ok((text, used)) => {
                             let output = phase.output.clone().unwrap_or_else(|| phase.name.clone());
                             artifacts.insert(output.clone(), text.clone());
@@ -155,7 +175,8 @@ impl Engine {
                         repo_dir: request.repo_dir.clone(),
                         goal: prompt,
                     };
-                    let mut made = self.plan_goal_as(&plan_request, &planner, &config).await?;
+                    let call = self.plan_goal_as(&plan_request, &planner, &config);
+                    let mut made = within(phase, call).await?;
                     // The plan is for the goal; the rendered prompt was how it was asked.
                     made.goal = goal.to_owned();
                     made.plan.goal = Some(goal.to_owned());
