@@ -18,17 +18,21 @@ mod attempt;
 pub mod brief;
 pub mod budget;
 mod budget_guard;
+mod candidate;
 pub mod config;
 pub mod config_agents;
+pub mod config_escalation;
 pub mod config_planner;
 pub mod config_review;
 pub mod config_risk;
 mod conflict;
 mod context;
 mod controls;
+mod council;
 mod deliver;
 mod driver;
 mod error;
+mod escalation;
 pub mod failpoint;
 mod gates;
 mod guard;
@@ -243,6 +247,7 @@ impl Engine {
             merge_lanes: plan_merge_lanes.unwrap_or(config.merge_lanes),
             merge_wait: config.merge_wait,
             escalate_to_person: config.escalate_to_person,
+            council: config.council.clone(),
             review: config.review.clone(),
             track_records: Arc::new(self.track_records().await?),
             risk,

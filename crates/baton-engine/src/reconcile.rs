@@ -139,6 +139,13 @@ pub(crate) async fn reconcile(ctx: &RunCtx) -> Result<Vec<AttemptRow>, EngineErr
         }
     }
 
+    // Councils the dead engine left running are interrupted as a whole (they run again), so
+    // that no candidate continues as an attempt of its own.
+    let councils = ctx.store.interrupt_councils(ctx.id()).await?;
+    if !councils.is_empty() {
+        actions.push("an unfinished council was interrupted; it runs again".into());
+    }
+    ctx.emit(councils);
     // Attempts the dead engine left running.
     let lanes = ctx.store.lanes(&ctx.lane_repo).await?;
     let mut continuing = Vec::new();

@@ -13,6 +13,8 @@ pub use approvals::{Approval, ApprovalRequest, Decision, EVERY_TASK, WaitRow};
 pub use artifacts::{ArtifactRow, NewArtifact};
 mod budgets;
 mod controls;
+mod council;
+pub use council::{CandidateResult, CandidateRow, CouncilEnd, Escalation, NewCandidate};
 pub use budgets::{GLOBAL_KEY, Reservation};
 pub use controls::{ControlChange, OverrideChange, TaskMove};
 mod error;
