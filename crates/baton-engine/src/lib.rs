@@ -50,6 +50,7 @@ pub use prompt::first_prompt;
 pub mod prompt_template;
 mod reconcile;
 mod report;
+mod report_councils;
 mod report_reviews;
 mod report_usage;
 mod review;
@@ -70,6 +71,7 @@ pub use home::{Home, repo_key};
 pub use intake::{RunRequest, ValidatedPlan, validate_plan};
 pub use planner::{PLANNER_TASK, PlanRequest, Planned, PlannerError, PlannerSetup, PlannerUse};
 pub use report::{AttemptReport, Efficiency, GateReport, MergeReport, Report, TaskReport};
+pub use report_councils::{CouncilReport, EscalationLine};
 pub use report_usage::{UsageLine, UsageReport};
 pub use stop::StopOutcome;
 

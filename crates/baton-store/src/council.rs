@@ -361,10 +361,25 @@ impl Store {
         rows.iter().map(CandidateRow::from_row).collect()
     }
 
-    /// Every council win per agent, over every run: (run, task, agent) of each winner.
-    pub async fn council_wins(&self) -> Result<Vec<(RunId, TaskId, String)>, StoreError> {
+    /// The `task.escalated` events of `run`, oldest first: which tasks moved to a fallback
+    /// agent or a council, and why.
+    pub async fn escalations(&self, run: &RunId) -> Result<Vec<Event>, StoreError> {
         let rows = sqlx::query(
-            "SELECT run_id, task_id, agent FROM council_candidates WHERE winner = 1",
+            "SELECT seq, time, run_id, task_id, type, version, payload FROM events
+             WHERE run_id = ? AND type = 'task.escalated' ORDER BY seq",
+        )
+        .bind(run.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(crate::events::event_from_row).collect()
+    }
+
+    /// Every seat on a council that reached a verdict, over every run: (run, task, agent,
+    /// whether it won).
+    pub async fn council_seats(&self) -> Result<Vec<(RunId, TaskId, String, bool)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT run_id, task_id, agent, winner FROM council_candidates
+             WHERE passed IS NOT NULL",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -374,6 +389,7 @@ impl Store {
                     RunId::new(row.try_get::<String, _>("run_id")?),
                     TaskId::new(row.try_get::<String, _>("task_id")?),
                     row.try_get::<String, _>("agent")?,
+                    row.try_get::<i64, _>("winner")? != 0,
                 ))
             })
             .collect()
