@@ -1,0 +1,407 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The escalation ladder above retries, with the real agent CLIs (Claude Code, Codex, Gemini
+//! CLI) each against its own scripted fake LLM server: a fallback agent takes a task its agent
+//! could not finish; a council runs one task on several agents at once, judges them by the
+//! task's gates and merges the winner; a council nobody wins goes to a person; a hostile
+//! candidate cannot reach another candidate's lane; bad `[escalation]` settings are refused.
+
+mod support;
+
+use baton_testkit::agent_clients::{Client, FileWrite};
+use baton_testkit::fake_llm::{FakeLlm, Script};
+use serde_json::Value;
+use support::agents::baton_with_clients;
+use support::{BAD_INPUT, Baton, OK, task};
+
+const PAUSED: i32 = 4;
+
+/// A fake LLM server on which `client` writes each of `lines` to greeting.txt, one attempt
+/// each, in order.
+fn server(client: Client, lines: &[&str]) -> FakeLlm {
+    let writes: Vec<FileWrite> = lines
+        .iter()
+        .map(|line| FileWrite {
+            path: "greeting.txt",
+            line,
+        })
+        .collect();
+    FakeLlm::start(Script::parse(&client.script_yaml(&writes)).unwrap()).unwrap()
+}
+
+/// A plan of one task on Claude Code whose gate wants greeting.txt to be exactly `want`.
+fn plan(baton: &Baton, want: &str, retries: u32) -> std::path::PathBuf {
+    baton.plan(
+        "greet.yaml",
+        &format!(
+            r#"version: 1
+goal: "Greet"
+gates:
+  greeting: "grep -qx '{want}' greeting.txt"
+merge_gates: []
+tasks:
+  - id: greet
+    agent: claude
+    model: {model}
+    retries: {retries}
+    prompt: "Write greeting.txt saying hello."
+    claims: ["greeting.txt"]
+    gates: [greeting]
+"#,
+            model = Client::Claude.model()
+        ),
+    )
+}
+
+/// `[agents.X] model` for the clients other than Claude (the plan names Claude's).
+fn models() -> String {
+    format!(
+        "[agents.codex]\nmodel = \"{}\"\n[agents.gemini]\nmodel = \"{}\"\n",
+        Client::Codex.model(),
+        Client::Gemini.model()
+    )
+}
+
+fn run(baton: &Baton, servers: &[(Client, &FakeLlm)], plan: &std::path::Path) -> support::Finished {
+    baton_with_clients(baton, servers, &[], &["run", "--plan", plan.to_str().unwrap()])
+}
+
+/// The agents of `greet`'s attempts, in order.
+fn attempt_agents(report: &Value) -> Vec<String> {
+    task(report, "greet")["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["agent"].as_str().unwrap_or("-").to_string())
+        .collect()
+}
+
+fn no_lane_held(baton: &Baton) {
+    let lanes = baton.baton(&["lanes", "--json"]);
+    lanes.expect_code(OK);
+    let text = lanes.stdout.clone();
+    for lane in lanes.json().as_array().unwrap() {
+        assert!(lane["run"].is_null(), "a lane is still held: {text}");
+    }
+}
+
+#[test]
+fn a_council_of_three_where_only_one_candidate_passes_merges_the_winner() {
+    let baton = Baton::new();
+    baton.write_config(&format!(
+        "[escalation]\ncouncil = 3\ncouncil_agents = [\"claude\", \"codex\", \"gemini\"]\n{}",
+        models()
+    ));
+    // Claude fails its one attempt, then sits on the council with Codex and Gemini; only
+    // Codex's greeting passes the gate.
+    let claude = server(Client::Claude, &["hello from claude", "hello from claude"]);
+    let codex = server(Client::Codex, &["hello from codex"]);
+    let gemini = server(Client::Gemini, &["hello from gemini"]);
+    let plan = plan(&baton, "hello from codex", 0);
+    let servers = [
+        (Client::Claude, &claude),
+        (Client::Codex, &codex),
+        (Client::Gemini, &gemini),
+    ];
+    let finished = run(&baton, &servers, &plan);
+    finished.expect_code(OK);
+    let id = baton.run_ids()[0].clone();
+    assert_eq!(
+        baton
+            .read_at(&baton.integration(&id), "greeting.txt")
+            .as_deref(),
+        Some("hello from codex\n")
+    );
+
+    let report = baton.report(&id);
+    assert_eq!(task(&report, "greet")["status"], "merged");
+    assert_eq!(
+        attempt_agents(&report),
+        ["claude", "claude", "codex", "gemini"]
+    );
+    let councils = report["councils"].as_array().unwrap();
+    assert_eq!(councils.len(), 1, "{report:#}");
+    let council = &councils[0];
+    assert_eq!(council["winner_agent"], "codex", "{council:#}");
+    assert!(
+        council["verdict"]
+            .as_str()
+            .unwrap()
+            .contains("codex (member 2) was the only candidate to pass"),
+        "{council:#}"
+    );
+    let candidates = council["candidates"].as_array().unwrap();
+    let agents: Vec<&str> = candidates
+        .iter()
+        .map(|c| c["agent"].as_str().unwrap())
+        .collect();
+    assert_eq!(agents, ["claude", "codex", "gemini"]);
+    let mut lanes: Vec<&str> = candidates
+        .iter()
+        .map(|c| c["lane"].as_str().unwrap())
+        .collect();
+    lanes.sort_unstable();
+    lanes.dedup();
+    assert_eq!(lanes.len(), 3, "each candidate has its own lane: {council:#}");
+    for candidate in candidates {
+        assert!(
+            candidate["cost_micros"].as_u64().unwrap() > 0,
+            "every candidate's cost is in the ledger: {candidate:#}"
+        );
+        let won = candidate["agent"] == "codex";
+        assert_eq!(candidate["winner"], won, "{candidate:#}");
+        assert_eq!(candidate["passed"], won, "{candidate:#}");
+        if !won {
+            assert!(
+                candidate["failure"].as_str().unwrap().contains("greeting"),
+                "the failed gate is named: {candidate:#}"
+            );
+        }
+    }
+    // The Markdown report shows the record too.
+    let markdown = baton.baton(&["report", &id]);
+    assert!(
+        markdown.stdout.contains("## Council of task greet"),
+        "{}",
+        markdown.stdout
+    );
+
+    // The three agents ran at the same time: every candidate's process started before any of
+    // them ended.
+    let events = baton.events(&id);
+    let council_attempts = [2, 3, 4];
+    let at = |kind: &str| -> Vec<usize> {
+        events
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| {
+                e["type"] == kind
+                    && council_attempts
+                        .iter()
+                        .any(|n| e["data"]["attempt"].as_u64() == Some(*n))
+            })
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let started = at("attempt.process");
+    let ended = at("attempt.agent_ended");
+    assert_eq!(started.len(), 3, "{events:#?}");
+    assert_eq!(ended.len(), 3, "{events:#?}");
+    assert!(
+        started.iter().max() < ended.iter().min(),
+        "the candidates did not run at once: started at {started:?}, ended at {ended:?}"
+    );
+    assert!(events.iter().any(|e| e["type"] == "council.finished"));
+    assert!(
+        events
+            .iter()
+            .any(|e| e["type"] == "task.escalated" && e["data"]["rung"] == "council")
+    );
+    // The lanes went back to the pool and the candidates' branches are gone.
+    no_lane_held(&baton);
+    assert!(
+        baton.baton_refs().iter().all(|r| !r.contains("--council-")),
+        "{:?}",
+        baton.baton_refs()
+    );
+    // `baton status --json` carries the record as well.
+    let status = baton.status(&id);
+    assert_eq!(status["councils"][0]["winner_agent"], "codex", "{status:#}");
+
+    // The win counts in the agents' stats.
+    let stats = baton.baton(&["stats", "agents", "--json"]);
+    stats.expect_code(OK);
+    let stats = stats.json();
+    let record = |agent: &str| {
+        stats
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["agent"] == agent)
+            .cloned()
+            .unwrap_or_else(|| panic!("no record of {agent}: {stats:#}"))
+    };
+    assert_eq!(record("codex")["council_wins"], 1, "{stats:#}");
+    assert_eq!(record("codex")["win_rate"], 1.0, "{stats:#}");
+    assert_eq!(record("claude")["council_seats"], 1, "{stats:#}");
+    assert_eq!(record("claude")["council_wins"], 0, "{stats:#}");
+    assert_eq!(record("gemini")["win_rate"], 0.0, "{stats:#}");
+    let table = baton.baton(&["stats", "agents"]);
+    assert!(table.stdout.contains("COUNCIL WINS"), "{}", table.stdout);
+    assert!(table.stdout.contains("1/1 100%"), "{}", table.stdout);
+}
+
+#[test]
+fn a_fallback_agent_takes_the_task_its_agent_could_not_finish() {
+    let baton = Baton::new();
+    baton.write_config(&format!("[agents.claude]\nfallback = [\"codex\"]\n{}", models()));
+    // Claude fails its two attempts (one retry); Codex, its fallback, passes on its first.
+    let claude = server(Client::Claude, &["wrong", "still wrong"]);
+    let codex = server(Client::Codex, &["hello"]);
+    let plan = plan(&baton, "hello", 1);
+    let finished = run(
+        &baton,
+        &[(Client::Claude, &claude), (Client::Codex, &codex)],
+        &plan,
+    );
+    finished.expect_code(OK);
+    let id = baton.run_ids()[0].clone();
+    assert_eq!(
+        baton
+            .read_at(&baton.integration(&id), "greeting.txt")
+            .as_deref(),
+        Some("hello\n")
+    );
+    let report = baton.report(&id);
+    assert_eq!(attempt_agents(&report), ["claude", "claude", "codex"]);
+    let escalations = report["escalations"].as_array().unwrap();
+    assert_eq!(escalations.len(), 1, "{report:#}");
+    assert_eq!(escalations[0]["rung"], "fallback");
+    assert_eq!(escalations[0]["agents"], serde_json::json!(["codex"]));
+    assert_eq!(escalations[0]["who"], "baton");
+    assert!(
+        escalations[0]["why"]
+            .as_str()
+            .unwrap()
+            .contains("claude is out of attempts; its fallback codex gets 2 attempts"),
+        "{report:#}"
+    );
+    let markdown = baton.baton(&["report", &id]);
+    assert!(
+        markdown
+            .stdout
+            .contains("- greet: fallback to codex (baton): claude is out of attempts"),
+        "{}",
+        markdown.stdout
+    );
+    // Codex started a new conversation: its request is as short as a first attempt's (the
+    // fallback did not resume Claude's session), and it was told of the failure.
+    let requests = codex.requests();
+    let first = requests.first().unwrap();
+    let text = first.last_user_text.as_deref().unwrap_or_default();
+    assert!(text.contains("still wrong") || text.contains("greeting"), "{text}");
+}
+
+#[test]
+fn a_council_nobody_wins_goes_to_a_person_and_retry_lands_the_task() {
+    let baton = Baton::new();
+    baton.write_config(&format!(
+        "[escalation]\nperson = true\ncouncil = 2\ncouncil_agents = [\"codex\", \"claude\"]\n{}",
+        models()
+    ));
+    // Claude fails its attempt and its seat; Codex fails its seat; after the person's retry,
+    // Claude gets it right.
+    let claude = server(Client::Claude, &["wrong", "still wrong", "hello"]);
+    let codex = server(Client::Codex, &["nope"]);
+    let plan = plan(&baton, "hello", 0);
+    let servers = [(Client::Claude, &claude), (Client::Codex, &codex)];
+    let finished = run(&baton, &servers, &plan);
+    finished.expect_code(PAUSED);
+    let id = baton.run_ids()[0].clone();
+    let report = baton.report(&id);
+    assert_eq!(task(&report, "greet")["status"], "needs_human");
+    let council = &report["councils"][0];
+    assert!(council["winner"].is_null(), "{council:#}");
+    assert!(
+        council["verdict"]
+            .as_str()
+            .unwrap()
+            .contains("none of the 2 candidates passed"),
+        "{council:#}"
+    );
+    no_lane_held(&baton);
+
+    baton
+        .baton(&["retry", &id, "greet", "--why", "try once more"])
+        .expect_code(OK);
+    let resumed = baton_with_clients(&baton, &servers, &[], &["resume", &id]);
+    resumed.expect_code(OK);
+    assert_eq!(
+        baton
+            .read_at(&baton.integration(&id), "greeting.txt")
+            .as_deref(),
+        Some("hello\n")
+    );
+    let report = baton.report(&id);
+    assert_eq!(task(&report, "greet")["status"], "merged");
+    // One council only: the retry was an ordinary attempt on the task's agent.
+    assert_eq!(report["councils"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        attempt_agents(&report),
+        ["claude", "codex", "claude", "claude"]
+    );
+}
+
+#[test]
+fn a_hostile_candidate_cannot_touch_another_candidates_lane() {
+    let baton = Baton::new();
+    baton.write_config(&format!(
+        "[escalation]\ncouncil = 2\ncouncil_agents = [\"claude\", \"codex\"]\n{}",
+        models()
+    ));
+    let claude = server(Client::Claude, &["wrong", "hello"]);
+    // Codex's seat tries to write into the other lanes of the pool (Claude's among them) and
+    // into the repository's own checkout.
+    let root = std::fs::canonicalize(baton.path()).unwrap();
+    let attack = format!(
+        "for l in ../lane-*; do echo pwned > $l/pwned.txt; echo pwned > $l/greeting.txt; done; \
+         echo pwned > {}/pwned.txt; echo nope > greeting.txt",
+        root.display()
+    );
+    let script = format!(
+        "turns:\n  - text: \"Working.\"\n    tool_call:\n      name: exec_command\n      input: {{cmd: {}}}\n    usage: {{input: 1000, output: 20}}\n  - text: \"Done.\"\n    usage: {{input: 1100, output: 5}}\n",
+        serde_json::to_string(&attack).unwrap()
+    );
+    let codex = FakeLlm::start(Script::parse(&script).unwrap()).unwrap();
+    let plan = plan(&baton, "hello", 0);
+    let finished = run(
+        &baton,
+        &[(Client::Claude, &claude), (Client::Codex, &codex)],
+        &plan,
+    );
+    finished.expect_code(OK);
+    let id = baton.run_ids()[0].clone();
+    let report = baton.report(&id);
+    let council = &report["councils"][0];
+    assert_eq!(council["winner_agent"], "claude", "{council:#}");
+    // Claude's change is its own: only its greeting, nothing the other candidate wrote.
+    assert_eq!(
+        baton
+            .read_at(&baton.integration(&id), "greeting.txt")
+            .as_deref(),
+        Some("hello\n")
+    );
+    assert_eq!(baton.read_at(&baton.integration(&id), "pwned.txt"), None);
+    assert_eq!(
+        task(&report, "greet")["changed_files"],
+        serde_json::json!(["greeting.txt"])
+    );
+    assert!(!root.join("pwned.txt").exists(), "the checkout was written");
+}
+
+#[test]
+fn bad_escalation_settings_are_refused_naming_the_field_and_file() {
+    for (config, says) in [
+        ("council = -1", "escalation.council = -1"),
+        ("council = \"three\"", "escalation.council = \"three\""),
+        (
+            "council = 2\ncouncil_agents = [\"nope\", \"codex\"]",
+            "escalation.council_agents names \"nope\"",
+        ),
+        (
+            "council = 3\ncouncil_agents = [\"claude\", \"codex\"]",
+            "escalation.council = 3 but escalation.council_agents lists only 2",
+        ),
+    ] {
+        let baton = Baton::new();
+        baton.write_config(&format!("[escalation]\n{config}\n"));
+        let plan = baton.plan(
+            "p.yaml",
+            "version: 1\ngoal: g\ntasks:\n  - id: a\n    run: \"true\"\n",
+        );
+        let run = baton.baton(&["run", "--plan", plan.to_str().unwrap()]);
+        run.expect_code(BAD_INPUT);
+        assert!(run.stderr.contains("baton.toml"), "{}", run.stderr);
+        assert!(run.stderr.contains(says), "{config}: {}", run.stderr);
+        assert!(!baton.home.exists(), "{config}: something was written");
+    }
+}
