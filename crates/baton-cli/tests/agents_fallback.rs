@@ -20,7 +20,12 @@ fn run_with_clients(
     plan: &std::path::Path,
 ) -> support::Finished {
     let servers = clients.map(|client| (client, llm));
-    baton_with_clients(baton, &servers, extra, &["run", "--plan", plan.to_str().unwrap()])
+    baton_with_clients(
+        baton,
+        &servers,
+        extra,
+        &["run", "--plan", plan.to_str().unwrap()],
+    )
 }
 
 #[test]

@@ -62,7 +62,12 @@ fn models() -> String {
 }
 
 fn run(baton: &Baton, servers: &[(Client, &FakeLlm)], plan: &std::path::Path) -> support::Finished {
-    baton_with_clients(baton, servers, &[], &["run", "--plan", plan.to_str().unwrap()])
+    baton_with_clients(
+        baton,
+        servers,
+        &[],
+        &["run", "--plan", plan.to_str().unwrap()],
+    )
 }
 
 /// The agents of `greet`'s attempts, in order.
@@ -141,7 +146,11 @@ fn a_council_of_three_where_only_one_candidate_passes_merges_the_winner() {
         .collect();
     lanes.sort_unstable();
     lanes.dedup();
-    assert_eq!(lanes.len(), 3, "each candidate has its own lane: {council:#}");
+    assert_eq!(
+        lanes.len(),
+        3,
+        "each candidate has its own lane: {council:#}"
+    );
     for candidate in candidates {
         assert!(
             candidate["cost_micros"].as_u64().unwrap() > 0,
@@ -233,7 +242,10 @@ fn a_council_of_three_where_only_one_candidate_passes_merges_the_winner() {
 #[test]
 fn a_fallback_agent_takes_the_task_its_agent_could_not_finish() {
     let baton = Baton::new();
-    baton.write_config(&format!("[agents.claude]\nfallback = [\"codex\"]\n{}", models()));
+    baton.write_config(&format!(
+        "[agents.claude]\nfallback = [\"codex\"]\n{}",
+        models()
+    ));
     // Claude fails its two attempts (one retry); Codex, its fallback, passes on its first.
     let claude = server(Client::Claude, &["wrong", "still wrong"]);
     let codex = server(Client::Codex, &["hello"]);
@@ -273,12 +285,17 @@ fn a_fallback_agent_takes_the_task_its_agent_could_not_finish() {
         "{}",
         markdown.stdout
     );
-    // Codex started a new conversation: its request is as short as a first attempt's (the
-    // fallback did not resume Claude's session), and it was told of the failure.
+    // Codex started a new conversation (its first request opens the server's script) and was
+    // told of the failure so far.
     let requests = codex.requests();
     let first = requests.first().unwrap();
     let text = first.last_user_text.as_deref().unwrap_or_default();
-    assert!(text.contains("still wrong") || text.contains("greeting"), "{text}");
+    assert!(
+        text.contains("The previous attempt at this task failed (this is attempt 3)")
+            && text.contains("gate `greeting` failed"),
+        "{text}"
+    );
+    assert_eq!(first.turn, Some(1), "{requests:#?}");
 }
 
 #[test]
@@ -376,6 +393,23 @@ fn a_hostile_candidate_cannot_touch_another_candidates_lane() {
         serde_json::json!(["greeting.txt"])
     );
     assert!(!root.join("pwned.txt").exists(), "the checkout was written");
+    // Its writes outside its lane were refused by the sandbox (the client saw the errors).
+    let logs = baton.baton(&["logs", &id, "greet", "--attempt", "3"]);
+    logs.expect_code(OK);
+    let said = logs.stdout;
+    assert!(
+        said.contains("Permission denied") || said.contains("Read-only file system"),
+        "{said}"
+    );
+    // The hostile candidate ran its commands and lost: what it left in its own lane leaves the
+    // task's claims.
+    let hostile = &council["candidates"][1];
+    assert_eq!(hostile["agent"], "codex");
+    assert_eq!(hostile["passed"], false, "{council:#}");
+    assert!(
+        hostile["failure"].as_str().unwrap().contains("claims"),
+        "{council:#}"
+    );
 }
 
 #[test]

@@ -63,8 +63,7 @@ pub fn judge(candidates: &[CandidateSummary]) -> CouncilVerdict {
         )
     } else {
         let runner = passing[1];
-        let reason = if best.reviews_approved.unwrap_or(0) != runner.reviews_approved.unwrap_or(0)
-        {
+        let reason = if best.reviews_approved.unwrap_or(0) != runner.reviews_approved.unwrap_or(0) {
             format!(
                 "more review kinds approved ({} against {})",
                 best.reviews_approved.unwrap_or(0),
@@ -149,7 +148,11 @@ mod tests {
         b.high_issues = 1;
         let verdict = judge(&[a, b]);
         assert_eq!(verdict.winner, Some(1));
-        assert!(verdict.why.contains("fewer high-severity"), "{}", verdict.why);
+        assert!(
+            verdict.why.contains("fewer high-severity"),
+            "{}",
+            verdict.why
+        );
     }
 
     #[test]

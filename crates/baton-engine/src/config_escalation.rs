@@ -41,9 +41,11 @@ impl EscalationFile {
             }
         };
         if size == Some(1) {
-            return Err("escalation.council = 1: a council needs at least 2 agents (0 turns it \
+            return Err(
+                "escalation.council = 1: a council needs at least 2 agents (0 turns it \
                         off)"
-                .into());
+                    .into(),
+            );
         }
         let agents = self.council_agents.clone();
         if let Some(agents) = &agents {
@@ -114,9 +116,18 @@ mod tests {
             ("council = -1", "escalation.council = -1"),
             ("council = \"three\"", "escalation.council = \"three\""),
             ("council = 1", "at least 2"),
-            ("council = 2\ncouncil_agents = [\"nope\", \"codex\"]", "\"nope\""),
-            ("council = 3\ncouncil_agents = [\"claude\", \"codex\"]", "lists only 2"),
-            ("council = 2\ncouncil_agents = [\"codex\", \"codex\"]", "twice"),
+            (
+                "council = 2\ncouncil_agents = [\"nope\", \"codex\"]",
+                "\"nope\"",
+            ),
+            (
+                "council = 3\ncouncil_agents = [\"claude\", \"codex\"]",
+                "lists only 2",
+            ),
+            (
+                "council = 2\ncouncil_agents = [\"codex\", \"codex\"]",
+                "twice",
+            ),
         ] {
             let error = parse(text).unwrap_err();
             assert!(error.contains(says), "{text}: {error}");

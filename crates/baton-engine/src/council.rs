@@ -199,7 +199,11 @@ async fn decide(
                 )
             })
             .collect();
-        let failure = format!("the council failed: {}\n{}", verdict.why, failures.join("\n"));
+        let failure = format!(
+            "the council failed: {}\n{}",
+            verdict.why,
+            failures.join("\n")
+        );
         let end = CouncilEnd::Lost {
             task_to: ctx.out_of_attempts(),
             failure,

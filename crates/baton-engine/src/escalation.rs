@@ -43,7 +43,8 @@ impl RunCtx {
             .and_then(|a| a.agent.clone());
         // The ladder of a named agent: itself, then its fallbacks in order. The next rung is
         // the first usable agent after the one that just ran out of attempts.
-        if let (Some(failed_on), Some(own)) = (&failed_on, baton_agents::adapter(spec.agent.as_str()))
+        if let (Some(failed_on), Some(own)) =
+            (&failed_on, baton_agents::adapter(spec.agent.as_str()))
         {
             let mut ladder = vec![own.name().to_owned()];
             if let Some(config) = self.agents.get(own.name()) {
@@ -131,7 +132,10 @@ impl RunCtx {
             .filter(usable)
             .collect();
         members.sort_by(|a, b| {
-            let (ra, rb) = (rate(a.name()).unwrap_or(-1.0), rate(b.name()).unwrap_or(-1.0));
+            let (ra, rb) = (
+                rate(a.name()).unwrap_or(-1.0),
+                rate(b.name()).unwrap_or(-1.0),
+            );
             rb.total_cmp(&ra)
                 .then_with(|| order(a.name()).cmp(&order(b.name())))
         });

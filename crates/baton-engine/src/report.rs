@@ -72,7 +72,8 @@ pub struct TaskReport {
     pub attempts: Vec<AttemptReport>,
     /// Time spent in all its attempts.
     pub duration_ms: u64,
-    /// Files its last committed attempt changed.
+    /// Files its change touched: the attempt whose commit is the task's, else its last
+    /// committed attempt.
     pub changed_files: Vec<String>,
     pub gates: Vec<GateReport>,
     pub merge_commit: Option<String>,
@@ -215,10 +216,13 @@ impl Engine {
                 .collect();
             let duration_ms = attempt_reports.iter().map(|a| a.duration_ms).sum();
             work.insert(task.id.to_string(), duration_ms);
+            // The attempt whose change is the task's (a council's winner need not be the last
+            // to commit), else the last that committed.
             let changed_files = mine
                 .iter()
                 .rev()
-                .find(|a| a.task_commit.is_some())
+                .find(|a| a.task_commit.is_some() && a.task_commit == task.task_commit)
+                .or_else(|| mine.iter().rev().find(|a| a.task_commit.is_some()))
                 .map(|a| a.changed_paths.clone())
                 .unwrap_or_default();
             task_reports.push(TaskReport {
@@ -524,8 +528,7 @@ impl Report {
                 ));
             }
         }
-        let ladder =
-            crate::report_councils::escalation_markdown(&self.escalations, &self.councils);
+        let ladder = crate::report_councils::escalation_markdown(&self.escalations, &self.councils);
         if !ladder.is_empty() {
             out.push('\n');
             out.push_str(&ladder);

@@ -32,7 +32,11 @@ impl EscalationLine {
             return None;
         };
         Some(EscalationLine {
-            task: event.task.as_ref().map(|t| t.to_string()).unwrap_or_default(),
+            task: event
+                .task
+                .as_ref()
+                .map(|t| t.to_string())
+                .unwrap_or_default(),
             rung: rung.clone(),
             agents: agents.clone(),
             who: who.clone(),

@@ -122,7 +122,10 @@ pub enum CouncilEnd {
     /// engine delivers its change as any passing attempt's), the others end.
     Decided { attempt: u32 },
     /// No candidate passed: the task goes to `task_to` (`needs_human` or `failed`).
-    Lost { task_to: TaskStatus, failure: String },
+    Lost {
+        task_to: TaskStatus,
+        failure: String,
+    },
     /// A cancel stopped it: every candidate is interrupted and the task is pending again, its
     /// council still due (it runs again on resume).
     Interrupted { why: String },
@@ -146,8 +149,15 @@ impl Store {
         why: &str,
     ) -> Result<Vec<Event>, StoreError> {
         let mut tx = self.writer.begin().await?;
-        let ended = end_attempt(&mut tx, run, task, number, AttemptStatus::Failed, Some(failure))
-            .await?;
+        let ended = end_attempt(
+            &mut tx,
+            run,
+            task,
+            number,
+            AttemptStatus::Failed,
+            Some(failure),
+        )
+        .await?;
         let moved = move_task(
             &mut tx,
             run,
