@@ -439,3 +439,89 @@ fn bad_escalation_settings_are_refused_naming_the_field_and_file() {
         assert!(!baton.home.exists(), "{config}: something was written");
     }
 }
+
+#[test]
+fn a_cancel_stops_every_candidate_and_resume_holds_the_council_again() {
+    let baton = Baton::new();
+    baton.write_config(&format!(
+        "[escalation]\ncouncil = 2\ncouncil_agents = [\"claude\", \"codex\"]\n{}",
+        models()
+    ));
+    // Claude fails its attempt; then both seats hang on their model until the cancel.
+    let write = FileWrite {
+        path: "greeting.txt",
+        line: "wrong",
+    };
+    let claude = format!(
+        "turns:\n{}  - hang: true\n",
+        Client::Claude.write_turns(&write)
+    );
+    let claude = FakeLlm::start(Script::parse(&claude).unwrap()).unwrap();
+    let codex = FakeLlm::start(Script::parse("turns:\n  - hang: true\n").unwrap()).unwrap();
+    let plan = plan(&baton, "hello", 0);
+    let servers = [(Client::Claude, &claude), (Client::Codex, &codex)];
+    let cancelled = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            // Both candidates' agents run: cancel the run from another process.
+            let deadline = std::time::Instant::now() + support::COMMAND_LIMIT;
+            while std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                let Some(id) = baton.run_ids().first().cloned() else {
+                    continue;
+                };
+                let started = baton
+                    .events(&id)
+                    .iter()
+                    .filter(|e| e["type"] == "attempt.process" && e["data"]["attempt"] != 1)
+                    .count();
+                if started == 2 {
+                    baton.baton(&["cancel", &id]).expect_code(OK);
+                    return;
+                }
+            }
+            panic!("the council's candidates never both started");
+        });
+        run(&baton, &servers, &plan)
+    });
+    cancelled.expect_code(3);
+    let id = baton.run_ids()[0].clone();
+    let report = baton.report(&id);
+    let greet = task(&report, "greet");
+    assert_eq!(greet["status"], "pending", "{report:#}");
+    let statuses: Vec<&str> = greet["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["failed", "interrupted", "interrupted"]);
+    assert!(
+        report["councils"][0]["verdict"]
+            .as_str()
+            .unwrap()
+            .contains("interrupted"),
+        "{report:#}"
+    );
+    no_lane_held(&baton);
+
+    // On resume the council is held again, from the start, and Claude's seat wins.
+    let claude = server(Client::Claude, &["hello"]);
+    let codex = server(Client::Codex, &["nope"]);
+    let servers = [(Client::Claude, &claude), (Client::Codex, &codex)];
+    baton_with_clients(&baton, &servers, &[], &["resume", &id]).expect_code(OK);
+    let report = baton.report(&id);
+    assert_eq!(task(&report, "greet")["status"], "merged");
+    let councils = report["councils"].as_array().unwrap();
+    assert_eq!(councils.len(), 2, "{report:#}");
+    assert_eq!(councils[1]["winner_agent"], "claude", "{report:#}");
+    // Only the council that reached a verdict counts in the stats.
+    let stats = baton.baton(&["stats", "agents", "--json"]).json();
+    let claude_record = stats
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["agent"] == "claude")
+        .cloned()
+        .unwrap();
+    assert_eq!(claude_record["council_seats"], 1, "{stats:#}");
+}
