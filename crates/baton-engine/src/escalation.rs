@@ -112,34 +112,69 @@ impl RunCtx {
                 .take(size)
                 .collect();
         }
-        let kind = crate::stats::task_kind(spec);
-        let rate = |name: &str| {
-            self.track_records
-                .get(&(name.to_owned(), kind.clone()))
-                .filter(|(attempts, _)| *attempts > 0)
-                .map(|(attempts, succeeded)| f64::from(*succeeded) / f64::from(*attempts))
-        };
-        let order = |name: &str| {
-            AUTO_ORDER
-                .iter()
-                .position(|n| *n == name)
-                .unwrap_or(AUTO_ORDER.len())
-        };
         let mut members: Vec<&'static dyn AgentAdapter> = baton_agents::ADAPTERS
             .iter()
             .copied()
             .filter(|adapter| adapter.name() != "exec")
             .filter(usable)
             .collect();
-        members.sort_by(|a, b| {
-            let (ra, rb) = (
-                rate(a.name()).unwrap_or(-1.0),
-                rate(b.name()).unwrap_or(-1.0),
-            );
-            rb.total_cmp(&ra)
-                .then_with(|| order(a.name()).cmp(&order(b.name())))
-        });
+        let kind = crate::stats::task_kind(spec);
+        rank_by_record(&mut members, &self.track_records, &kind);
         members.truncate(size);
         members
+    }
+}
+
+/// Orders `agents` best track record on `kind` first (an agent with no record counts as even,
+/// as `auto` routing does), then in baton's `auto` order.
+fn rank_by_record(
+    agents: &mut [&'static dyn AgentAdapter],
+    records: &crate::stats::TrackRecords,
+    kind: &str,
+) {
+    let rate = |name: &str| {
+        records
+            .get(&(name.to_owned(), kind.to_owned()))
+            .filter(|(attempts, _)| *attempts > 0)
+            .map_or(0.5, |(attempts, succeeded)| {
+                f64::from(*succeeded) / f64::from(*attempts)
+            })
+    };
+    let order = |name: &str| {
+        AUTO_ORDER
+            .iter()
+            .position(|n| *n == name)
+            .unwrap_or(AUTO_ORDER.len())
+    };
+    agents.sort_by(|a, b| {
+        rate(b.name())
+            .total_cmp(&rate(a.name()))
+            .then_with(|| order(a.name()).cmp(&order(b.name())))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(agents: &[&'static dyn AgentAdapter]) -> Vec<&'static str> {
+        agents.iter().map(|a| a.name()).collect()
+    }
+
+    #[test]
+    fn council_members_are_ranked_by_track_record_then_auto_order() {
+        let adapter = |name| baton_agents::adapter(name).unwrap();
+        let mut agents = vec![adapter("gemini"), adapter("codex"), adapter("claude")];
+        let mut records = crate::stats::TrackRecords::new();
+        rank_by_record(&mut agents, &records, "general");
+        assert_eq!(names(&agents), ["claude", "codex", "gemini"]);
+        // Gemini succeeds on this kind, Claude fails; Codex has no record (even).
+        records.insert(("gemini".into(), "rust".into()), (4, 4));
+        records.insert(("claude".into(), "rust".into()), (4, 1));
+        rank_by_record(&mut agents, &records, "rust");
+        assert_eq!(names(&agents), ["gemini", "codex", "claude"]);
+        // Records of another kind say nothing here.
+        rank_by_record(&mut agents, &records, "general");
+        assert_eq!(names(&agents), ["claude", "codex", "gemini"]);
     }
 }

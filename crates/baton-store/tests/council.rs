@@ -68,7 +68,13 @@ async fn a_fallback_and_a_council_follow_a_failure_and_the_council_ends_in_one_s
     // A cancel: every candidate is interrupted, the task is pending and its council due again.
     let why = "cancelled";
     store
-        .finish_council(&run, &a, 3, &CouncilEnd::Interrupted { why: why.into() }, why)
+        .finish_council(
+            &run,
+            &a,
+            3,
+            &CouncilEnd::Interrupted { why: why.into() },
+            why,
+        )
         .await
         .unwrap();
     let task = &store.tasks(&run).await.unwrap()[0];
@@ -113,7 +119,13 @@ async fn a_fallback_and_a_council_follow_a_failure_and_the_council_ends_in_one_s
         .await
         .unwrap();
     let events = store
-        .finish_council(&run, &a, 5, &CouncilEnd::Decided { attempt: 6 }, "codex won")
+        .finish_council(
+            &run,
+            &a,
+            5,
+            &CouncilEnd::Decided { attempt: 6 },
+            "codex won",
+        )
         .await
         .unwrap();
     assert_eq!(
