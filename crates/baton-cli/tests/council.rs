@@ -70,6 +70,11 @@ fn run(baton: &Baton, servers: &[(Client, &FakeLlm)], plan: &std::path::Path) ->
     )
 }
 
+/// greeting.txt on the run's integration branch.
+fn greeting(baton: &Baton, id: &str) -> Option<String> {
+    baton.read_at(&baton.integration(id), "greeting.txt")
+}
+
 /// The agents of `greet`'s attempts, in order.
 fn attempt_agents(report: &Value) -> Vec<String> {
     task(report, "greet")["attempts"]
@@ -110,12 +115,7 @@ fn a_council_of_three_where_only_one_candidate_passes_merges_the_winner() {
     let finished = run(&baton, &servers, &plan);
     finished.expect_code(OK);
     let id = baton.run_ids()[0].clone();
-    assert_eq!(
-        baton
-            .read_at(&baton.integration(&id), "greeting.txt")
-            .as_deref(),
-        Some("hello from codex\n")
-    );
+    assert_eq!(greeting(&baton, &id).as_deref(), Some("hello from codex\n"));
 
     let report = baton.report(&id);
     assert_eq!(task(&report, "greet")["status"], "merged");
@@ -257,12 +257,7 @@ fn a_fallback_agent_takes_the_task_its_agent_could_not_finish() {
     );
     finished.expect_code(OK);
     let id = baton.run_ids()[0].clone();
-    assert_eq!(
-        baton
-            .read_at(&baton.integration(&id), "greeting.txt")
-            .as_deref(),
-        Some("hello\n")
-    );
+    assert_eq!(greeting(&baton, &id).as_deref(), Some("hello\n"));
     let report = baton.report(&id);
     assert_eq!(attempt_agents(&report), ["claude", "claude", "codex"]);
     let escalations = report["escalations"].as_array().unwrap();
@@ -332,12 +327,7 @@ fn a_council_nobody_wins_goes_to_a_person_and_retry_lands_the_task() {
         .expect_code(OK);
     let resumed = baton_with_clients(&baton, &servers, &[], &["resume", &id]);
     resumed.expect_code(OK);
-    assert_eq!(
-        baton
-            .read_at(&baton.integration(&id), "greeting.txt")
-            .as_deref(),
-        Some("hello\n")
-    );
+    assert_eq!(greeting(&baton, &id).as_deref(), Some("hello\n"));
     let report = baton.report(&id);
     assert_eq!(task(&report, "greet")["status"], "merged");
     // One council only: the retry was an ordinary attempt on the task's agent.
@@ -381,12 +371,7 @@ fn a_hostile_candidate_cannot_touch_another_candidates_lane() {
     let council = &report["councils"][0];
     assert_eq!(council["winner_agent"], "claude", "{council:#}");
     // Claude's change is its own: only its greeting, nothing the other candidate wrote.
-    assert_eq!(
-        baton
-            .read_at(&baton.integration(&id), "greeting.txt")
-            .as_deref(),
-        Some("hello\n")
-    );
+    assert_eq!(greeting(&baton, &id).as_deref(), Some("hello\n"));
     assert_eq!(baton.read_at(&baton.integration(&id), "pwned.txt"), None);
     assert_eq!(
         task(&report, "greet")["changed_files"],

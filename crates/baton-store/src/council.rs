@@ -4,7 +4,7 @@
 //! transaction with its events.
 
 use crate::events::insert_event;
-use crate::tasks::{end_attempt, move_task};
+use crate::tasks::{end_attempt, fail_in, move_task};
 use crate::{Store, StoreError, now_text};
 use baton_protocol::{
     AttemptStatus, CouncilCandidate, Event, EventBody, RunId, TaskId, TaskStatus,
@@ -148,25 +148,6 @@ impl Store {
         escalation: &Escalation,
         why: &str,
     ) -> Result<Vec<Event>, StoreError> {
-        let mut tx = self.writer.begin().await?;
-        let ended = end_attempt(
-            &mut tx,
-            run,
-            task,
-            number,
-            AttemptStatus::Failed,
-            Some(failure),
-        )
-        .await?;
-        let moved = move_task(
-            &mut tx,
-            run,
-            task,
-            TaskStatus::Running,
-            TaskStatus::Pending,
-            Some(why.to_string()),
-        )
-        .await?;
         let (rung, agents, extra, agent, due) = match escalation {
             Escalation::Fallback { agent, attempts } => (
                 "fallback",
@@ -177,13 +158,22 @@ impl Store {
             ),
             Escalation::Council { members } => ("council", members.clone(), 1, None, 1),
         };
+        let mut tx = self.writer.begin().await?;
+        let mut events = fail_in(
+            &mut tx,
+            run,
+            task,
+            number,
+            AttemptStatus::Failed,
+            failure,
+            (TaskStatus::Pending, why.to_string()),
+            extra,
+        )
+        .await?;
         sqlx::query(
-            "UPDATE tasks SET failures = failures + 1, failures_allowed = failures_allowed + ?,
-                 last_failure = ?, agent_override = COALESCE(?, agent_override), council_due = ?
+            "UPDATE tasks SET agent_override = COALESCE(?, agent_override), council_due = ?
              WHERE run_id = ? AND id = ?",
         )
-        .bind(i64::from(extra))
-        .bind(failure)
         .bind(agent)
         .bind(due)
         .bind(run.as_str())
@@ -203,7 +193,8 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        Ok(vec![ended, moved, escalated])
+        events.push(escalated);
+        Ok(events)
     }
 
     /// Starts a council of `task`: the task goes pending -> running and each candidate gets an
