@@ -166,6 +166,17 @@ fn a_council_of_three_where_only_one_candidate_passes_merges_the_winner() {
             );
         }
     }
+    // Each candidate was told of the failures so far.
+    for llm in [&codex, &gemini] {
+        let requests = llm.requests();
+        let text = requests[0].last_user_text.as_deref().unwrap_or_default();
+        assert!(
+            text.contains(
+                "Every attempt so far failed:\n- attempt 1 (claude): gate `greeting` failed"
+            ),
+            "{text}"
+        );
+    }
     // The Markdown report shows the record too.
     let markdown = baton.baton(&["report", &id]);
     assert!(

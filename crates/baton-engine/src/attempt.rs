@@ -102,6 +102,7 @@ pub(crate) async fn run_attempt(
             previous: previous.as_ref(),
             chosen,
             slot,
+            feedback: None,
         },
     )
     .await?;
@@ -359,42 +360,4 @@ async fn budget_stopped(
     let kept = kept.unwrap_or_else(|error| format!("; its work could not be kept: {error}"));
     let why = format!("stopped mid-attempt by the budget: {reason}{kept}");
     interrupted(ctx, task, number, lane, &why).await
-}
-
-/// On a retry, writes the previous failure where the agent can read it.
-pub(crate) async fn write_feedback(
-    ctx: &RunCtx,
-    task: &TaskId,
-    number: u32,
-) -> Result<Option<std::path::PathBuf>, EngineError> {
-    if number == 1 {
-        return Ok(None);
-    }
-    let Some(failure) = ctx.task_row(task).await?.last_failure else {
-        return Ok(None);
-    };
-    let path = ctx
-        .home
-        .run_dir(ctx.id().as_str())
-        .join("feedback")
-        .join(format!("{task}.{number}.txt"));
-    let text = format!(
-        "baton: the previous attempt of task {task} failed. Attempt {number} starts from the \
-         current integration branch.\n\n{failure}\n"
-    );
-    if let Some(parent) = path.parent() {
-        tokio::fs::create_dir_all(parent)
-            .await
-            .map_err(|source| EngineError::Io {
-                path: parent.to_path_buf(),
-                source,
-            })?;
-    }
-    tokio::fs::write(&path, text)
-        .await
-        .map_err(|source| EngineError::Io {
-            path: path.clone(),
-            source,
-        })?;
-    Ok(Some(path))
 }

@@ -35,6 +35,8 @@ pub(crate) struct AgentRun<'a> {
     pub chosen: Result<Option<&'static dyn AgentAdapter>, String>,
     /// The agent's slot, freed as soon as its process ends.
     pub slot: Option<AgentSlot>,
+    /// What the agent is told went wrong before (`None`: the task's last failure, on a retry).
+    pub feedback: Option<String>,
 }
 
 /// How the agent's part ended.
@@ -67,6 +69,7 @@ pub(crate) async fn run_agent(ctx: &RunCtx, run: AgentRun<'_>) -> Result<AgentEn
         previous,
         chosen,
         slot,
+        feedback,
     } = run;
     let task = &spec.id;
     fail_point("lane.prepare.before");
@@ -87,7 +90,12 @@ pub(crate) async fn run_agent(ctx: &RunCtx, run: AgentRun<'_>) -> Result<AgentEn
     fail_point("lane.prepare.after");
     let refs_before = refs_before?;
 
-    let feedback_file = crate::attempt::write_feedback(ctx, task, number).await?;
+    let failure = match feedback {
+        Some(feedback) => Some(feedback),
+        None if number > 1 => ctx.task_row(task).await?.last_failure,
+        None => None,
+    };
+    let feedback_file = write_feedback(ctx, task, number, failure.as_deref()).await?;
     let log_dir = ctx.home.log_dir(ctx.id().as_str());
     let log_file = baton_store::attempt_log_path(&log_dir, task, number);
     let cell = ctx
@@ -123,7 +131,7 @@ pub(crate) async fn run_agent(ctx: &RunCtx, run: AgentRun<'_>) -> Result<AgentEn
         lane,
         previous,
         &cell,
-        feedback_file,
+        (feedback_file, failure),
         log_file,
     )
     .await;
@@ -298,7 +306,7 @@ async fn agent_command(
     held: &HeldLane,
     previous: Option<&AttemptRow>,
     cell: &crate::sandbox::Cell,
-    feedback_file: Option<std::path::PathBuf>,
+    (feedback_file, failure): (Option<std::path::PathBuf>, Option<String>),
     log_file: std::path::PathBuf,
 ) -> Result<AgentStart, String> {
     let lane = held.path.as_path();
@@ -322,15 +330,7 @@ async fn agent_command(
         });
     };
     // The previous failure itself (the feedback file wraps it in a header of its own).
-    let failure = match &feedback_file {
-        Some(_) => {
-            ctx.task_row(&spec.id)
-                .await
-                .map_err(|e| format!("cannot read the task's last failure: {e}"))?
-                .last_failure
-        }
-        None => None,
-    };
+    let failure = feedback_file.as_ref().and(failure);
     let (prompt, prompt_file) =
         crate::prompt::attempt_prompt(ctx, spec, number, failure.as_deref(), budget_left).await?;
     let mut invocation = agent_run::invocation(
@@ -562,4 +562,40 @@ fn commit_message(ctx: &RunCtx, task: &TaskId, title: &str, attempt: u32) -> Str
         "baton: {task}: {title}\n\nBaton-Run: {}\nBaton-Task: {task}\nBaton-Attempt: {attempt}\n",
         ctx.id()
     )
+}
+
+/// On a retry, writes the previous `failure` where the agent can read it.
+async fn write_feedback(
+    ctx: &RunCtx,
+    task: &TaskId,
+    number: u32,
+    failure: Option<&str>,
+) -> Result<Option<std::path::PathBuf>, EngineError> {
+    let Some(failure) = failure else {
+        return Ok(None);
+    };
+    let path = ctx
+        .home
+        .run_dir(ctx.id().as_str())
+        .join("feedback")
+        .join(format!("{task}.{number}.txt"));
+    let text = format!(
+        "baton: the previous attempt of task {task} failed. Attempt {number} starts from the \
+         current integration branch.\n\n{failure}\n"
+    );
+    if let Some(parent) = path.parent() {
+        tokio::fs::create_dir_all(parent)
+            .await
+            .map_err(|source| EngineError::Io {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+    }
+    tokio::fs::write(&path, text)
+        .await
+        .map_err(|source| EngineError::Io {
+            path: path.clone(),
+            source,
+        })?;
+    Ok(Some(path))
 }

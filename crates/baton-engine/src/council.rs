@@ -110,12 +110,13 @@ pub(crate) async fn run_council(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
         })
         .collect();
 
+    let feedback = failures_so_far(&ctx, &task).await?;
     // Every candidate at once, owned by this future: a cancel reaches each through its
     // attempt's stop token (a child of the run's), and nothing outlives the join.
     let outcomes = futures_util::future::join_all(
         seats
             .iter()
-            .map(|seat| run_candidate(&ctx, &spec, seat, &head)),
+            .map(|seat| run_candidate(&ctx, &spec, seat, &head, feedback.as_deref())),
     )
     .await;
     let mut results = Vec::new();
@@ -157,6 +158,32 @@ pub(crate) async fn run_council(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
         Some(error) => Err(error),
         None => Ok(end),
     }
+}
+
+/// What every candidate is told went wrong before: each failed attempt in a line (its agent
+/// and the first line of its failure), then the last failure whole. `None` when nothing failed.
+async fn failures_so_far(ctx: &RunCtx, task: &TaskId) -> Result<Option<String>, EngineError> {
+    let failed: Vec<String> = ctx
+        .store
+        .attempts(ctx.id(), Some(task))
+        .await?
+        .into_iter()
+        .filter(|a| a.status == baton_protocol::AttemptStatus::Failed)
+        .filter_map(|a| {
+            let first = a.failure.as_deref()?.lines().next()?.to_owned();
+            let agent = a.agent.unwrap_or_else(|| "?".into());
+            Some(format!("- attempt {} ({agent}): {first}", a.number))
+        })
+        .collect();
+    let last = ctx.task_row(task).await?.last_failure;
+    Ok(match (failed.is_empty(), last) {
+        (true, last) => last,
+        (false, last) => Some(format!(
+            "Every attempt so far failed:\n{}\n\nThe last failure in full:\n{}",
+            failed.join("\n"),
+            last.unwrap_or_default()
+        )),
+    })
 }
 
 /// Judges the candidates and ends the council: the winner's change is delivered like any
@@ -318,6 +345,7 @@ async fn run_candidate(
     spec: &TaskSpec,
     seat: &Seat,
     head: &Oid,
+    feedback: Option<&str>,
 ) -> Result<Outcome, EngineError> {
     let stop = ctx.attempt_stop(&spec.id, seat.number);
     let branch = candidate_branch(ctx, &spec.id, seat.number);
@@ -334,6 +362,7 @@ async fn run_candidate(
             previous: None,
             chosen: Ok(Some(seat.adapter)),
             slot: Some(ctx.take_slot(seat.adapter)),
+            feedback: feedback.map(str::to_owned),
         },
     )
     .await?;
