@@ -227,6 +227,22 @@ impl Human {
             EventBody::Warning { message } => {
                 self.say(format!("{} {message}", style::warn("warning:")))
             }
+            EventBody::TaskEscalated {
+                rung, agents, why, ..
+            } => self.say(format!(
+                "{} {task} escalated to {rung} ({}): {why}",
+                style::warn("↑"),
+                agents.join(", ")
+            )),
+            EventBody::CouncilFinished {
+                winner_agent, why, ..
+            } => {
+                let mark = match winner_agent {
+                    Some(_) => style::good("✓"),
+                    None => style::bad("✗"),
+                };
+                self.say(format!("{mark} {task}: council: {why}"));
+            }
             EventBody::IntegrationTampered {
                 expected, culprit, ..
             } => self.say(format!(

@@ -116,6 +116,16 @@ fn a_council_of_three_where_only_one_candidate_passes_merges_the_winner() {
     finished.expect_code(OK);
     let id = baton.run_ids()[0].clone();
     assert_eq!(greeting(&baton, &id).as_deref(), Some("hello from codex\n"));
+    // The live output says what the ladder did.
+    let said = finished.all_output();
+    assert!(
+        said.contains("greet escalated to council (claude, codex, gemini)"),
+        "{said}"
+    );
+    assert!(
+        said.contains("greet: council: codex (member 2) was the only candidate"),
+        "{said}"
+    );
 
     let report = baton.report(&id);
     assert_eq!(task(&report, "greet")["status"], "merged");
