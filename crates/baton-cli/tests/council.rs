@@ -531,3 +531,87 @@ fn a_cancel_stops_every_candidate_and_resume_holds_the_council_again() {
         .unwrap();
     assert_eq!(claude_record["council_seats"], 1, "{stats:#}");
 }
+
+#[test]
+fn with_reviews_the_council_prefers_the_candidate_the_reviewer_approves() {
+    let baton = Baton::new();
+    baton.write_config(&format!(
+        "[escalation]\ncouncil = 2\ncouncil_agents = [\"codex\", \"gemini\"]\n\
+         [review]\nprovider = \"anthropic\"\nmodel = \"claude-sonnet-4-5\"\n{}",
+        models()
+    ));
+    // Codex fails its attempt's gate; on the council both pass it, with diffs of one line
+    // each. The reviewer rejects Codex's change with a high-severity issue and approves
+    // Gemini's, whatever order the two reviews come in.
+    let codex = server(Client::Codex, &["nope", "hello from codex"]);
+    let gemini = server(Client::Gemini, &["hello from gemini"]);
+    let verdict = |approved: bool, severity: &str| {
+        let issues = if approved {
+            String::new()
+        } else {
+            format!(
+                "{{\\\"severity\\\": \\\"{severity}\\\", \\\"file\\\": \\\"greeting.txt\\\", \\\"line\\\": 1, \\\"message\\\": \\\"too chatty\\\"}}"
+            )
+        };
+        format!(
+            "\"{{\\\"approved\\\": {approved}, \\\"summary\\\": \\\"ok\\\", \\\"issues\\\": [{issues}]}}\""
+        )
+    };
+    let script = format!(
+        "aside:\n  - when: {{last_user_contains: \"hello from codex\"}}\n    text: {}\n    usage: {{input: 500, output: 20}}\n  - when: {{last_user_contains: \"hello from gemini\"}}\n    text: {}\n    usage: {{input: 500, output: 20}}\n",
+        verdict(false, "high"),
+        verdict(true, "low"),
+    );
+    let reviewer = FakeLlm::start(Script::parse(&script).unwrap()).unwrap();
+    let plan = baton.plan(
+        "greet.yaml",
+        &format!(
+            r#"version: 1
+goal: "Greet"
+gates:
+  greeting: "grep -q '^hello from' greeting.txt"
+merge_gates: []
+tasks:
+  - id: greet
+    agent: codex
+    model: {}
+    retries: 0
+    prompt: "Write greeting.txt saying hello."
+    claims: ["greeting.txt"]
+    gates: [greeting]
+"#,
+            Client::Codex.model()
+        ),
+    );
+    let url = reviewer.url();
+    let finished = baton_with_clients(
+        &baton,
+        &[(Client::Codex, &codex), (Client::Gemini, &gemini)],
+        &[
+            ("BATON_ANTHROPIC_BASE_URL", url.as_str()),
+            ("ANTHROPIC_API_KEY", "sk-ant-fake-council-review"),
+        ],
+        &["run", "--plan", plan.to_str().unwrap()],
+    );
+    finished.expect_code(OK);
+    let id = baton.run_ids()[0].clone();
+    assert_eq!(
+        greeting(&baton, &id).as_deref(),
+        Some("hello from gemini\n")
+    );
+    let report = baton.report(&id);
+    let council = &report["councils"][0];
+    assert_eq!(council["winner_agent"], "gemini", "{council:#}");
+    assert!(
+        council["verdict"]
+            .as_str()
+            .unwrap()
+            .contains("2 of 2 candidates passed the task's gates; gemini (member 2) won on more review kinds approved (1 against 0)"),
+        "{council:#}"
+    );
+    let candidates = council["candidates"].as_array().unwrap();
+    assert_eq!(candidates[0]["reviews_approved"], 0, "{council:#}");
+    assert_eq!(candidates[0]["high_issues"], 1, "{council:#}");
+    assert_eq!(candidates[1]["reviews_approved"], 1, "{council:#}");
+    assert_eq!(candidates[0]["diff_lines"], candidates[1]["diff_lines"]);
+}
