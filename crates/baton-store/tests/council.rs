@@ -192,3 +192,45 @@ async fn a_council_nobody_wins_moves_its_task_to_the_last_rung() {
     // An engine that died mid-council leaves nothing to interrupt here.
     assert!(store.interrupt_councils(&run).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_persons_retry_takes_a_task_off_a_council_that_was_due() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, run) = store_with_run(&dir, 1).await;
+    let a = TaskId::new("a");
+    let (n, _) = store
+        .start_attempt(
+            &run,
+            &a,
+            "lane-1",
+            &"b".repeat(40),
+            &dir.path().join("logs"),
+        )
+        .await
+        .unwrap();
+    let council = Escalation::Council {
+        members: vec!["claude".into(), "codex".into()],
+    };
+    store
+        .escalate_attempt(&run, &a, n, "gate failed", &council, "out of fallbacks")
+        .await
+        .unwrap();
+    assert!(store.tasks(&run).await.unwrap()[0].council_due);
+    let change = baton_store::ControlChange {
+        agent_override: Some((a.clone(), Some(Some("gemini".into())))),
+        ..Default::default()
+    };
+    let audit = baton_protocol::EventBody::ControlApplied {
+        command: "reassign".into(),
+        who: "ada".into(),
+        why: None,
+        effect: "moved".into(),
+    };
+    store
+        .apply_control(&run, Some(&a), &change, audit)
+        .await
+        .unwrap();
+    let task = &store.tasks(&run).await.unwrap()[0];
+    assert!(!task.council_due);
+    assert_eq!(task.agent_override.as_deref(), Some("gemini"));
+}
