@@ -615,3 +615,75 @@ tasks:
     assert_eq!(candidates[1]["reviews_approved"], 1, "{council:#}");
     assert_eq!(candidates[0]["diff_lines"], candidates[1]["diff_lines"]);
 }
+
+#[test]
+fn an_engine_killed_during_a_council_holds_it_again_on_resume() {
+    let baton = Baton::new();
+    baton.write_config(&format!(
+        "[escalation]\ncouncil = 2\ncouncil_agents = [\"claude\", \"codex\"]\n{}",
+        models()
+    ));
+    // Claude fails its attempt and its first seat; Codex's first seat hangs. The engine dies
+    // (SIGKILL) when Claude's seat is about to be committed: the second commit of the run.
+    let claude = server(Client::Claude, &["wrong", "wrong", "hello"]);
+    let write = FileWrite {
+        path: "greeting.txt",
+        line: "nope",
+    };
+    let codex = format!(
+        "turns:\n  - hang: true\n{}",
+        Client::Codex.write_turns(&write)
+    );
+    let codex = FakeLlm::start(Script::parse(&codex).unwrap()).unwrap();
+    let plan = plan(&baton, "hello", 0);
+    let servers = [(Client::Claude, &claude), (Client::Codex, &codex)];
+    let killed = baton_with_clients(
+        &baton,
+        &servers,
+        &[("BATON_FAILPOINT", "agent.commit.before@2")],
+        &["run", "--plan", plan.to_str().unwrap()],
+    );
+    assert_eq!(killed.code(), None, "{}", killed.all_output());
+    let id = baton.run_ids()[0].clone();
+    assert!(
+        baton.baton_refs().iter().any(|r| r.contains("--council-")),
+        "{:?}",
+        baton.baton_refs()
+    );
+
+    baton_with_clients(&baton, &servers, &[], &["resume", &id]).expect_code(OK);
+    assert_eq!(greeting(&baton, &id).as_deref(), Some("hello\n"));
+    let report = baton.report(&id);
+    let councils = report["councils"].as_array().unwrap();
+    assert_eq!(councils.len(), 2, "{report:#}");
+    assert!(
+        councils[0]["verdict"]
+            .as_str()
+            .unwrap()
+            .contains("the engine stopped during the council"),
+        "{report:#}"
+    );
+    assert_eq!(councils[1]["winner_agent"], "claude", "{report:#}");
+    let statuses: Vec<&str> = task(&report, "greet")["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "failed",
+            "interrupted",
+            "interrupted",
+            "succeeded",
+            "failed"
+        ]
+    );
+    no_lane_held(&baton);
+    assert!(
+        baton.baton_refs().iter().all(|r| !r.contains("--council-")),
+        "{:?}",
+        baton.baton_refs()
+    );
+}

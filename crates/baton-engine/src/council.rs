@@ -42,10 +42,13 @@ struct Seat {
     lane: HeldLane,
 }
 
+/// What sets a candidate's branch apart from a task's.
+pub(crate) const CANDIDATE_MARK: &str = "--council-";
+
 /// The branch a candidate works on: its own, beside the task's (two lanes cannot check out
 /// one branch), in baton's namespace so no other attempt's ref clean-up touches it.
 fn candidate_branch(ctx: &RunCtx, task: &TaskId, number: u32) -> String {
-    format!("{}--council-{number}", ctx.task_branch(task))
+    format!("{}{CANDIDATE_MARK}{number}", ctx.task_branch(task))
 }
 
 /// Runs the council of `task` (its council is due) to its end.
