@@ -687,3 +687,84 @@ fn an_engine_killed_during_a_council_holds_it_again_on_resume() {
         baton.baton_refs()
     );
 }
+
+#[test]
+fn a_council_waits_for_a_member_at_its_max_concurrency() {
+    let baton = Baton::new();
+    baton.write_config(&format!(
+        "[escalation]\ncouncil = 2\ncouncil_agents = [\"claude\", \"codex\"]\n\
+         [agents.codex]\nmodel = \"{}\"\nmax_concurrency = 1\n",
+        Client::Codex.model()
+    ));
+    // Codex first runs task `other` (its first turn takes 3 s), while Claude fails `greet`;
+    // Codex's council seat waits for that to end.
+    let claude = server(Client::Claude, &["wrong", "hello"]);
+    let other = Client::Codex
+        .write_turns(&FileWrite {
+            path: "other.txt",
+            line: "other",
+        })
+        .replacen(
+            "  - text: \"Writing it.\"\n",
+            "  - text: \"Writing it.\"\n    delay_ms: 3000\n",
+            1,
+        );
+    let seat = Client::Codex.write_turns(&FileWrite {
+        path: "greeting.txt",
+        line: "nope",
+    });
+    let codex = FakeLlm::start(Script::parse(&format!("turns:\n{other}{seat}")).unwrap()).unwrap();
+    let plan = baton.plan(
+        "two.yaml",
+        &format!(
+            r#"version: 1
+goal: "Greet"
+lanes: 2
+gates:
+  greeting: "grep -qx 'hello' greeting.txt"
+merge_gates: []
+tasks:
+  - id: greet
+    agent: claude
+    model: {}
+    retries: 0
+    prompt: "Write greeting.txt saying hello."
+    claims: ["greeting.txt"]
+    gates: [greeting]
+  - id: other
+    agent: codex
+    prompt: "Write other.txt."
+    claims: ["other.txt"]
+"#,
+            Client::Claude.model()
+        ),
+    );
+    let finished = run(
+        &baton,
+        &[(Client::Claude, &claude), (Client::Codex, &codex)],
+        &plan,
+    );
+    finished.expect_code(OK);
+    let id = baton.run_ids()[0].clone();
+    assert_eq!(greeting(&baton, &id).as_deref(), Some("hello\n"));
+    let events = baton.events(&id);
+    let position = |kind: &str, task: &str, attempt: u64| {
+        events
+            .iter()
+            .position(|e| e["type"] == kind && e["task"] == task && e["data"]["attempt"] == attempt)
+            .unwrap_or_else(|| panic!("no {kind} of {task} #{attempt}: {events:#?}"))
+    };
+    // The council's Codex seat (attempt 3 of greet) started its agent only after `other`'s
+    // Codex agent ended.
+    assert!(
+        position("attempt.agent_ended", "other", 1) < position("attempt.process", "greet", 3),
+        "{:#?}",
+        events
+            .iter()
+            .map(|e| format!(
+                "{} {} {} {}",
+                e["type"], e["task"], e["data"]["attempt"], e["data"]["to"]
+            ))
+            .collect::<Vec<_>>()
+    );
+}

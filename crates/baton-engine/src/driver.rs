@@ -258,8 +258,12 @@ async fn drive(
                 let Some(spec) = ctx.plan.task(&id) else {
                     continue;
                 };
-                // A council takes its agents' slots itself; it counts as one running task.
+                // A council waits until none of its members is at its `max_concurrency`, then
+                // takes one slot of each itself; it counts as one running task.
                 if council_due.contains(&id) {
+                    if ctx.council_waits(spec) {
+                        continue;
+                    }
                     owned.spawn_attempt(ctx, id, Start::Council);
                     started += 1;
                     if started == free {

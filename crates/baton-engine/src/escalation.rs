@@ -93,6 +93,15 @@ impl RunCtx {
         Ok(None)
     }
 
+    /// Whether a council on `spec` must wait: one of its members runs as many attempts as its
+    /// `max_concurrency` allows.
+    pub(crate) fn council_waits(&self, spec: &baton_core::TaskSpec) -> bool {
+        let busy = self.avoid().busy;
+        self.council_members(spec)
+            .iter()
+            .any(|member| busy.iter().any(|name| name == member.name()))
+    }
+
     /// The agents of a council on `spec`: those `[escalation] council_agents` lists, or every AI
     /// agent, keeping the installed, healthy, unlimited ones, best track record on the task's
     /// kind first (then baton's `auto` order), at most `[escalation] council` of them.
