@@ -72,6 +72,7 @@ pub(crate) async fn run_council(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
         ctx.emit(events);
         return Ok(AttemptEnd::Interrupted);
     }
+    let feedback = failures_so_far(&ctx, &task).await?;
     let mut lanes = Vec::new();
     for _ in &members {
         lanes.push(ctx.acquire_lane(Some(&task), "council").await?);
@@ -113,7 +114,6 @@ pub(crate) async fn run_council(ctx: Arc<RunCtx>, task: TaskId) -> Result<Attemp
         })
         .collect();
 
-    let feedback = failures_so_far(&ctx, &task).await?;
     // Every candidate at once, owned by this future: a cancel reaches each through its
     // attempt's stop token (a child of the run's), and nothing outlives the join.
     let outcomes = futures_util::future::join_all(
