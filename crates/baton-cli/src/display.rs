@@ -227,6 +227,11 @@ impl Human {
             EventBody::Warning { message } => {
                 self.say(format!("{} {message}", style::warn("warning:")))
             }
+            EventBody::TaskEscalated { .. } | EventBody::CouncilFinished { .. } => {
+                if let Some(line) = ladder_line(&task, &event.body) {
+                    self.say(line);
+                }
+            }
             EventBody::IntegrationTampered {
                 expected, culprit, ..
             } => self.say(format!(
@@ -253,6 +258,30 @@ impl Human {
             )),
             _ => {}
         }
+    }
+}
+
+/// The line of a move up the escalation ladder or of a council's end (`None` for any other
+/// event).
+fn ladder_line(task: &str, body: &EventBody) -> Option<String> {
+    match body {
+        EventBody::TaskEscalated {
+            rung, agents, why, ..
+        } => Some(format!(
+            "{} {task} escalated to {rung} ({}): {why}",
+            style::warn("↑"),
+            agents.join(", ")
+        )),
+        EventBody::CouncilFinished {
+            winner_agent, why, ..
+        } => {
+            let mark = match winner_agent {
+                Some(_) => style::good("✓"),
+                None => style::bad("✗"),
+            };
+            Some(format!("{mark} {task}: council: {why}"))
+        }
+        _ => None,
     }
 }
 

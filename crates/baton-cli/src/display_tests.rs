@@ -94,3 +94,39 @@ fn an_agents_progress_line_says_what_it_does() {
     );
     assert_eq!(line(AgentEvent::Session { id: "s".into() }), None);
 }
+
+#[test]
+fn the_ladder_says_where_a_task_went_and_how_its_council_ended() {
+    let escalated = EventBody::TaskEscalated {
+        rung: "council".into(),
+        agents: vec!["claude".into(), "codex".into()],
+        who: "baton".into(),
+        why: "out of attempts and fallbacks; a council of 2 runs it at once: claude, codex".into(),
+    };
+    let won = EventBody::CouncilFinished {
+        candidates: Vec::new(),
+        winner: Some(2),
+        winner_agent: Some("codex".into()),
+        why: "codex (member 2) was the only candidate to pass the task's gates".into(),
+    };
+    let lost = EventBody::CouncilFinished {
+        candidates: Vec::new(),
+        winner: None,
+        winner_agent: None,
+        why: "none of the 2 candidates passed the task's gates".into(),
+    };
+    let lines: Vec<String> = [escalated, won, lost]
+        .iter()
+        .filter_map(|body| ladder_line("greet", body))
+        .collect();
+    insta::assert_snapshot!(lines.join("\n"));
+    assert_eq!(
+        ladder_line(
+            "greet",
+            &EventBody::Warning {
+                message: "x".into()
+            }
+        ),
+        None
+    );
+}

@@ -7,7 +7,7 @@ mod support;
 
 use baton_testkit::agent_clients::{Client, FileWrite};
 use baton_testkit::fake_llm::{FakeLlm, Script};
-use support::agents::{baton_with_agent, installed_client_bin, offline_env};
+use support::agents::baton_with_clients;
 use support::{Baton, OK, task};
 
 /// `baton run --plan PLAN` with two real clients first on PATH, both pointed at `llm` with
@@ -19,24 +19,11 @@ fn run_with_clients(
     extra: &[(&str, &str)],
     plan: &std::path::Path,
 ) -> support::Finished {
-    let bins = clients.map(installed_client_bin);
-    let path = format!(
-        "{}:{}:{}",
-        bins[0].display(),
-        bins[1].display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let mut env = Vec::new();
-    for client in clients {
-        env.extend(offline_env(baton, client, llm, client.fake_key()));
-    }
-    env.extend(extra.iter().map(|(n, v)| (n.to_string(), v.to_string())));
-    env.push(("PATH".to_string(), path));
-    let env: Vec<(&str, String)> = env.iter().map(|(n, v)| (n.as_str(), v.clone())).collect();
-    baton_with_agent(
+    let servers = clients.map(|client| (client, llm));
+    baton_with_clients(
         baton,
-        &bins[0],
-        &env,
+        &servers,
+        extra,
         &["run", "--plan", plan.to_str().unwrap()],
     )
 }

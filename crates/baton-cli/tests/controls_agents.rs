@@ -94,7 +94,8 @@ tasks:
     assert_eq!(
         stats.json(),
         serde_json::json!([{"agent": "codex", "kind": "general", "attempts": 2, "succeeded": 1,
-            "success_rate": 0.5, "steers_routing": false}])
+            "success_rate": 0.5, "steers_routing": false, "council_seats": 0,
+            "council_wins": 0, "win_rate": null}])
     );
     let table = baton.baton(&["stats", "agents"]);
     assert!(

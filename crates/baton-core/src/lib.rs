@@ -4,6 +4,7 @@
 pub mod budget;
 pub mod claims;
 pub mod control;
+pub mod council;
 pub mod dag;
 pub mod duration;
 pub mod merge_batch;
@@ -27,6 +28,7 @@ pub use budget::{
 };
 pub use claims::{Claim, ClaimError, ClaimGlob, ClaimSet, SHARED_PREFIX};
 pub use control::{ControlRefused, revived_with, skipped_with, task_control_target};
+pub use council::{CandidateSummary, CouncilVerdict, judge};
 pub use dag::{DEFAULT_ESTIMATE, Dag, parallel_efficiency};
 pub use duration::{DurationError, format_duration, parse_duration};
 pub use merge_batch::{

@@ -42,6 +42,8 @@ pub struct Config {
     /// `[escalation] person`: a task out of attempts and fallbacks becomes `needs_human`
     /// (the run goes on without it) instead of `failed` (default false).
     pub escalate_to_person: bool,
+    /// `[escalation] council` and `council_agents` (size 0: no council).
+    pub council: crate::config_escalation::CouncilConfig,
     /// `[review]`: the model that reviews each task's change, when set.
     pub review: Option<crate::config_review::ReviewConfig>,
     /// `[risk]`: risk rules and the approval timeout (see `config_risk.rs`).
@@ -94,19 +96,12 @@ struct ConfigFile {
     #[serde(default)]
     merge: MergeFile,
     #[serde(default)]
-    escalation: EscalationFile,
+    escalation: crate::config_escalation::EscalationFile,
     review: Option<crate::config_review::ReviewFile>,
     #[serde(default)]
     risk: crate::config_risk::RiskFile,
     #[serde(default)]
     planner: crate::config_planner::PlannerFile,
-}
-
-/// The `[escalation]` table as written.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EscalationFile {
-    person: Option<bool>,
 }
 
 /// The `[merge]` table as written.
@@ -171,6 +166,7 @@ impl Default for Config {
             merge_lanes: baton_core::DEFAULT_MERGE_LANES,
             merge_wait: DEFAULT_MERGE_WAIT,
             escalate_to_person: false,
+            council: Default::default(),
             review: None,
             risk: Default::default(),
             planner: Default::default(),
@@ -196,6 +192,7 @@ struct Layer {
     merge_lanes: Option<usize>,
     merge_wait: Option<std::time::Duration>,
     escalate_to_person: Option<bool>,
+    council: Option<crate::config_escalation::CouncilConfig>,
     review: Option<crate::config_review::ReviewConfig>,
     prompt_template: Option<PathBuf>,
     approval_threshold: Option<baton_core::Usd>,
@@ -314,6 +311,9 @@ impl Config {
             }
             if let Some(person) = layer.escalate_to_person {
                 config.escalate_to_person = person;
+            }
+            if let Some(council) = layer.council {
+                config.council = council;
             }
             if layer.review.is_some() {
                 config.review = layer.review;
@@ -441,7 +441,11 @@ impl Layer {
             })?),
         };
         let risk = file.risk.resolve(text, path)?;
+        let council = file.escalation.council().map_err(|why| {
+            EngineError::Config(format!("{}: {why} (see docs/config.md)", path.display()))
+        })?;
         Ok(Layer {
+            council,
             risk,
             lane_keep,
             merge_batch,

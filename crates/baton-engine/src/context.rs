@@ -90,6 +90,8 @@ pub(crate) struct RunCtx {
     pub merge_wait: std::time::Duration,
     /// `[escalation] person`: a task out of attempts waits for a person (`needs_human`).
     pub escalate_to_person: bool,
+    /// `[escalation] council`: the council a task meets after its retries and fallbacks.
+    pub council: crate::config_escalation::CouncilConfig,
     /// `[review]`: the model that reviews each change, when set.
     pub review: Option<crate::config_review::ReviewConfig>,
     /// The agents' track records over earlier runs, read when the drive starts.

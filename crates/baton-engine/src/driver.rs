@@ -48,6 +48,8 @@ const STORE_RETRIES: u32 = 20;
 enum Start {
     New(Dispatch),
     Continue(Box<AttemptRow>),
+    /// The task's council (`[escalation] council`): several agents at once.
+    Council,
 }
 
 /// What the loop owns: the attempts it started (by task) and the merge worker.
@@ -65,6 +67,7 @@ impl Owned {
             match start {
                 Start::Continue(attempt) => continue_attempt(ctx, *attempt).await,
                 Start::New(dispatch) => run_attempt(ctx, id, dispatch).await,
+                Start::Council => crate::council::run_council(ctx, id).await,
             }
         });
         self.running.insert(handle.id(), task);
@@ -191,6 +194,11 @@ async fn drive(
         let mut status: BTreeMap<TaskId, TaskStatus> =
             rows.iter().map(|t| (t.id.clone(), t.status)).collect();
         // `baton retry --agent` and `baton reassign` move a task's next attempts.
+        let council_due: std::collections::BTreeSet<TaskId> = rows
+            .iter()
+            .filter(|t| t.council_due)
+            .map(|t| t.id.clone())
+            .collect();
         let reassigned: BTreeMap<TaskId, String> = rows
             .into_iter()
             .filter_map(|t| Some((t.id, t.agent_override?)))
@@ -250,6 +258,19 @@ async fn drive(
                 let Some(spec) = ctx.plan.task(&id) else {
                     continue;
                 };
+                // A council waits until none of its members is at its `max_concurrency`, then
+                // takes one slot of each itself; it counts as one running task.
+                if council_due.contains(&id) {
+                    if ctx.council_waits(spec) {
+                        continue;
+                    }
+                    owned.spawn_attempt(ctx, id, Start::Council);
+                    started += 1;
+                    if started == free {
+                        break;
+                    }
+                    continue;
+                }
                 let moved_to = reassigned.get(&id).cloned().or_else(|| {
                     approvals
                         .iter()

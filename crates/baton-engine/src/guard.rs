@@ -182,16 +182,17 @@ impl RunCtx {
     /// Removes the refs an attempt created and puts back those it moved or deleted, outside
     /// baton's namespace, when their value comes from the lane's history (a ref the user
     /// makes meanwhile in their own checkout points elsewhere and is left alone). The lane's
-    /// HEAD is first put back on the task's branch, keeping what the agent committed. Records
+    /// HEAD is first put back on its `branch` (the task's), keeping what the agent committed. Records
     /// what it did in an `attempt.refs_restored` event.
     pub async fn restore_refs(
         &self,
         before: &RefSnapshot,
         lane: &Path,
+        branch: &str,
         task: &TaskId,
         attempt: u32,
     ) -> Result<(), EngineError> {
-        self.pool.reattach(lane, &self.task_branch(task)).await?;
+        self.pool.reattach(lane, branch).await?;
         let lane_head = self.git.head(lane).await?;
         let after = self.snapshot_refs().await?;
         let mut done = Vec::new();

@@ -18,17 +18,21 @@ mod attempt;
 pub mod brief;
 pub mod budget;
 mod budget_guard;
+mod candidate;
 pub mod config;
 pub mod config_agents;
+pub mod config_escalation;
 pub mod config_planner;
 pub mod config_review;
 pub mod config_risk;
 mod conflict;
 mod context;
 mod controls;
+mod council;
 mod deliver;
 mod driver;
 mod error;
+mod escalation;
 pub mod failpoint;
 mod gates;
 mod guard;
@@ -47,6 +51,7 @@ pub use prompt::first_prompt;
 pub mod prompt_template;
 mod reconcile;
 mod report;
+mod report_councils;
 mod report_reviews;
 mod report_usage;
 mod review;
@@ -71,6 +76,7 @@ pub use intake::{RunRequest, ValidatedPlan, validate_plan};
 pub use plan_edit::PlanEdited;
 pub use planner::{PLANNER_TASK, PlanRequest, Planned, PlannerError, PlannerSetup, PlannerUse};
 pub use report::{AttemptReport, Efficiency, GateReport, MergeReport, Report, TaskReport};
+pub use report_councils::{CouncilReport, EscalationLine};
 pub use report_usage::{UsageLine, UsageReport};
 pub use stop::StopOutcome;
 pub use template_plan::{ANALYZER_TASK, Analysis, TemplatePlanned, TemplateRequest};
@@ -257,6 +263,7 @@ impl Engine {
             merge_lanes: plan_merge_lanes.unwrap_or(config.merge_lanes),
             merge_wait: config.merge_wait,
             escalate_to_person,
+            council: config.council.clone(),
             review,
             track_records: Arc::new(self.track_records().await?),
             risk,

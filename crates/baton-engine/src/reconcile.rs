@@ -139,6 +139,20 @@ pub(crate) async fn reconcile(ctx: &RunCtx) -> Result<Vec<AttemptRow>, EngineErr
         }
     }
 
+    // Councils the dead engine left running are interrupted as a whole (they run again), so
+    // that no candidate continues as an attempt of its own.
+    let councils = ctx.store.interrupt_councils(ctx.id()).await?;
+    if !councils.is_empty() {
+        actions.push("an unfinished council was interrupted; it runs again".into());
+    }
+    ctx.emit(councils);
+    // No council runs now: the branches of the candidates of any council it left go.
+    let tasks = format!("refs/heads/baton/{}/tasks/", ctx.id());
+    for (name, _) in ctx.git.refs_under(&tasks).await? {
+        if name.contains(crate::council::CANDIDATE_MARK) {
+            ctx.git.delete_ref(&name).await?;
+        }
+    }
     // Attempts the dead engine left running.
     let lanes = ctx.store.lanes(&ctx.lane_repo).await?;
     let mut continuing = Vec::new();

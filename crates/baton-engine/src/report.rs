@@ -35,6 +35,10 @@ pub struct Report {
     pub batches: Vec<BatchReport>,
     /// Reviewers' verdicts on the attempts' changes and the whole run's.
     pub reviews: Vec<crate::report_reviews::ReviewLine>,
+    /// Tasks that moved up the escalation ladder (a fallback agent, a council), and why.
+    pub escalations: Vec<crate::report_councils::EscalationLine>,
+    /// The councils held: members, costs, gate results, diff sizes, the winner and why.
+    pub councils: Vec<crate::report_councils::CouncilReport>,
 }
 
 /// One batch of the merge queue.
@@ -68,7 +72,8 @@ pub struct TaskReport {
     pub attempts: Vec<AttemptReport>,
     /// Time spent in all its attempts.
     pub duration_ms: u64,
-    /// Files its last committed attempt changed.
+    /// Files its change touched: the attempt whose commit is the task's, else its last
+    /// committed attempt.
     pub changed_files: Vec<String>,
     pub gates: Vec<GateReport>,
     pub merge_commit: Option<String>,
@@ -81,6 +86,9 @@ pub struct AttemptReport {
     pub status: String,
     pub duration_ms: u64,
     pub agent_end: Option<EndReason>,
+    /// The agent that ran it (`None` for an `exec` task's or one that never started).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
     /// What went wrong, whole up to 40 lines or 4 KiB, then a line saying how much more there
     /// is and where to read it (see [`Report::readable_reason`]).
     pub failure: Option<String>,
@@ -199,6 +207,7 @@ impl Engine {
                     status: a.status.to_string(),
                     duration_ms: span_ms(&a.started_at, a.finished_at.as_deref()),
                     agent_end: a.agent_end(),
+                    agent: a.agent.clone().filter(|agent| agent != "exec"),
                     failure: a
                         .failure
                         .as_deref()
@@ -207,10 +216,13 @@ impl Engine {
                 .collect();
             let duration_ms = attempt_reports.iter().map(|a| a.duration_ms).sum();
             work.insert(task.id.to_string(), duration_ms);
+            // The attempt whose change is the task's (a council's winner need not be the last
+            // to commit), else the last that committed.
             let changed_files = mine
                 .iter()
                 .rev()
-                .find(|a| a.task_commit.is_some())
+                .find(|a| a.task_commit.is_some() && a.task_commit == task.task_commit)
+                .or_else(|| mine.iter().rev().find(|a| a.task_commit.is_some()))
                 .map(|a| a.changed_paths.clone())
                 .unwrap_or_default();
             task_reports.push(TaskReport {
@@ -265,6 +277,7 @@ impl Engine {
             Duration::from_millis(critical_path_ms),
         );
 
+        let (escalations, councils) = self.escalations(run_id).await?;
         Ok(Report {
             run: run.id.clone(),
             goal: run.goal.clone(),
@@ -334,6 +347,8 @@ impl Engine {
                 .into_iter()
                 .map(crate::report_reviews::ReviewLine::from)
                 .collect(),
+            escalations,
+            councils,
         })
     }
 }
@@ -512,6 +527,11 @@ impl Report {
                     short(&batch.tip)
                 ));
             }
+        }
+        let ladder = crate::report_councils::escalation_markdown(&self.escalations, &self.councils);
+        if !ladder.is_empty() {
+            out.push('\n');
+            out.push_str(&ladder);
         }
         let reviews = crate::report_reviews::reviews_markdown(&self.reviews);
         if !reviews.is_empty() {

@@ -24,6 +24,7 @@ fn attempt(number: u32, status: &str, failure: Option<&str>) -> AttemptReport {
         status: status.into(),
         duration_ms: 2000,
         agent_end: Some(EndReason::Exited { code: 0 }),
+        agent: None,
         failure: failure.map(|f| Report::readable_reason(f, &run(), "lint")),
     }
 }
@@ -124,6 +125,8 @@ fn sample() -> Report {
                 issues: Vec::new(),
             },
         ],
+        escalations: Vec::new(),
+        councils: Vec::new(),
     }
 }
 
@@ -164,4 +167,46 @@ fn a_reason_of_many_bytes_is_cut_within_four_kibibytes() {
     let shown = Report::readable_reason(&one_line, &run(), "a");
     assert!(shown.len() <= REASON_MAX_BYTES + 10, "{}", shown.len());
     assert!(shown.ends_with(" …"), "{shown}");
+}
+
+#[test]
+fn the_report_shows_escalations_and_each_councils_record() {
+    use crate::report_councils::{CouncilReport, EscalationLine, escalation_markdown};
+    let candidate = |member: u32, agent: &str, passed: bool, failure: Option<&str>| {
+        baton_protocol::CouncilCandidate {
+            member,
+            agent: agent.into(),
+            attempt: 3 + member,
+            lane: format!("lane-{member}"),
+            passed,
+            cost_micros: Some(12_000 * u64::from(member)),
+            diff_lines: passed.then_some(7),
+            reviews_approved: None,
+            high_issues: 0,
+            failure: failure.map(str::to_owned),
+            winner: passed,
+        }
+    };
+    let escalations = vec![EscalationLine {
+        task: "lint".into(),
+        rung: "fallback".into(),
+        agents: vec!["codex".into()],
+        who: "baton".into(),
+        why: "claude is out of attempts; its fallback codex gets 1 attempt".into(),
+        time: "2026-11-30T05:00:00.000Z".into(),
+    }];
+    let councils = vec![CouncilReport {
+        task: "lint".into(),
+        first_attempt: 4,
+        candidates: vec![
+            candidate(1, "claude", false, Some("gate `check` failed (exit 1)")),
+            candidate(2, "codex", true, None),
+            candidate(3, "gemini", false, Some("gate `check` failed (exit 1)")),
+        ],
+        winner: Some(2),
+        winner_agent: Some("codex".into()),
+        verdict: Some("codex (member 2) was the only candidate to pass the task's gates".into()),
+    }];
+    insta::assert_snapshot!(escalation_markdown(&escalations, &councils));
+    assert_eq!(escalation_markdown(&[], &[]), "");
 }

@@ -302,18 +302,20 @@ impl RunCtx {
             None => spec,
         };
         match choose_adapter(spec, &self.avoid(), &self.agents, &installed) {
-            Ok(Choice::Run(adapter)) => {
-                if let Ok(mut slots) = self.agent_slots.lock() {
-                    *slots.entry(adapter.name().to_owned()).or_default() += 1;
-                }
-                let slot = AgentSlot {
-                    agent: adapter.name().to_owned(),
-                    slots: Arc::clone(&self.agent_slots),
-                };
-                Some(Dispatch::Agent(adapter, slot))
-            }
+            Ok(Choice::Run(adapter)) => Some(Dispatch::Agent(adapter, self.take_slot(adapter))),
             Ok(Choice::Wait(_)) => None,
             Err(why) => Some(Dispatch::Refused(why)),
+        }
+    }
+
+    /// Takes one of `adapter`'s slots (given back when the slot is dropped).
+    pub(crate) fn take_slot(&self, adapter: &dyn AgentAdapter) -> AgentSlot {
+        if let Ok(mut slots) = self.agent_slots.lock() {
+            *slots.entry(adapter.name().to_owned()).or_default() += 1;
+        }
+        AgentSlot {
+            agent: adapter.name().to_owned(),
+            slots: Arc::clone(&self.agent_slots),
         }
     }
 

@@ -251,6 +251,30 @@ pub enum EventBody {
         /// What it did, in a sentence.
         effect: String,
     },
+    /// A task out of attempts on its agent moved up the escalation ladder: to a fallback agent
+    /// (its next attempts run there, in a new conversation) or to a council.
+    #[serde(rename = "task.escalated")]
+    TaskEscalated {
+        /// `fallback` or `council`.
+        rung: String,
+        /// The fallback agent, or the council's members.
+        agents: Vec<String>,
+        /// Who decided (`baton`).
+        who: String,
+        why: String,
+    },
+    /// A council ended: its candidates, the winner (if any) and why.
+    #[serde(rename = "council.finished")]
+    CouncilFinished {
+        candidates: Vec<CouncilCandidate>,
+        /// The winning member, if a candidate passed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        winner: Option<u32>,
+        /// The winner's agent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        winner_agent: Option<String>,
+        why: String,
+    },
     /// A budget that applies to the run is 80% or more committed (spent and reserved).
     #[serde(rename = "budget.warning")]
     BudgetWarning {
@@ -308,6 +332,8 @@ impl EventBody {
             EventBody::ApprovalDecided { .. } => "approval.decided",
             EventBody::BudgetExceeded { .. } => "budget.exceeded",
             EventBody::ControlApplied { .. } => "control.applied",
+            EventBody::TaskEscalated { .. } => "task.escalated",
+            EventBody::CouncilFinished { .. } => "council.finished",
             EventBody::ReviewFinished { .. } => "review.finished",
         }
     }
@@ -368,4 +394,36 @@ mod tests {
             }
         ));
     }
+}
+
+/// One candidate of a council, as its record shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CouncilCandidate {
+    /// Its place in the council, from 1.
+    pub member: u32,
+    pub agent: String,
+    /// The attempt it ran as.
+    pub attempt: u32,
+    /// The lane it ran in.
+    pub lane: String,
+    /// Whether its change passed the task's gates, claims and territory checks.
+    pub passed: bool,
+    /// What it cost in micro-dollars (`None`: unknown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_micros: Option<u64>,
+    /// Lines added plus removed by its change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff_lines: Option<u64>,
+    /// Review kinds that approved its change (`None`: not reviewed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviews_approved: Option<u32>,
+    /// High-severity issues the reviewers found.
+    #[serde(default)]
+    pub high_issues: u32,
+    /// Why it did not pass (first line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
+    /// Whether it won.
+    #[serde(default)]
+    pub winner: bool,
 }

@@ -17,7 +17,7 @@ pub use agent_event::{
 };
 pub use approval::ApprovalWait;
 pub use control::{Control, ControlRequest};
-pub use event::{EVENT_VERSION, Event, EventBody, OutputStream};
+pub use event::{CouncilCandidate, EVENT_VERSION, Event, EventBody, OutputStream};
 pub use ids::{RunId, TaskId};
 pub use plan::{BatchFile, GateDecl, MergeFile, PLAN_VERSION, PlanFile, TaskFile};
 pub use planner::{ArtifactKind, ArtifactView, PlannedTask, PlannerAnswer};

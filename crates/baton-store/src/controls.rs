@@ -83,6 +83,20 @@ impl Store {
                 .await?;
             }
         }
+        // A person who retries, reassigns or resets a task takes it off a council that was due
+        // (one a cancel interrupted): what they asked for runs next.
+        let taken_over = change
+            .failures_allowed
+            .iter()
+            .map(|(id, _)| id)
+            .chain(change.agent_override.as_ref().map(|(id, _)| id));
+        for id in taken_over {
+            sqlx::query("UPDATE tasks SET council_due = 0 WHERE run_id = ? AND id = ?")
+                .bind(run.as_str())
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
         for (id, allowed) in &change.failures_allowed {
             sqlx::query("UPDATE tasks SET failures_allowed = ? WHERE run_id = ? AND id = ?")
                 .bind(i64::from(*allowed))

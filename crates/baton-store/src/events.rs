@@ -86,7 +86,7 @@ pub(crate) async fn insert_event(
     })
 }
 
-fn event_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Event, StoreError> {
+pub(crate) fn event_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Event, StoreError> {
     let kind: String = row.try_get("type")?;
     let payload: String = row.try_get("payload")?;
     let data: serde_json::Value = serde_json::from_str(&payload)

@@ -124,6 +124,9 @@ pub struct TaskRow {
     pub agent_override: Option<String>,
     /// The prompt its next attempts get instead of the plan's (`baton retry --prompt-file`).
     pub prompt_override: Option<String>,
+    /// Whether its next attempt is a council (`[escalation] council`): its retries and
+    /// fallbacks ran out.
+    pub council_due: bool,
 }
 
 fn count(row: &SqliteRow, column: &str) -> Result<u32, StoreError> {
@@ -155,6 +158,7 @@ impl TaskRow {
             finished_at: row.try_get("finished_at")?,
             agent_override: row.try_get("agent_override")?,
             prompt_override: row.try_get("prompt_override")?,
+            council_due: row.try_get::<i64, _>("council_due")? != 0,
         })
     }
 }

@@ -98,6 +98,44 @@ pub(crate) async fn end_attempt(
     .await
 }
 
+/// Ends a running attempt as `status` with `failure` inside the caller's transaction: the task
+/// moves running -> `task_to.0` (with the reason `task_to.1`), counts the failure, gets `spare`
+/// more failures allowed and keeps `failure` as the next attempt's feedback. Returns the
+/// events.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn fail_in(
+    conn: &mut SqliteConnection,
+    run: &RunId,
+    task: &TaskId,
+    number: u32,
+    status: AttemptStatus,
+    failure: &str,
+    task_to: (TaskStatus, String),
+    spare: u32,
+) -> Result<Vec<Event>, StoreError> {
+    let ended = end_attempt(conn, run, task, number, status, Some(failure)).await?;
+    let moved = move_task(
+        conn,
+        run,
+        task,
+        TaskStatus::Running,
+        task_to.0,
+        Some(task_to.1),
+    )
+    .await?;
+    sqlx::query(
+        "UPDATE tasks SET failures = failures + 1, failures_allowed = failures_allowed + ?,
+             last_failure = ? WHERE run_id = ? AND id = ?",
+    )
+    .bind(i64::from(spare))
+    .bind(failure)
+    .bind(run.as_str())
+    .bind(task.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(vec![ended, moved])
+}
+
 /// Puts attempt `number`'s `commit` of `task` in the merge queue inside the caller's
 /// transaction; returns the merge item's id.
 pub(crate) async fn insert_merge_item(
@@ -453,28 +491,19 @@ impl Store {
         spare: u32,
     ) -> Result<Vec<Event>, StoreError> {
         let mut tx = self.writer.begin().await?;
-        let ended = end_attempt(&mut tx, run, task, number, status, Some(failure)).await?;
-        let moved = move_task(
+        let ended = fail_in(
             &mut tx,
             run,
             task,
-            TaskStatus::Running,
-            task_to,
-            Some(crate::readable_reason(failure, run, task.as_str())),
+            number,
+            status,
+            failure,
+            (task_to, crate::readable_reason(failure, run, task.as_str())),
+            spare,
         )
-        .await?;
-        sqlx::query(
-            "UPDATE tasks SET failures = failures + 1, failures_allowed = failures_allowed + ?,
-                 last_failure = ? WHERE run_id = ? AND id = ?",
-        )
-        .bind(i64::from(spare))
-        .bind(failure)
-        .bind(run.as_str())
-        .bind(task.as_str())
-        .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(vec![ended, moved])
+        Ok(ended)
     }
 
     /// Ends a running attempt as interrupted (cancel or crash); the task goes back to pending

@@ -123,6 +123,7 @@ pub async fn status(run: Option<&str>, json: bool) -> Result<u8, Exit> {
         });
     }
     if json {
+        let (escalations, councils) = engine.escalations(&run).await?;
         print_json(&serde_json::json!({
             "run": row.id,
             "status": row.status,
@@ -133,6 +134,8 @@ pub async fn status(run: Option<&str>, json: bool) -> Result<u8, Exit> {
             "lanes": row.lanes,
             "owner": row.lease.as_ref().map(|l| serde_json::json!({"pid": l.pid, "host": l.host})),
             "tasks": lines,
+            "escalations": escalations,
+            "councils": councils,
         }))?;
         return Ok(exit::OK);
     }

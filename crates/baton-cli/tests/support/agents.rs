@@ -198,3 +198,28 @@ pub fn assert_one_costed_attempt(report: &serde_json::Value, agent: &str) {
         "{usage:#}"
     );
 }
+
+/// `baton ARGS` with several real clients first on PATH at once, each pointed at its own fake
+/// LLM server (a server plays its turns in order, so clients running at the same time need one
+/// each), with `extra` variables on top.
+pub fn baton_with_clients(
+    baton: &Baton,
+    servers: &[(Client, &FakeLlm)],
+    extra: &[(&str, &str)],
+    args: &[&str],
+) -> Finished {
+    let bins: Vec<PathBuf> = servers
+        .iter()
+        .map(|(client, _)| installed_client_bin(*client))
+        .collect();
+    let mut path: Vec<String> = bins.iter().map(|b| b.display().to_string()).collect();
+    path.push(std::env::var("PATH").unwrap_or_default());
+    let mut env = Vec::new();
+    for (client, llm) in servers {
+        env.extend(offline_env(baton, *client, llm, client.fake_key()));
+    }
+    env.extend(extra.iter().map(|(n, v)| (n.to_string(), v.to_string())));
+    env.push(("PATH".to_string(), path.join(":")));
+    let env: Vec<(&str, String)> = env.iter().map(|(n, v)| (n.as_str(), v.clone())).collect();
+    baton_with_agent(baton, &bins[0], &env, args)
+}
