@@ -76,14 +76,7 @@ fn a_run_waiting_before_its_first_task_takes_the_edited_plan() {
     assert_eq!(baton.read_at(&head, "note.txt").as_deref(), Some("note\n"));
     assert_eq!(baton.read_at(&head, "migrations/0001.sql"), None);
     // The edited plan is the run's newest plan artifact.
-    let kinds: Vec<String> = baton
-        .baton(&["artifacts", &run, "--json"])
-        .json()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["kind"].as_str().unwrap().to_owned())
-        .collect();
+    let kinds = baton.artifact_kinds(&run);
     assert_eq!(kinds[0], "plan", "{kinds:?}");
 }
 

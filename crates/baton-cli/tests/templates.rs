@@ -51,6 +51,19 @@ phases:
     success: ["{{ vars.check }}"]
 "#;
 
+/// `baton run "Greet the reader" --template greet` with the verifier's check as a variable.
+fn run_greet(baton: &Baton) -> support::Finished {
+    baton.baton(&[
+        "run",
+        "Greet the reader",
+        "--template",
+        "greet",
+        "--var",
+        "check=sh tests/check.sh",
+        "--yes",
+    ])
+}
+
 #[test]
 fn templates_are_listed_shown_exported_imported_and_made_the_default() {
     let baton = Baton::new();
@@ -252,15 +265,7 @@ fn broken_templates_and_unknown_names_exit_2_naming_the_place_and_writing_nothin
 fn a_template_runs_its_phases_with_a_red_gate_and_a_verifier() {
     let baton = Baton::new();
     write(&baton.path().join(".baton/templates/greet.yaml"), GREET);
-    let done = baton.baton(&[
-        "run",
-        "Greet the reader",
-        "--template",
-        "greet",
-        "--var",
-        "check=sh tests/check.sh",
-        "--yes",
-    ]);
+    let done = run_greet(&baton);
     done.expect_code(OK);
     let run = baton.run_ids()[0].clone();
     let report = baton.report(&run);
@@ -272,14 +277,7 @@ fn a_template_runs_its_phases_with_a_red_gate_and_a_verifier() {
         baton.read_at(&head, "greeting.txt").as_deref(),
         Some("hello\n")
     );
-    let kinds: Vec<String> = baton
-        .baton(&["artifacts", &run, "--json"])
-        .json()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["kind"].as_str().unwrap().to_owned())
-        .collect();
+    let kinds = baton.artifact_kinds(&run);
     assert_eq!(kinds[..2], ["plan", "template"], "{kinds:?}");
 }
 
@@ -293,15 +291,7 @@ fn an_implementer_that_edits_the_tests_is_caught_and_the_task_waits_for_a_person
         "run: \"echo true > tests/check.sh\"",
     );
     write(&baton.path().join(".baton/templates/greet.yaml"), &cheat);
-    let done = baton.baton(&[
-        "run",
-        "Greet the reader",
-        "--template",
-        "greet",
-        "--var",
-        "check=sh tests/check.sh",
-        "--yes",
-    ]);
+    let done = run_greet(&baton);
     done.expect_code(PAUSED);
     let run = baton.run_ids()[0].clone();
     let report = baton.report(&run);

@@ -123,6 +123,19 @@ pub struct PlannerSetup<'a> {
     pub agent: String,
 }
 
+/// What a model that reads the repository needs: the repository, the files git tracks in it,
+/// and the prices its answer is paid at.
+pub(crate) async fn repository_for_a_model(
+    repo_dir: &std::path::Path,
+) -> Result<(Git, Vec<String>, baton_core::PriceTable), EngineError> {
+    let git = Git::discover(repo_dir).await?;
+    let tree = git.tracked_files(git.root()).await?;
+    let table =
+        baton_agents::prices::price_table(baton_agents::prices::user_prices_path().as_deref())
+            .map_err(|error| EngineError::Config(error.to_string()))?;
+    Ok((git, tree, table))
+}
+
 /// The model a planner (or an analyzer) calls: a provider over HTTP, or an agent CLI in its
 /// read-only mode, with the model and output limit.
 pub(crate) struct ModelProvider {
@@ -276,16 +289,7 @@ impl Engine {
             ));
         }
         let (provider, model, max_tokens) = (setup.provider, &setup.model, setup.max_tokens);
-        let git = Git::discover(&request.repo_dir)
-            .await
-            .map_err(EngineError::from)?;
-        let tree = git
-            .tracked_files(git.root())
-            .await
-            .map_err(EngineError::from)?;
-        let table =
-            baton_agents::prices::price_table(baton_agents::prices::user_prices_path().as_deref())
-                .map_err(|error| EngineError::Config(error.to_string()))?;
+        let (git, tree, table) = repository_for_a_model(&request.repo_dir).await?;
         let mut messages = vec![Message::user(user_prompt(goal, git.root(), &tree))];
         let mut usage = UsageTotals::default();
         let mut cost = Some(Usd::ZERO);

@@ -3,7 +3,9 @@
 //! used), then the plan and the run settings are compiled (see `template_run.rs`).
 
 use crate::config_planner::PlannerConfig;
-use crate::planner::{ModelProvider, Planned, PlannerError, PlannerUse, add_usage};
+use crate::planner::{
+    ModelProvider, Planned, PlannerError, PlannerUse, add_usage, repository_for_a_model,
+};
 use crate::template_run::{
     Compile, PhaseContext, ProjectFacts, TemplateSettings, compile_plan, project_facts,
     run_settings,
@@ -260,16 +262,7 @@ impl Engine {
         prompt: &str,
     ) -> Result<(String, PlannerUse), PlannerError> {
         let caller = ModelProvider::of(planner, config, &request.repo_dir).await?;
-        let git = Git::discover(&request.repo_dir)
-            .await
-            .map_err(EngineError::from)?;
-        let tree = git
-            .tracked_files(git.root())
-            .await
-            .map_err(EngineError::from)?;
-        let table =
-            baton_agents::prices::price_table(baton_agents::prices::user_prices_path().as_deref())
-                .map_err(|error| EngineError::Config(error.to_string()))?;
+        let (git, tree, table) = repository_for_a_model(&request.repo_dir).await?;
         let call = CompletionRequest {
             model: caller.model.clone(),
             system: "You analyze a repository for the colleagues who will plan and implement a \

@@ -393,6 +393,19 @@ impl Baton {
             .collect()
     }
 
+    /// The kinds of `run`'s artifacts (`baton artifacts RUN --json`), in the order listed.
+    pub fn artifact_kinds(&self, run: &str) -> Vec<String> {
+        let listed = self.baton(&["artifacts", run, "--json"]);
+        listed.expect_code(OK);
+        listed
+            .json()
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|a| a["kind"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
     /// The integration branch of a run, as a ref name.
     pub fn integration(&self, run: &str) -> String {
         format!("refs/heads/baton/{run}/integration")
