@@ -560,3 +560,61 @@ fn a_phase_past_its_timeout_is_skipped_when_it_may_be_and_stops_the_run_when_not
     );
     assert_eq!(baton.run_ids().len(), 1, "no second run was made");
 }
+
+#[test]
+fn with_iteration_pause_a_rejected_change_waits_for_a_person_then_retry_sends_it_back() {
+    let baton = Baton::new();
+    let reject = serde_json::json!({"approved": false, "summary": "Say hello, not hi.",
+        "issues": [{"severity": "high", "file": "greeting.txt", "line": 1,
+                    "message": "it says hi", "suggestion": "write hello"}]})
+    .to_string();
+    let fake = FakeLlm::start(Script::new([Turn::text(reject), Turn::text(approve())])).unwrap();
+    write(
+        &baton.path().join(".baton/templates/careful.yaml"),
+        r#"version: 1
+name: careful
+iteration: pause
+phases:
+  - name: greet
+    role: implementer
+    agent: exec
+    run: "echo hi > greeting.txt"
+  - name: check
+    role: reviewer_functional
+    provider: anthropic
+    model: claude-sonnet-4-5
+"#,
+    );
+    baton.write_config(
+        "[review]\nprovider = \"anthropic\"\nmodel = \"claude-sonnet-4-5\"\nfinal = false\n",
+    );
+    let url = fake.url();
+    let env = [
+        ("BATON_ANTHROPIC_BASE_URL", Path::new(&url)),
+        ("ANTHROPIC_API_KEY", Path::new("sk-ant-careful-1")),
+    ];
+    let done = baton.baton_with_env(
+        baton.path(),
+        &["run", "Greet", "--template", "careful", "--yes"],
+        &env,
+    );
+    done.expect_code(PAUSED);
+    let run = baton.run_ids()[0].clone();
+    let report = baton.report(&run);
+    assert_eq!(
+        task(&report, "greet")["status"],
+        "needs_human",
+        "{report:#}"
+    );
+    assert_eq!(report["reviews"][0]["approved"], false, "{report:#}");
+    assert_eq!(fake.requests().len(), 1, "nothing went back on its own");
+    // The person read the review and sends the change back; the reviewer approves.
+    baton
+        .baton_with_env(baton.path(), &["retry", &run, "greet"], &env)
+        .expect_code(OK);
+    baton
+        .baton_with_env(baton.path(), &["resume", &run], &env)
+        .expect_code(OK);
+    assert_eq!(task(&baton.report(&run), "greet")["status"], "merged");
+    assert_eq!(fake.requests().len(), 2);
+}

@@ -275,9 +275,15 @@ async fn review_rejected(
         );
         return fail(ctx, task, number, lane, &why).await;
     }
+    // A workflow template's `iteration: pause`: a person reads the reports before the change
+    // goes back (`baton retry RUN TASK`).
+    let task_to = match ctx.review.as_ref().is_some_and(|r| r.pause_on_rejection) {
+        true => TaskStatus::NeedsHuman,
+        false => TaskStatus::Pending,
+    };
     let events = ctx
         .store
-        .reject_reviewed_attempt(ctx.id(), task, number, feedback)
+        .reject_reviewed_attempt(ctx.id(), task, number, feedback, task_to)
         .await?;
     ctx.emit(events);
     ctx.release_lane(&lane.name).await?;

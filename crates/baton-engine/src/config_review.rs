@@ -44,7 +44,12 @@ pub struct ReviewConfig {
     pub whole_run: bool,
     /// What each kind of review also judges (a workflow template's reviewer prompts); a
     /// custom review judges only this.
+    #[serde(default)]
     pub criteria: std::collections::BTreeMap<ReviewKind, String>,
+    /// A rejection waits for a person (`needs_human`; `baton retry` sends it back) instead of
+    /// going back to the implementer at once (a workflow template's `iteration: pause`).
+    #[serde(default)]
+    pub pause_on_rejection: bool,
 }
 
 impl ReviewConfig {
@@ -144,6 +149,7 @@ impl ReviewFile {
             max_tokens,
             whole_run: self.whole_run.unwrap_or(true),
             criteria: Default::default(),
+            pause_on_rejection: false,
         })
     }
 }

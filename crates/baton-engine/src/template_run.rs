@@ -426,6 +426,9 @@ pub(crate) fn run_settings(
         let review = review.get_or_insert_with(|| {
             reviewer.kinds.clear();
             reviewer.criteria.clear();
+            reviewer.pause_on_rejection = template.pause_on_rejection;
+            // Whether the whole run's change is reviewed too is `[review] final`'s to say.
+            reviewer.whole_run = configured.is_none_or(|c| c.whole_run);
             reviewer.max_iterations = if phase.can_iterate {
                 template.max_iterations.unwrap_or(reviewer.max_iterations)
             } else {

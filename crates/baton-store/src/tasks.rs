@@ -457,13 +457,16 @@ impl Store {
     }
 
     /// Ends a running attempt whose change reviewers rejected, with iterations left: like a
-    /// failure (the rejection is the next attempt's feedback) but without using a retry.
+    /// failure (the rejection is the next attempt's feedback) but without using a retry. The
+    /// task goes to `task_to`: pending (back to its implementer), or `needs_human` when a
+    /// person reads each rejection first.
     pub async fn reject_reviewed_attempt(
         &self,
         run: &RunId,
         task: &TaskId,
         number: u32,
         feedback: &str,
+        task_to: TaskStatus,
     ) -> Result<Vec<Event>, StoreError> {
         self.end_attempt_as_failure(
             run,
@@ -471,7 +474,7 @@ impl Store {
             number,
             AttemptStatus::Failed,
             feedback,
-            TaskStatus::Pending,
+            task_to,
             1,
         )
         .await

@@ -102,6 +102,24 @@ fn check(file: &TemplateFile, report: &mut Report) -> Option<Template> {
             }
         },
     };
+    let pause_on_rejection = match &file.iteration {
+        None => false,
+        Some(word) => match word.value.as_str() {
+            "auto" => false,
+            "pause" => true,
+            other => {
+                report.at(
+                    at(word),
+                    format!(
+                        "iteration {other:?} is not known{}: write auto (a rejected change goes \
+                         back to its implementer) or pause (a person reads the review first)",
+                        hint(other, ["auto", "pause"])
+                    ),
+                );
+                false
+            }
+        },
+    };
     if let Some(budget) = &file.budget_usd
         && !(budget.value.is_finite() && budget.value > 0.0)
     {
@@ -143,6 +161,7 @@ fn check(file: &TemplateFile, report: &mut Report) -> Option<Template> {
         description: file.description.clone().unwrap_or_default(),
         max_iterations: file.max_iterations.as_ref().map(|m| m.value),
         on_failure,
+        pause_on_rejection,
         budget_usd: file.budget_usd.as_ref().map(|b| b.value),
         phases,
     })

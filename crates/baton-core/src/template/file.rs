@@ -12,6 +12,7 @@ pub(super) struct TemplateFile {
     pub description: Option<String>,
     pub max_iterations: Option<Spanned<u32>>,
     pub on_failure: Option<Spanned<String>>,
+    pub iteration: Option<Spanned<String>>,
     pub budget_usd: Option<Spanned<f64>>,
     pub phases: Option<Spanned<Vec<Spanned<PhaseFile>>>>,
 }

@@ -35,6 +35,9 @@ pub struct Template {
     pub max_iterations: Option<u32>,
     /// What a task out of attempts becomes.
     pub on_failure: OnFailure,
+    /// `iteration: pause`: a review rejection waits for a person (`needs_human`) before the
+    /// change goes back to its implementer; `auto` (the default) sends it back at once.
+    pub pause_on_rejection: bool,
     /// The run's budget in dollars, unless `baton run --budget` says otherwise.
     pub budget_usd: Option<f64>,
     /// In the order written.

@@ -70,6 +70,7 @@ fn references_fields_roles_and_values_are_checked_together() {
 name: Bad Name
 on_failure: retry
 budget_usd: -1
+iteration: sometimes
 phases:
   - name: plan
     role: planner
@@ -98,10 +99,11 @@ phases:
         "t.yaml:2:7: template name \"Bad Name\" is not valid",
         "t.yaml:3:13: on_failure \"retry\" is not known",
         "t.yaml:4:13: budget_usd must be a positive amount",
-        "t.yaml:8:12: phase \"plan\": \"agent\" does not apply to role planner",
-        "t.yaml:9:11: phase \"plan\" is named twice",
-        "t.yaml:15:13: phase \"impl\": after names \"analise\", which is not a phase",
-        "t.yaml:16:14: phase \"impl\": timeout:",
+        "t.yaml:5:12: iteration \"sometimes\" is not known",
+        "t.yaml:9:12: phase \"plan\": \"agent\" does not apply to role planner",
+        "t.yaml:10:11: phase \"plan\" is named twice",
+        "t.yaml:16:13: phase \"impl\": after names \"analise\", which is not a phase",
+        "t.yaml:17:14: phase \"impl\": timeout:",
         "phase \"impl\": expect \"maybe\" is not known",
         "phase \"rev\": a reviewer_custom phase needs a prompt",
         "phase \"rev3\" says provider \"openai\" but phase \"rev2\" says \"anthropic\"",
