@@ -72,3 +72,51 @@ tasks:
     text.expect_code(OK);
     assert!(text.stdout.contains("1/3"), "{}", text.stdout);
 }
+
+#[test]
+fn the_plans_steps_are_the_checklist_until_an_agent_reports_one_and_empty_steps_are_refused() {
+    let baton = Baton::new();
+    let plan = r#"version: 1
+goal: "Write notes"
+tasks:
+  - id: notes
+    run: "echo notes > notes.txt"
+    claims: ["notes.txt"]
+    steps: ["Write the notes", "Check them"]
+  - id: plain
+    run: "echo plain > plain.txt"
+    claims: ["plain.txt"]
+"#;
+    let (done, run) = baton.run_plan(plan, &[]);
+    done.expect_code(OK);
+    let status = baton.status(&run);
+    let task = |id: &str| {
+        status["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let notes = task("notes");
+    assert_eq!(notes["checklist"]["source"], "plan", "{status:#}");
+    assert_eq!(notes["checklist"]["done"], 2);
+    assert_eq!(notes["checklist"]["total"], 2);
+    assert_eq!(notes["checklist"]["steps"][0]["text"], "Write the notes");
+    assert!(task("plain")["checklist"].is_null(), "{status:#}");
+    let table = baton.baton(&["status", &run]);
+    table.expect_code(OK);
+    assert!(table.stdout.contains("2/2"), "{}", table.stdout);
+
+    let bad = baton.plan("bad.yaml", &plan.replace("\"Check them\"", "\"  \""));
+    let refused = baton.baton(&["plan", "validate", bad.to_str().unwrap()]);
+    refused.expect_code(support::BAD_INPUT);
+    assert!(
+        refused
+            .stderr
+            .contains("bad.yaml:7:32: task \"notes\": step 2 is empty"),
+        "{}",
+        refused.stderr
+    );
+}

@@ -21,7 +21,8 @@ fn valid_answer() -> String {
         "tasks": [
             {"id": "a", "title": "Write a", "prompt": "Write a.txt.", "claims": ["a.txt"],
              "deps": [], "priority": "high", "complexity": 2, "risk": "low",
-             "capabilities": [], "checks": ["test -f a.txt"]},
+             "capabilities": [], "checks": ["test -f a.txt"],
+             "steps": ["Write a.txt", "Check it exists"]},
             {"id": "b", "title": "Write b", "prompt": "Write b.txt.", "claims": ["b.txt"],
              "deps": ["a"], "priority": "medium", "complexity": 3, "risk": "medium",
              "capabilities": [], "checks": []}
@@ -131,6 +132,11 @@ fn a_valid_plan_is_written_checked_and_shown_as_a_table() {
     let written = std::fs::read_to_string(&out).unwrap();
     assert!(written.contains("agent: \"auto\""), "{written}");
     assert!(written.contains("- `test -f a.txt`"), "{written}");
+    // The planner's steps are the task's checklist.
+    assert!(
+        written.contains("steps:\n      - \"Write a.txt\"\n      - \"Check it exists\""),
+        "{written}"
+    );
     let id = artifact_id(&done.stdout);
     let shown = baton.baton(&["artifact", "show", &id]);
     shown.expect_code(OK);

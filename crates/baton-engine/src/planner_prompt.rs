@@ -42,7 +42,8 @@ pub(crate) fn system_prompt() -> String {
        such as Cargo.lock), deps (ids of tasks that must finish first), priority (high, medium \
        or low), complexity (a whole number, 1 trivial to 10), risk (low, medium or high: the \
        harm a wrong change could do), capabilities (a list such as [\"web\"], may be empty), \
-       checks (shell commands that must pass when the task is done).\n\
+       checks (shell commands that must pass when the task is done), steps (the work in 2 to 7 \
+       short steps, in order; its checklist).\n\
      - risks: a list of what could go wrong.\n\
      - open_questions: a list of what a person must decide before the work starts; empty when \
        nothing.\n\

@@ -57,6 +57,7 @@ fn task_vars(spec: &TaskSpec, task_prompt: String) -> TaskVars {
         capabilities: spec.capabilities.clone(),
         agent: spec.agent.to_string(),
         model: spec.model.clone(),
+        steps: spec.steps.clone(),
     }
 }
 

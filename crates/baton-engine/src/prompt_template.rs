@@ -81,6 +81,8 @@ pub struct TaskVars {
     pub agent: String,
     /// The model the plan names, else `none`.
     pub model: Option<String>,
+    /// The steps of the work, in order (`steps:` of the plan); empty when it gives none.
+    pub steps: Vec<String>,
 }
 
 /// One of `gates` in a prompt template.

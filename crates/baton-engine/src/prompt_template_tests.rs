@@ -15,6 +15,7 @@ fn context() -> PromptContext {
             capabilities: vec!["rust".into()],
             agent: "claude".into(),
             model: None,
+            steps: vec!["Add the provider".into(), "Test it".into()],
         },
         gates: vec![GateVars {
             name: "test".into(),
@@ -55,6 +56,7 @@ fn the_default_template_says_every_piece() {
     for piece in [
         "Goal of the whole change: Add OAuth2 login\n",
         "Your task (login): Login page\n\nWrite the GitHub provider.\n\n",
+        "Steps:\n1. Add the provider\n2. Test it\n\nChange only",
         "Change only these paths (other changes are refused): src/auth/**, shared:Cargo.toml\n",
         "- schema: Database schema, changed:\n  - migrations/000.sql\n",
         "  - migrations/049.sql\n  - and 3 more\n",
@@ -78,6 +80,7 @@ fn a_first_attempt_of_a_task_that_claims_everything_says_only_what_applies() {
     let mut context = context();
     context.task.claims = vec!["**".into()];
     context.task.claims_everything = true;
+    context.task.steps.clear();
     context.dependencies.clear();
     context.gates.clear();
     context.failure = None;
@@ -97,6 +100,7 @@ fn a_first_attempt_of_a_task_that_claims_everything_says_only_what_applies() {
         "none",
         "at the same time",
         "spend at most",
+        "Steps:",
     ] {
         assert!(!text.contains(absent), "{absent:?} in:\n{text}");
     }

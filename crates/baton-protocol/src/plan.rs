@@ -181,6 +181,14 @@ pub struct TaskFile {
     /// `low`, `medium` or `high`: the least risk the task has (`[risk]` rules may raise it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk: Option<String>,
+    /// The steps of the work (from the planner, or written by hand): the task's checklist
+    /// until its agent reports its own, and a list in the agent's prompt.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_as_empty"
+    )]
+    pub steps: Vec<String>,
 }
 
 /// An amount of dollars as a plan writes it (`2.5`, `3` or `"$2.50"`), kept in micro-dollars.

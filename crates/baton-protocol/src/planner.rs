@@ -52,6 +52,9 @@ pub struct PlannedTask {
     /// Shell commands that must pass when the task is done.
     #[serde(default)]
     pub checks: Vec<String>,
+    /// The steps of the work, in order (the task's checklist).
+    #[serde(default)]
+    pub steps: Vec<String>,
 }
 
 fn medium() -> String {

@@ -42,15 +42,35 @@ struct Checklist {
     done: usize,
     total: usize,
     steps: Vec<baton_protocol::TodoItem>,
+    /// `agent`: the agent's own todo list; `plan`: the plan's `steps` (all done once the
+    /// task is merged or declared done), until the agent reports one.
+    source: &'static str,
 }
 
 impl Checklist {
-    fn of(steps: Vec<baton_protocol::TodoItem>) -> Checklist {
+    fn of(steps: Vec<baton_protocol::TodoItem>, source: &'static str) -> Checklist {
         Checklist {
             done: steps.iter().filter(|s| s.done).count(),
             total: steps.len(),
             steps,
+            source,
         }
+    }
+
+    /// The plan's steps of a task whose agent reported no list: done when the task is.
+    fn planned(steps: &[String], status: baton_protocol::TaskStatus) -> Option<Checklist> {
+        if steps.is_empty() {
+            return None;
+        }
+        let done = baton_core::task_is_done(status);
+        let items = steps
+            .iter()
+            .map(|text| baton_protocol::TodoItem {
+                text: text.clone(),
+                done,
+            })
+            .collect();
+        Some(Checklist::of(items, "plan"))
     }
 }
 
@@ -100,6 +120,14 @@ pub async fn status(run: Option<&str>, json: bool) -> Result<u8, Exit> {
     let row = store.run(&run).await?;
     let attempts = store.attempts(&run, None).await?;
     let mut checklists = store.checklists(&run).await?;
+    // The plan's steps stand in for a task whose agent has reported no list of its own.
+    let plan = baton_core::parse_plan(&row.plan_source, &row.plan_origin).ok();
+    let steps_of = |id: &baton_protocol::TaskId| {
+        plan.as_ref()
+            .and_then(|plan| plan.task(id))
+            .map(|spec| spec.steps.clone())
+            .unwrap_or_default()
+    };
     let mut lines = Vec::new();
     for task in store.tasks(&run).await? {
         let lane = attempts
@@ -119,7 +147,10 @@ pub async fn status(run: Option<&str>, json: bool) -> Result<u8, Exit> {
                 .last_failure
                 .as_deref()
                 .map(|f| Report::readable_reason(f, &run, task.id.as_str())),
-            checklist: checklists.remove(&task.id).map(Checklist::of),
+            checklist: match checklists.remove(&task.id) {
+                Some(items) => Some(Checklist::of(items, "agent")),
+                None => Checklist::planned(&steps_of(&task.id), task.status),
+            },
         });
     }
     if json {

@@ -16,6 +16,7 @@ fn planned() -> Planned {
         risk: risk.to_owned(),
         capabilities: Vec::new(),
         checks: Vec::new(),
+        steps: Vec::new(),
     };
     Planned {
         goal: "Add OAuth2 login".to_owned(),

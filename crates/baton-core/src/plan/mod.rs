@@ -206,6 +206,8 @@ pub struct TaskSpec {
     pub max_cost: Option<crate::Usd>,
     /// `risk:` as the plan states it; `[risk]` rules may raise it (see [`crate::risk`]).
     pub risk: Option<baton_protocol::RiskLevel>,
+    /// The steps of the work, in order (`steps:`).
+    pub steps: Vec<String>,
 }
 
 impl TaskSpec {
@@ -231,6 +233,7 @@ impl TaskSpec {
             retries: 0,
             max_cost: None,
             risk: None,
+            steps: Vec::new(),
         }
     }
 }

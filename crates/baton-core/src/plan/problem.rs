@@ -43,6 +43,8 @@ pub(crate) enum Problem {
     NoTasks,
     #[error("gate \"{gate}\" has an empty command; write the shell command it runs")]
     EmptyGateCommand { gate: String },
+    #[error("task \"{task}\": step {index} is empty; say what the step does, or remove it")]
+    EmptyStep { task: String, index: usize },
     #[error(
         "a gate has an empty name; name it with a word such as \"test\" (tasks refer to it by name)"
     )]

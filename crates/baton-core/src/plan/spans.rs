@@ -52,6 +52,7 @@ pub(crate) struct TaskSpans {
     pub gates: ListAt,
     pub timeout: At,
     pub silence: At,
+    pub steps: ListAt,
 }
 
 impl PlanSpans {

@@ -345,6 +345,7 @@ impl TaskChecker<'_> {
                 self.report.at(pos, problem);
             }
         }
+        let steps = self.steps();
         let estimate = self.duration("estimate", &task.estimate, &self.at.estimate);
         let timeout = self.duration("timeout", &task.timeout, &self.at.timeout);
         let silence = self.duration("silence", &task.silence, &self.at.silence);
@@ -372,6 +373,7 @@ impl TaskChecker<'_> {
             retries: task.retries.unwrap_or(0),
             risk: risk?,
             max_cost: task.max_cost.map(|d| crate::Usd(d.0)),
+            steps: steps?,
         })
     }
 
@@ -480,6 +482,31 @@ impl TaskChecker<'_> {
                 .at(pos_of(self.at.risk.as_ref(), self.task_pos), problem);
         }
         risk.map(Some)
+    }
+
+    /// The steps, each one line of text; an empty one is reported.
+    fn steps(&mut self) -> Option<Vec<String>> {
+        let mut ok = true;
+        for (index, step) in self.task.steps.iter().enumerate() {
+            if step.trim().is_empty() {
+                ok = false;
+                let pos = item_pos(&self.at.steps, index, self.task_pos);
+                self.report.at(
+                    pos,
+                    Problem::EmptyStep {
+                        task: self.task.id.clone(),
+                        index: index + 1,
+                    },
+                );
+            }
+        }
+        ok.then(|| {
+            self.task
+                .steps
+                .iter()
+                .map(|s| s.trim().to_owned())
+                .collect()
+        })
     }
 
     fn priority(&mut self) -> Option<Priority> {

@@ -30,7 +30,7 @@ enum Shape {
     Whole,
 }
 
-const TASK_FIELDS: [(&str, Shape, bool); 10] = [
+const TASK_FIELDS: [(&str, Shape, bool); 11] = [
     ("id", Shape::Text, true),
     ("title", Shape::Text, false),
     ("prompt", Shape::Text, true),
@@ -41,6 +41,7 @@ const TASK_FIELDS: [(&str, Shape, bool); 10] = [
     ("risk", Shape::Text, true),
     ("capabilities", Shape::List, false),
     ("checks", Shape::List, false),
+    ("steps", Shape::List, false),
 ];
 
 /// Parses the answer's JSON and checks its shape (not its meaning: see
@@ -149,7 +150,7 @@ fn parse_task(
         problems.push(PlannerProblem::whole(
             &format!("tasks[{index}]"),
             "must be an object with id, title, prompt, claims, deps, priority, complexity, \
-             risk, capabilities and checks",
+             risk, capabilities, checks and steps",
         ));
         return None;
     };
@@ -167,7 +168,7 @@ fn parse_task(
                 &name,
                 key,
                 "is not a field of a task (id, title, prompt, claims, deps, priority, \
-                 complexity, risk, capabilities, checks)",
+                 complexity, risk, capabilities, checks, steps)",
             ));
         }
     }

@@ -41,6 +41,12 @@ fn task_file(task: &PlannedTask, agent: &str) -> TaskFile {
         // The planner's judgement; `[risk]` rules may raise it. Medium waits for a person's
         // approval before delivery, high before the agent starts.
         risk: Some(task.risk.clone()),
+        steps: task
+            .steps
+            .iter()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect(),
         ..TaskFile::default()
     }
 }
