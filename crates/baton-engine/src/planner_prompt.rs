@@ -12,6 +12,10 @@ const README_BUDGET: usize = 8 * 1024;
 const MANIFEST_BUDGET: usize = 4 * 1024;
 /// Bytes of every manifest together.
 const MANIFESTS_BUDGET: usize = 16 * 1024;
+/// Bytes of each file the goal names.
+const NAMED_FILE_BUDGET: usize = 6 * 1024;
+/// Bytes of every file the goal names together.
+const NAMED_FILES_BUDGET: usize = 24 * 1024;
 
 /// Manifests that say what a project is built with, by file name (at any depth).
 const MANIFESTS: &[&str] = &[
@@ -57,8 +61,45 @@ pub(crate) fn system_prompt() -> String {
 pub(crate) fn user_prompt(goal: &str, root: &Path, tree: &[String]) -> String {
     let mut text = format!("Goal: {goal}\n\n");
     text.push_str(&repository_overview(root, tree));
+    let mut used = 0;
+    for path in files_the_goal_names(goal, tree) {
+        if used >= NAMED_FILES_BUDGET {
+            break;
+        }
+        let budget = NAMED_FILE_BUDGET.min(NAMED_FILES_BUDGET - used);
+        if let Some(body) = read_cut(root, path, budget) {
+            used += body.len();
+            let _ = write!(text, "\n--- {path} (the goal names it) ---\n{body}\n");
+        }
+    }
     text.push_str("\nAnswer with the JSON object only.");
     text
+}
+
+/// The tracked files the goal touches by name: those whose path, file name or file stem
+/// (three letters or more) the goal says as a word, case aside; the README and manifests,
+/// shown already, are left out. Shortest paths first.
+fn files_the_goal_names<'a>(goal: &str, tree: &'a [String]) -> Vec<&'a String> {
+    let goal = goal.to_lowercase();
+    let words: std::collections::BTreeSet<&str> = goal
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+        .filter(|w| w.len() >= 3)
+        .collect();
+    let mut named: Vec<&String> = tree
+        .iter()
+        .filter(|path| {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            let lower = name.to_lowercase();
+            let stem = lower.split('.').next().unwrap_or(&lower);
+            let shown = MANIFESTS.contains(&name) || lower.starts_with("readme");
+            !shown
+                && (goal.contains(&path.to_lowercase())
+                    || (lower.contains('.') && goal.contains(&lower))
+                    || words.contains(stem))
+        })
+        .collect();
+    named.sort_by_key(|p| (p.len(), p.as_str()));
+    named
 }
 
 /// The repository as a model is shown it: the tracked tree, the README and the manifests,
@@ -140,5 +181,28 @@ mod tests {
         assert!(text.contains("[... cut at 8192 bytes]"));
         assert!(text.contains("more files"));
         assert!(text.len() < TREE_BUDGET + README_BUDGET + MANIFESTS_BUDGET + 1024);
+    }
+
+    #[test]
+    fn the_files_the_goal_names_are_shown_with_the_goal() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("src")).unwrap();
+        std::fs::write(dir.path().join("src/parser.rs"), "fn parse() {}\n").unwrap();
+        std::fs::write(dir.path().join("src/lexer.rs"), "fn lex() {}\n").unwrap();
+        std::fs::write(dir.path().join("docs.md"), "# Docs\n").unwrap();
+        std::fs::write(dir.path().join("Cargo.toml"), "[package]\n").unwrap();
+        let tree: Vec<String> = ["Cargo.toml", "docs.md", "src/lexer.rs", "src/parser.rs"]
+            .map(String::from)
+            .to_vec();
+        let text = user_prompt(
+            "Make the Parser's errors name the line; see docs.md and Cargo.toml",
+            dir.path(),
+            &tree,
+        );
+        assert!(text.contains("--- src/parser.rs (the goal names it) ---\nfn parse() {}"));
+        assert!(text.contains("--- docs.md (the goal names it) ---\n# Docs"));
+        assert!(!text.contains("fn lex()"), "{text}");
+        assert!(!text.contains("Cargo.toml (the goal names it)"), "{text}");
+        assert!(text.ends_with("Answer with the JSON object only."));
     }
 }

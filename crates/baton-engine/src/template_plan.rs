@@ -134,6 +134,7 @@ impl Engine {
                 project: &project,
                 artifacts: &artifacts,
                 vars: &request.vars,
+                task: None,
             };
             match phase.role {
                 Role::Analyzer if phase.scan => {}
@@ -228,6 +229,7 @@ impl Engine {
                     project: &project,
                     artifacts: &artifacts,
                     vars: &request.vars,
+                    task: None,
                 },
             )
         };

@@ -124,6 +124,19 @@ pub(crate) struct PhaseContext<'a> {
     pub artifacts: &'a BTreeMap<String, String>,
     /// `--var KEY=VALUE` values.
     pub vars: &'a BTreeMap<String, String>,
+    /// In an implementer's prompt: the task it is added to (a planned task, or the phase's
+    /// own); undefined elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task: Option<TaskContext>,
+}
+
+/// `task` in an implementer phase's prompt.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct TaskContext {
+    pub id: String,
+    pub title: String,
+    /// The planner's prompt for it (empty for a phase's own task).
+    pub prompt: String,
 }
 
 /// What the template gives its run, kept as the run's `template` artifact (JSON).
@@ -152,18 +165,30 @@ pub(crate) struct Compile<'a> {
 }
 
 impl Compile<'_> {
-    fn context<'b>(&'b self, phase: &'b Phase) -> PhaseContext<'b> {
+    fn context<'b>(&'b self, phase: &'b Phase, task: Option<TaskContext>) -> PhaseContext<'b> {
         PhaseContext {
             goal: self.goal,
             phase: &phase.name,
             project: self.project,
             artifacts: self.artifacts,
             vars: self.vars,
+            task,
         }
     }
 
     fn render(&self, phase: &Phase, field: &str, text: &str) -> Result<String, EngineError> {
-        render_phase_text(phase, field, text, &self.context(phase))
+        render_phase_text(phase, field, text, &self.context(phase, None))
+            .map(|rendered| rendered.trim().to_owned())
+    }
+
+    /// Renders an implementer's prompt for one task.
+    fn render_for(
+        &self,
+        phase: &Phase,
+        text: &str,
+        task: TaskContext,
+    ) -> Result<String, EngineError> {
+        render_phase_text(phase, "prompt", text, &self.context(phase, Some(task)))
             .map(|rendered| rendered.trim().to_owned())
     }
 
@@ -204,10 +229,6 @@ pub(crate) fn compile_plan(input: &Compile<'_>) -> Result<(PlanFile, Vec<String>
     if let Some(planned) = &input.planned {
         // The planned tasks, with the implementer phase's settings.
         let phase = implementers.first().copied();
-        let extra = match phase.and_then(|p| p.prompt.as_ref().map(|text| (p, text))) {
-            Some((phase, text)) => input.render(phase, "prompt", text)?,
-            None => String::new(),
-        };
         let phase_gates = match phase {
             Some(phase) => input.gates(phase)?.unwrap_or_default(),
             None => Vec::new(),
@@ -222,9 +243,18 @@ pub(crate) fn compile_plan(input: &Compile<'_>) -> Result<(PlanFile, Vec<String>
                 if phase.model.is_some() {
                     task.model = phase.model.clone();
                 }
-                if !extra.is_empty() {
+                if let Some(text) = &phase.prompt {
                     let prompt = task.prompt.take().unwrap_or_default();
-                    task.prompt = Some(format!("{prompt}\n\n{extra}"));
+                    let about = TaskContext {
+                        id: task.id.clone(),
+                        title: task.title.clone().unwrap_or_else(|| task.id.clone()),
+                        prompt: prompt.clone(),
+                    };
+                    let extra = input.render_for(phase, text, about)?;
+                    task.prompt = Some(match extra.is_empty() {
+                        true => prompt,
+                        false => format!("{prompt}\n\n{extra}"),
+                    });
                 }
             }
             if let Some(phase) = phase {
@@ -273,7 +303,14 @@ pub(crate) fn compile_plan(input: &Compile<'_>) -> Result<(PlanFile, Vec<String>
                     None => None,
                 },
                 prompt: match &phase.prompt {
-                    Some(prompt) => Some(input.render(phase, "prompt", prompt)?),
+                    Some(prompt) => {
+                        let own = TaskContext {
+                            id: phase.name.clone(),
+                            title: format!("{} ({})", phase.name, phase.role),
+                            prompt: String::new(),
+                        };
+                        Some(input.render_for(phase, prompt, own)?)
+                    }
                     None => None,
                 },
                 model: phase.model.clone(),

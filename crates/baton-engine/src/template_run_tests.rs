@@ -174,3 +174,24 @@ fn project_facts_come_from_the_manifests_and_vars_override_them() {
     assert_eq!(facts.test_command, "make check");
     assert_eq!(facts.test_paths, ["spec/**", "t/**"]);
 }
+
+#[test]
+fn an_implementers_prompt_is_rendered_for_each_planned_task() {
+    let text = "version: 1\nname: t\nphases:\n  - name: plan\n    role: planner\n  - name: build\n    role: implementer\n    prompt: \"For {{ task.id }} ({{ task.title }}): keep {{ project.name }} green.\"\n";
+    let template = parse_template(text, "t.yaml").unwrap();
+    let planned = PlanFile {
+        tasks: vec![TaskFile {
+            id: "a".into(),
+            title: Some("Do a".into()),
+            agent: Some("auto".into()),
+            prompt: Some("do a".into()),
+            ..TaskFile::default()
+        }],
+        ..PlanFile::default()
+    };
+    let (plan, _) = compile(&template, &facts(), Some(planned));
+    assert_eq!(
+        plan.tasks[0].prompt.as_deref(),
+        Some("do a\n\nFor a (Do a): keep demo green.")
+    );
+}
