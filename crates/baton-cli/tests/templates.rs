@@ -212,6 +212,19 @@ fn broken_templates_and_unknown_names_exit_2_naming_the_place_and_writing_nothin
         "{}",
         done.stderr
     );
+    let fallback = dir.join("fallback.yaml");
+    write(
+        &fallback,
+        "version: 1\nname: fallback\nphases:\n  - name: a\n    role: analyzer\n    prompt: p\n    fallback: {provider: nope, model: m}\n  - name: b\n    role: implementer\n    prompt: q\n",
+    );
+    let done = baton.baton(&["template", "validate", fallback.to_str().unwrap()]);
+    done.expect_code(BAD_INPUT);
+    assert!(
+        done.stderr
+            .contains("phase \"a\" (fallback): provider \"nope\" is not a provider"),
+        "{}",
+        done.stderr
+    );
     // A template file in the repository whose name does not match it.
     write(
         &baton.path().join(".baton/templates/other.yaml"),
@@ -617,4 +630,73 @@ phases:
         .expect_code(OK);
     assert_eq!(task(&baton.report(&run), "greet")["status"], "merged");
     assert_eq!(fake.requests().len(), 2);
+}
+
+#[test]
+fn a_phase_whose_model_fails_asks_its_fallback() {
+    let baton = Baton::new();
+    let approve_text = serde_json::to_string(&approve()).unwrap();
+    let refused = "- error: {status: 401, body: \"invalid x-api-key\"}\n";
+    let script = format!(
+        "{refused}- text: \"Notes from the fallback.\"\n{refused}- text: {approve_text}\n{refused}- text: {approve_text}\n"
+    );
+    let fake = FakeLlm::start(Script::parse(&script).unwrap()).unwrap();
+    write(
+        &baton.path().join(".baton/templates/sturdy.yaml"),
+        r#"version: 1
+name: sturdy
+phases:
+  - name: ask
+    role: analyzer
+    provider: anthropic
+    model: claude-sonnet-4-5
+    prompt: "Study {{ goal }}"
+    fallback: {provider: openai, model: gpt-5}
+  - name: greet
+    role: implementer
+    agent: exec
+    run: "echo hello > greeting.txt"
+  - name: check
+    role: reviewer_functional
+    provider: anthropic
+    model: claude-sonnet-4-5
+    fallback: {provider: openai, model: gpt-5}
+"#,
+    );
+    let url = fake.url();
+    let openai = format!("{url}/v1");
+    let env = [
+        ("BATON_ANTHROPIC_BASE_URL", Path::new(&url)),
+        ("ANTHROPIC_API_KEY", Path::new("sk-ant-sturdy-1")),
+        ("BATON_OPENAI_BASE_URL", Path::new(&openai)),
+        ("OPENAI_API_KEY", Path::new("sk-openai-sturdy-1")),
+    ];
+    let done = baton.baton_with_env(
+        baton.path(),
+        &["run", "Greet", "--template", "sturdy", "--yes"],
+        &env,
+    );
+    done.expect_code(OK);
+    assert!(
+        done.stderr.contains("fallback: phase ask"),
+        "{}",
+        done.stderr
+    );
+    let run = baton.run_ids()[0].clone();
+    let report = baton.report(&run);
+    assert_eq!(task(&report, "greet")["status"], "merged", "{report:#}");
+    let reviews = report["reviews"].as_array().unwrap();
+    assert!(!reviews.is_empty(), "{report:#}");
+    assert!(
+        reviews
+            .iter()
+            .all(|r| r["provider"] == "openai" && r["approved"] == true),
+        "{reviews:#?}"
+    );
+    let paths: Vec<String> = fake.requests().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(paths.len(), 6, "{paths:?}");
+    assert!(
+        paths[0].starts_with("/v1/messages") && paths[1].starts_with("/v1/responses"),
+        "{paths:?}"
+    );
 }

@@ -50,6 +50,10 @@ pub struct ReviewConfig {
     /// going back to the implementer at once (a workflow template's `iteration: pause`).
     #[serde(default)]
     pub pause_on_rejection: bool,
+    /// Who reviews when this reviewer cannot (its call fails or its answer cannot be read):
+    /// a workflow template's reviewer `fallback`.
+    #[serde(default)]
+    pub fallback: Option<Box<ReviewConfig>>,
 }
 
 impl ReviewConfig {
@@ -150,6 +154,7 @@ impl ReviewFile {
             whole_run: self.whole_run.unwrap_or(true),
             criteria: Default::default(),
             pause_on_rejection: false,
+            fallback: None,
         })
     }
 }

@@ -79,6 +79,12 @@ pub enum PlannerError {
     /// The provider's call failed.
     #[error("the planner's call failed: {0}")]
     Provider(#[from] ProviderError),
+    /// A workflow template's analyzer phase failed.
+    #[error("template phase {phase} (analyzer) failed: {source}")]
+    Analyzer {
+        phase: String,
+        source: Box<PlannerError>,
+    },
     /// The answer was unusable twice; its raw output is kept as artifact `artifact`.
     #[error("{}", invalid_message(.problems, .artifact))]
     Invalid {
@@ -105,12 +111,15 @@ fn invalid_message(problems: &[PlannerProblem], artifact: &str) -> String {
 impl PlannerError {
     /// True when the person must change their input or setup (exit 2).
     pub fn is_bad_input(&self) -> bool {
-        matches!(
-            self,
-            PlannerError::Setup(_)
-                | PlannerError::Invalid { .. }
-                | PlannerError::Provider(ProviderError::Config { .. })
-        )
+        match self {
+            PlannerError::Analyzer { source, .. } => source.is_bad_input(),
+            other => matches!(
+                other,
+                PlannerError::Setup(_)
+                    | PlannerError::Invalid { .. }
+                    | PlannerError::Provider(ProviderError::Config { .. })
+            ),
+        }
     }
 }
 

@@ -60,7 +60,7 @@ impl RunCtx {
         }
         let reviewed = Reviewed::Attempt(task, number);
         let verdict = self
-            .review(config, &spec.title, &instructions, &diff, reviewed)
+            .review_or_fallback(config, &spec.title, &instructions, &diff, reviewed)
             .await?;
         Ok(Some(verdict))
     }
@@ -78,9 +78,37 @@ impl RunCtx {
         let diff = self.git.diff_text(&base, head, MAX_DIFF_BYTES).await?;
         let title = "the whole change of the run (every task together)";
         let verdict = self
-            .review(config, title, &self.plan.goal, &diff, Reviewed::Run)
+            .review_or_fallback(config, title, &self.plan.goal, &diff, Reviewed::Run)
             .await?;
         Ok(Some(verdict))
+    }
+
+    /// [`Self::review`] by `config`'s reviewer, then, when that review cannot be made, by its
+    /// fallback (a workflow template's reviewer `fallback`).
+    async fn review_or_fallback(
+        &self,
+        config: &ReviewConfig,
+        title: &str,
+        instructions: &str,
+        diff: &str,
+        reviewed: Reviewed<'_>,
+    ) -> Result<ReviewVerdict, EngineError> {
+        let verdict = self
+            .review(config, title, instructions, diff, reviewed)
+            .await?;
+        match (verdict, &config.fallback) {
+            (ReviewVerdict::Failed(why), Some(fallback)) => {
+                tracing::warn!("the reviewer failed ({why}); its fallback reviews");
+                let fallback = ReviewConfig {
+                    kinds: config.kinds.clone(),
+                    criteria: config.criteria.clone(),
+                    ..(**fallback).clone()
+                };
+                self.review(&fallback, title, instructions, diff, reviewed)
+                    .await
+            }
+            (verdict, _) => Ok(verdict),
+        }
     }
 
     async fn review(

@@ -84,6 +84,18 @@ fn phase_planner(base: &PlannerConfig, phase: &Phase) -> PlannerConfig {
     }
 }
 
+/// The phase's fallback as planner settings, when it has one.
+fn fallback_planner(base: &PlannerConfig, phase: &Phase) -> Option<PlannerConfig> {
+    let fallback = phase.fallback.as_ref()?;
+    Some(PlannerConfig {
+        provider: fallback.provider.clone(),
+        cli: fallback.cli.clone(),
+        model: fallback.model.clone(),
+        max_tokens: base.max_tokens,
+        agent: base.agent.clone(),
+    })
+}
+
 /// Runs `call`, a phase's model call, within the phase's `timeout` (when it has one).
 async fn within<T>(
     phase: &Phase,
@@ -126,6 +138,7 @@ impl Engine {
         let mut artifacts = BTreeMap::new();
         let mut analyses = Vec::new();
         let mut skipped = Vec::new();
+        let mut notes = Vec::new();
         let mut planned = None;
         for phase in &template.phases {
             let context = PhaseContext {
@@ -147,7 +160,15 @@ impl Engine {
                     )?;
                     let planner = phase_planner(&config.planner, phase);
                     let call = self.analyze(request, &planner, &config, &prompt);
-                    match within(phase, call).await {
+                    let mut answer = within(phase, call).await;
+                    if let (Err(error), Some(fallback)) =
+                        (&answer, fallback_planner(&config.planner, phase))
+                    {
+                        notes.push(format!("{}: {error}; asked its fallback", phase.name));
+                        let call = self.analyze(request, &fallback, &config, &prompt);
+                        answer = within(phase, call).await;
+                    }
+                    match answer {
                         Ok((text, used)) => {
                             let output = phase.output.clone().unwrap_or_else(|| phase.name.clone());
                             artifacts.insert(output.clone(), text.clone());
@@ -161,7 +182,12 @@ impl Engine {
                         Err(error) if phase.can_skip => {
                             skipped.push(format!("{}: {error}", phase.name));
                         }
-                        Err(error) => return Err(error),
+                        Err(error) => {
+                            return Err(PlannerError::Analyzer {
+                                phase: phase.name.clone(),
+                                source: Box::new(error),
+                            });
+                        }
                     }
                 }
                 Role::Planner => {
@@ -179,7 +205,19 @@ impl Engine {
                         goal: prompt,
                     };
                     let call = self.plan_goal_as(&plan_request, &planner, &config);
-                    let mut made = within(phase, call).await?;
+                    let mut made = match within(phase, call).await {
+                        Ok(made) => made,
+                        // An answer that stays unusable is the plan's problem, not the model's.
+                        Err(error @ PlannerError::Invalid { .. }) => return Err(error),
+                        Err(error) => {
+                            let Some(fallback) = fallback_planner(&planner, phase) else {
+                                return Err(error);
+                            };
+                            notes.push(format!("{}: {error}; asked its fallback", phase.name));
+                            let call = self.plan_goal_as(&plan_request, &fallback, &config);
+                            within(phase, call).await?
+                        }
+                    };
                     // The plan is for the goal; the rendered prompt was how it was asked.
                     made.goal = goal.to_owned();
                     made.plan.goal = Some(goal.to_owned());
@@ -233,7 +271,8 @@ impl Engine {
                 },
             )
         };
-        let settings = run_settings(template, config.review.as_ref(), &render, skipped)?;
+        let mut settings = run_settings(template, config.review.as_ref(), &render, skipped)?;
+        settings.fell_back = notes;
         let yaml = baton_core::planner::plan_file_yaml(&plan);
         // What baton writes, baton must read.
         if let Err(errors) = baton_core::parse_plan(&yaml, "plan.yaml") {

@@ -151,6 +151,9 @@ pub struct TemplateSettings {
     pub pause_on_failure: bool,
     /// Phases skipped (`can_skip`) and why.
     pub skipped: Vec<String>,
+    /// Phases whose model failed, so their fallback answered, and why.
+    #[serde(default)]
+    pub fell_back: Vec<String>,
 }
 
 /// The inputs of [`compile_plan`].
@@ -460,10 +463,24 @@ pub(crate) fn run_settings(
                 )));
             }
         };
+        let fallback = match &phase.fallback {
+            Some(f) => Some(Box::new(
+                ReviewConfig::named(f.provider.clone(), f.cli.clone(), f.model.clone()).map_err(
+                    |why| {
+                        EngineError::BadRequest(format!(
+                            "template {}: phase {:?}: fallback: {why}",
+                            template.name, phase.name
+                        ))
+                    },
+                )?,
+            )),
+            None => None,
+        };
         let review = review.get_or_insert_with(|| {
             reviewer.kinds.clear();
             reviewer.criteria.clear();
             reviewer.pause_on_rejection = template.pause_on_rejection;
+            reviewer.fallback = fallback;
             // Whether the whole run's change is reviewed too is `[review] final`'s to say.
             reviewer.whole_run = configured.is_none_or(|c| c.whole_run);
             reviewer.max_iterations = if phase.can_iterate {
@@ -484,6 +501,7 @@ pub(crate) fn run_settings(
         review,
         pause_on_failure: template.on_failure == OnFailure::Pause,
         skipped,
+        fell_back: Vec::new(),
     })
 }
 

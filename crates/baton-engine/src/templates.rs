@@ -296,6 +296,17 @@ pub fn check_text(text: &str, origin: &str, name: Option<&str>) -> Result<Templa
 }
 
 fn check_phase_names(phase: &Phase, at: &str, problems: &mut Vec<String>) {
+    if let Some(fallback) = &phase.fallback {
+        let as_phase = Phase {
+            provider: fallback.provider.clone(),
+            cli: fallback.cli.clone(),
+            model: fallback.model.clone(),
+            agent: None,
+            fallback: None,
+            ..phase.clone()
+        };
+        check_phase_names(&as_phase, &format!("{at} (fallback)"), problems);
+    }
     if let Some(agent) = &phase.agent {
         match baton_core::AgentKind::parse(agent) {
             None => problems.push(format!(

@@ -56,6 +56,9 @@ pub async fn run_template(
     for skipped in &planned.settings.skipped {
         eprintln!("{} phase {skipped}", style::warn("skipped:"));
     }
+    for fell_back in &planned.settings.fell_back {
+        eprintln!("{} phase {fell_back}", style::warn("fallback:"));
+    }
     let ids = engine.save_template_planned(&planned).await?;
     let plan = engine.artifact(&ids[0]).await?;
     let plan_path = PathBuf::from(&plan.path);

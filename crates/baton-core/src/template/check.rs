@@ -2,7 +2,9 @@
 //! column.
 
 use super::file::{CriterionFile, PhaseFile, TemplateFile, fields_of};
-use super::{Criterion, OnFailure, Phase, Role, TEMPLATE_VERSION, Template, TemplateErrors};
+use super::{
+    Criterion, ModelChoice, OnFailure, Phase, Role, TEMPLATE_VERSION, Template, TemplateErrors,
+};
 use crate::duration::parse_duration;
 use crate::plan::diagnostic::{Pos, Report};
 use crate::plan::spans::{DocWords, describe_yaml_error_in};
@@ -320,6 +322,30 @@ fn check_phase(
     }
     let prompt = text(&file.prompt);
     let run = text(&file.run);
+    let fallback = file.fallback.as_ref().and_then(|fallback| {
+        let clean = |v: &Option<String>| {
+            v.as_ref()
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let choice = ModelChoice {
+            provider: clean(&fallback.value.provider),
+            cli: clean(&fallback.value.cli),
+            model: clean(&fallback.value.model),
+        };
+        let problem = match (&choice.provider, &choice.cli) {
+            (None, None) => Some("names no provider nor cli"),
+            (Some(_), Some(_)) => Some("names a provider and a cli; keep one"),
+            _ => None,
+        };
+        match problem {
+            Some(problem) => {
+                report.at(at(fallback), format!("phase {name:?}: fallback {problem}"));
+                None
+            }
+            None => Some(choice),
+        }
+    });
     match role {
         Role::Analyzer if !scan && prompt.is_none() => report.at(
             here,
@@ -366,6 +392,7 @@ fn check_phase(
         after: names(&file.after),
         parallel_with: names(&file.parallel_with),
         success,
+        fallback,
         name,
     })
 }
@@ -613,11 +640,12 @@ fn check_roles(phases: &[Phase], report: &mut Report) {
         .iter()
         .filter(|p| p.role.review_kind().is_some())
         .collect();
-    for field in ["provider", "cli", "model", "can_iterate"] {
+    for field in ["provider", "cli", "model", "can_iterate", "fallback"] {
         let value = |p: &Phase| match field {
             "provider" => p.provider.clone(),
             "cli" => p.cli.clone(),
             "model" => p.model.clone(),
+            "fallback" => p.fallback.as_ref().map(ToString::to_string),
             _ => Some(p.can_iterate.to_string()),
         };
         let mut first: Option<(&Phase, String)> = None;

@@ -39,6 +39,17 @@ pub(super) struct PhaseFile {
     pub after: Option<Vec<Spanned<String>>>,
     pub parallel_with: Option<Vec<Spanned<String>>>,
     pub success: Option<Vec<Spanned<CriterionFile>>>,
+    pub fallback: Option<Spanned<FallbackFile>>,
+}
+
+/// `fallback: {provider: P, model: M}` or `{cli: C}`: who answers when the phase's model
+/// call fails.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FallbackFile {
+    pub provider: Option<String>,
+    pub cli: Option<String>,
+    pub model: Option<String>,
 }
 
 /// A success criterion: a command, or `{run: CMD, expect: pass|fail}`.
@@ -63,8 +74,11 @@ pub(super) fn fields_of(role: super::Role) -> &'static [&'static str] {
     match role {
         Analyzer => &[
             "provider", "cli", "model", "prompt", "tool", "output", "can_skip", "timeout",
+            "fallback",
         ],
-        Planner => &["provider", "cli", "model", "prompt", "output", "timeout"],
+        Planner => &[
+            "provider", "cli", "model", "prompt", "output", "timeout", "fallback",
+        ],
         Implementer => &[
             "agent",
             "model",
@@ -82,6 +96,7 @@ pub(super) fn fields_of(role: super::Role) -> &'static [&'static str] {
             "prompt",
             "can_skip",
             "can_iterate",
+            "fallback",
         ],
         Verifier => &["run", "success", "timeout", "can_skip"],
     }
@@ -110,6 +125,7 @@ impl PhaseFile {
             at("can_iterate", &self.can_iterate),
             at("max_retries", &self.max_retries),
             at("timeout", &self.timeout),
+            at("fallback", &self.fallback),
         ]
         .into_iter()
         .flatten()

@@ -132,6 +132,29 @@ pub struct Criterion {
     pub expect_fail: bool,
 }
 
+/// A model a phase may call: a provider of `baton providers` with a model, or an agent CLI
+/// in its read-only mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelChoice {
+    pub provider: Option<String>,
+    pub cli: Option<String>,
+    pub model: Option<String>,
+}
+
+impl fmt::Display for ModelChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.cli, &self.provider) {
+            (Some(cli), _) => write!(f, "cli {cli}")?,
+            (None, Some(provider)) => write!(f, "provider {provider}")?,
+            (None, None) => f.write_str("nobody")?,
+        }
+        if let Some(model) = &self.model {
+            write!(f, " model {model}")?;
+        }
+        Ok(())
+    }
+}
+
 /// One phase.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Phase {
@@ -168,6 +191,8 @@ pub struct Phase {
     pub parallel_with: Vec<String>,
     /// Checks its work must pass.
     pub success: Vec<Criterion>,
+    /// Analyzers, planners, reviewers: who answers when the phase's model call fails.
+    pub fallback: Option<ModelChoice>,
     /// Where the phase is written (1-based line and column), for later messages.
     pub line: u32,
     pub column: u32,

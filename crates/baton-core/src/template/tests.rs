@@ -139,6 +139,17 @@ fn unknown_fields_broken_yaml_and_missing_parts_are_refused() {
     let message = errors("name: x\nphases:\n  - name: r\n    role: reviewer_style\n");
     assert!(message.contains("missing \"version: 1\""), "{message}");
     assert!(message.contains("no implementer phase"), "{message}");
+    let message = errors(
+        "version: 1\nname: x\nphases:\n  - name: s\n    role: analyzer\n    prompt: p\n    fallback: {model: m}\n  - name: i\n    role: implementer\n    prompt: p\n    fallback: {cli: claude}\n",
+    );
+    assert!(
+        message.contains("t.yaml:7:15: phase \"s\": fallback names no provider nor cli"),
+        "{message}"
+    );
+    assert!(
+        message.contains("phase \"i\": \"fallback\" does not apply to role implementer"),
+        "{message}"
+    );
     let message = errors("version: 1\nname: x\nphases:\n  - name: a\n    role: implementer\n");
     assert!(
         message.contains("neither prompt: (for an agent) nor run:"),
