@@ -160,6 +160,38 @@ impl RunCtx {
         Ok(Some((estimate, threshold)))
     }
 
+    /// Whether the council of `members` on `spec` must wait for a person: the estimates of
+    /// its candidates together are past the approval threshold and no approval covers the
+    /// task. Returns the total (`None` when a candidate's cost is unknown: it cannot be judged
+    /// against dollars, as for an attempt).
+    pub(crate) async fn council_approval_needed(
+        &self,
+        spec: &baton_core::TaskSpec,
+        members: &[&'static dyn AgentAdapter],
+        approvals: &[baton_store::Approval],
+    ) -> Result<Option<(Usd, Usd)>, EngineError> {
+        let Some(threshold) = self.approval_threshold else {
+            return Ok(None);
+        };
+        let approved = approvals.iter().any(|approval| {
+            approval.approved
+                && (approval.task_id == spec.id
+                    || approval.task_id.as_str() == baton_store::EVERY_TASK)
+        });
+        if approved {
+            return Ok(None);
+        }
+        let mut total = Usd::ZERO;
+        for member in members {
+            let estimate = self.estimate(spec, *member).await?;
+            if estimate.basis == EstimateBasis::Unknown {
+                return Ok(None);
+            }
+            total = total.saturating_add(estimate.amount.usd);
+        }
+        Ok((total > threshold).then_some((total, threshold)))
+    }
+
     /// Reserves `estimate` for attempt `number` of `task`. Returns the dollars left for it under
     /// the tightest dollar limit (what Claude Code's `--max-budget-usd` gets), or, when a limit
     /// would be crossed, pauses the run and returns why.

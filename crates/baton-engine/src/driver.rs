@@ -264,6 +264,10 @@ async fn drive(
                     if ctx.council_waits(spec) {
                         continue;
                     }
+                    if request_council_approval(ctx, spec, &approvals).await? {
+                        status.insert(id, TaskStatus::AwaitingApproval);
+                        continue;
+                    }
                     owned.spawn_attempt(ctx, id, Start::Council);
                     started += 1;
                     if started == free {
@@ -349,6 +353,51 @@ async fn drive(
 
 /// Moves a task whose risk is high, or whose attempt is estimated past the approval threshold,
 /// to `awaiting_approval` (its agent's slot is given back); returns whether it did.
+/// Asks a person to approve the council due on `spec` when its candidates' estimates
+/// together are past the approval threshold; true when it now waits.
+async fn request_council_approval(
+    ctx: &RunCtx,
+    spec: &baton_core::TaskSpec,
+    approvals: &[baton_store::Approval],
+) -> Result<bool, EngineError> {
+    let members = ctx.council_members(spec);
+    let Some((total, threshold)) = ctx
+        .council_approval_needed(spec, &members, approvals)
+        .await?
+    else {
+        return Ok(false);
+    };
+    let names: Vec<&str> = members.iter().map(|m| m.name()).collect();
+    let request = baton_store::ApprovalRequest {
+        agent: format!("council: {}", names.join(", ")),
+        estimate: total.micros(),
+        threshold: threshold.micros(),
+        risk: None,
+        reason: format!(
+            "cost: a council of {} agents ({}) is estimated at {total} together, past the \
+             approval threshold of {threshold}",
+            names.len(),
+            names.join(", ")
+        ),
+        message: format!(
+            "task {} goes to a council of {} ({}) estimated at {total}, past the approval \
+             threshold of {threshold}; `baton approve {} {}` holds it (or `baton reject ... \
+             --why ...`)",
+            spec.id,
+            names.len(),
+            names.join(", "),
+            ctx.id(),
+            spec.id
+        ),
+    };
+    let events = ctx
+        .store
+        .request_approval(ctx.id(), &spec.id, &request)
+        .await?;
+    ctx.emit(events);
+    Ok(true)
+}
+
 async fn request_approval(
     ctx: &RunCtx,
     spec: &baton_core::TaskSpec,
