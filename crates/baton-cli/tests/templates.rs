@@ -700,3 +700,50 @@ phases:
         "{paths:?}"
     );
 }
+
+#[test]
+fn an_implementers_prompt_is_rendered_again_for_each_attempt_with_its_iteration() {
+    let baton = Baton::new();
+    // The stand-in writes its attempt's number; the check wants the second.
+    write(
+        &baton.path().join(".baton/templates/again.yaml"),
+        r#"version: 1
+name: again
+phases:
+  - name: build
+    role: implementer
+    agent: claude
+    max_retries: 1
+    prompt: "Write build.txt{% if iteration > 1 %} again (attempt {{ iteration }}){% endif %}."
+    success:
+      - "grep -qx 'built 2' build.txt"
+"#,
+    );
+    let bin = baton.scratch("bin");
+    support::write_program(
+        &bin.join("claude"),
+        r#"#!/bin/sh
+if [ "$1" = "--version" ]; then echo '2.0.0 (Claude Code)'; exit 0; fi
+echo '{"type":"system","subtype":"init","session_id":"s-1","model":"m","tools":[]}'
+echo "built $BATON_ATTEMPT" > "$BATON_TASK_ID.txt"
+echo '{"type":"result","subtype":"success","is_error":false,"num_turns":1,"result":"ok","total_cost_usd":0.01,"usage":{"input_tokens":10,"output_tokens":2}}'
+"#,
+    );
+    let done = support::agents::baton_with_agent(
+        &baton,
+        &bin,
+        &[],
+        &["run", "Build it", "--template", "again", "--yes"],
+    );
+    done.expect_code(OK);
+    let run = baton.run_ids()[0].clone();
+    let prompts = baton.home.join("runs").join(&run).join("prompts");
+    let first = std::fs::read_to_string(prompts.join("build.1.md")).unwrap();
+    let second = std::fs::read_to_string(prompts.join("build.2.md")).unwrap();
+    assert!(first.contains("Write build.txt.\n"), "{first}");
+    assert!(
+        second.contains("Write build.txt again (attempt 2)."),
+        "{second}"
+    );
+    assert_eq!(task(&baton.report(&run), "build")["status"], "merged");
+}

@@ -90,6 +90,8 @@ pub(crate) struct RunCtx {
     pub merge_wait: std::time::Duration,
     /// `[escalation] person`: a task out of attempts waits for a person (`needs_human`).
     pub escalate_to_person: bool,
+    /// A workflow template's implementer prompts by task, rendered for each attempt.
+    pub template_prompts: std::collections::BTreeMap<String, crate::template_run::TaskPrompt>,
     /// `[escalation] council`: the council a task meets after its retries and fallbacks.
     pub council: crate::config_escalation::CouncilConfig,
     /// `[review]`: the model that reviews each change, when set.

@@ -224,6 +224,10 @@ impl Engine {
         };
         let escalate_to_person =
             config.escalate_to_person || template.as_ref().is_some_and(|t| t.pause_on_failure);
+        let template_prompts = template
+            .as_ref()
+            .map(|t| t.task_prompts.clone())
+            .unwrap_or_default();
         // Limits agents reported in earlier runs that have not lifted yet.
         let limited = self
             .store
@@ -263,6 +267,7 @@ impl Engine {
             merge_lanes: plan_merge_lanes.unwrap_or(config.merge_lanes),
             merge_wait: config.merge_wait,
             escalate_to_person,
+            template_prompts,
             council: config.council.clone(),
             review,
             track_records: Arc::new(self.track_records().await?),

@@ -166,7 +166,14 @@ pub(crate) async fn attempt_prompt(
     failure: Option<&str>,
     budget_left: Option<baton_core::Usd>,
 ) -> Result<(String, PathBuf), String> {
-    let task_prompt = prompt_text(ctx, spec)?;
+    let mut task_prompt = prompt_text(ctx, spec)?;
+    // A workflow template's implementer prompt is rendered again with this attempt's
+    // `iteration` (unless the plan's prompt was edited since the template wrote it).
+    if let Some(kept) = ctx.template_prompts.get(spec.id.as_str())
+        && let Some(rendered) = kept.for_attempt(&task_prompt, number)
+    {
+        task_prompt = rendered?;
+    }
     let template = repository_template(ctx.git.root()).map_err(|e| e.to_string())?;
     let dependencies = dependencies_in_run(ctx, spec)
         .await

@@ -148,6 +148,7 @@ impl Engine {
                 artifacts: &artifacts,
                 vars: &request.vars,
                 task: None,
+                iteration: 1,
             };
             match phase.role {
                 Role::Analyzer if phase.scan => {}
@@ -254,8 +255,9 @@ impl Engine {
             artifacts: &artifacts,
             planned: base_plan,
         };
-        let (plan, more_skipped) = compile_plan(&compile)?;
-        skipped.extend(more_skipped);
+        let compiled = compile_plan(&compile)?;
+        let plan = compiled.plan;
+        skipped.extend(compiled.skipped);
         let render = |phase: &Phase, text: &str| {
             render_phase_text(
                 phase,
@@ -268,11 +270,13 @@ impl Engine {
                     artifacts: &artifacts,
                     vars: &request.vars,
                     task: None,
+                    iteration: 1,
                 },
             )
         };
         let mut settings = run_settings(template, config.review.as_ref(), &render, skipped)?;
         settings.fell_back = notes;
+        settings.task_prompts = compiled.prompts;
         let yaml = baton_core::planner::plan_file_yaml(&plan);
         // What baton writes, baton must read.
         if let Err(errors) = baton_core::parse_plan(&yaml, "plan.yaml") {

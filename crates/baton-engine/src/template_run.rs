@@ -128,6 +128,44 @@ pub(crate) struct PhaseContext<'a> {
     /// own); undefined elsewhere.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub task: Option<TaskContext>,
+    /// The attempt the prompt is for: 1 when the plan is made, the attempt's number when an
+    /// implementer's prompt is rendered again for a later attempt.
+    pub iteration: u32,
+}
+
+/// An implementer's prompt kept with the run, so each attempt renders it with its own
+/// `iteration`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskPrompt {
+    /// The planner's prompt the phase's is added to (empty for a phase's own task).
+    pub base: String,
+    /// The phase's prompt (minijinja).
+    pub template: String,
+    /// What it was rendered with (`iteration` aside).
+    pub context: serde_json::Value,
+    /// The prompt written into the plan (iteration 1): a plan edited since keeps its own.
+    pub first: String,
+}
+
+impl TaskPrompt {
+    /// The prompt of attempt `number`, or `None` when the plan's prompt (`planned`) is no
+    /// longer the one the template wrote (a person edited it).
+    pub(crate) fn for_attempt(&self, planned: &str, number: u32) -> Option<Result<String, String>> {
+        if planned.trim() != self.first.trim() {
+            return None;
+        }
+        let mut context = self.context.clone();
+        context["iteration"] = serde_json::json!(number);
+        Some(
+            crate::templates::render_kept_text(&self.template, &context).map(|extra| {
+                match (self.base.is_empty(), extra.is_empty()) {
+                    (true, _) => extra,
+                    (false, true) => self.base.clone(),
+                    (false, false) => format!("{}\n\n{extra}", self.base),
+                }
+            }),
+        )
+    }
 }
 
 /// `task` in an implementer phase's prompt.
@@ -154,6 +192,9 @@ pub struct TemplateSettings {
     /// Phases whose model failed, so their fallback answered, and why.
     #[serde(default)]
     pub fell_back: Vec<String>,
+    /// Implementers' prompts by task, rendered again for each attempt.
+    #[serde(default)]
+    pub task_prompts: BTreeMap<String, TaskPrompt>,
 }
 
 /// The inputs of [`compile_plan`].
@@ -176,6 +217,24 @@ impl Compile<'_> {
             artifacts: self.artifacts,
             vars: self.vars,
             task,
+            iteration: 1,
+        }
+    }
+
+    /// What `task`'s prompt is kept with, to render it again for each attempt.
+    fn keep(
+        &self,
+        phase: &Phase,
+        template: &str,
+        base: &str,
+        task: TaskContext,
+        first: &str,
+    ) -> TaskPrompt {
+        TaskPrompt {
+            base: base.to_owned(),
+            template: template.to_owned(),
+            context: serde_json::to_value(self.context(phase, Some(task))).unwrap_or_default(),
+            first: first.to_owned(),
         }
     }
 
@@ -222,10 +281,19 @@ impl Compile<'_> {
     }
 }
 
-/// The plan a template makes for its goal, and the phases it skipped (with why).
-pub(crate) fn compile_plan(input: &Compile<'_>) -> Result<(PlanFile, Vec<String>), EngineError> {
+/// What [`compile_plan`] makes: the plan, the phases it skipped (with why), and the
+/// implementers' prompts to render again for each attempt.
+pub(crate) struct Compiled {
+    pub plan: PlanFile,
+    pub skipped: Vec<String>,
+    pub prompts: BTreeMap<String, TaskPrompt>,
+}
+
+/// The plan a template makes for its goal.
+pub(crate) fn compile_plan(input: &Compile<'_>) -> Result<Compiled, EngineError> {
     let template = input.template;
     let mut skipped = Vec::new();
+    let mut prompts = BTreeMap::new();
     let mut gates: Vec<GateDecl> = Vec::new();
     let mut tasks: Vec<TaskFile> = Vec::new();
     let implementers: Vec<&Phase> = template.with_role(Role::Implementer).collect();
@@ -253,11 +321,14 @@ pub(crate) fn compile_plan(input: &Compile<'_>) -> Result<(PlanFile, Vec<String>
                         title: task.title.clone().unwrap_or_else(|| task.id.clone()),
                         prompt: prompt.clone(),
                     };
-                    let extra = input.render_for(phase, text, about)?;
-                    task.prompt = Some(match extra.is_empty() {
-                        true => prompt,
+                    let extra = input.render_for(phase, text, about.clone())?;
+                    let first = match extra.is_empty() {
+                        true => prompt.clone(),
                         false => format!("{prompt}\n\n{extra}"),
-                    });
+                    };
+                    let kept = input.keep(phase, text, &prompt, about, &first);
+                    prompts.insert(task.id.clone(), kept);
+                    task.prompt = Some(first);
                 }
             }
             if let Some(phase) = phase {
@@ -312,7 +383,10 @@ pub(crate) fn compile_plan(input: &Compile<'_>) -> Result<(PlanFile, Vec<String>
                             title: format!("{} ({})", phase.name, phase.role),
                             prompt: String::new(),
                         };
-                        Some(input.render_for(phase, prompt, own)?)
+                        let first = input.render_for(phase, prompt, own.clone())?;
+                        let kept = input.keep(phase, prompt, "", own, &first);
+                        prompts.insert(phase.name.clone(), kept);
+                        Some(first)
                     }
                     None => None,
                 },
@@ -350,7 +424,11 @@ pub(crate) fn compile_plan(input: &Compile<'_>) -> Result<(PlanFile, Vec<String>
         tasks,
         ..planned_settings(input.planned.as_ref())
     };
-    Ok((plan, skipped))
+    Ok(Compiled {
+        plan,
+        skipped,
+        prompts,
+    })
 }
 
 /// What a planned (or scanned) plan says beyond its tasks and gates.
@@ -502,6 +580,7 @@ pub(crate) fn run_settings(
         pause_on_failure: template.on_failure == OnFailure::Pause,
         skipped,
         fell_back: Vec::new(),
+        task_prompts: BTreeMap::new(),
     })
 }
 

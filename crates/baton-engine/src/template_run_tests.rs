@@ -18,7 +18,7 @@ fn compile(
 ) -> (PlanFile, Vec<String>) {
     let vars = BTreeMap::new();
     let artifacts = BTreeMap::new();
-    compile_plan(&Compile {
+    let compiled = compile_plan(&Compile {
         template,
         goal: "Add a greeting",
         project,
@@ -26,7 +26,8 @@ fn compile(
         artifacts: &artifacts,
         planned,
     })
-    .unwrap()
+    .unwrap();
+    (compiled.plan, compiled.skipped)
 }
 
 #[test]
@@ -83,15 +84,16 @@ fn a_verifier_without_a_test_command_is_skipped_only_when_it_may_be() {
     let tdd = parse_template(built_in("tdd").unwrap(), "tdd").unwrap();
     let vars = BTreeMap::new();
     let artifacts = BTreeMap::new();
-    let error = compile_plan(&Compile {
+    let Err(error) = compile_plan(&Compile {
         template: &tdd,
         goal: "g",
         project: &project,
         vars: &vars,
         artifacts: &artifacts,
         planned: None,
-    })
-    .unwrap_err();
+    }) else {
+        panic!("tdd without a test command compiled");
+    };
     assert!(error.to_string().contains("--var test_command"), "{error}");
 }
 
@@ -189,9 +191,36 @@ fn an_implementers_prompt_is_rendered_for_each_planned_task() {
         }],
         ..PlanFile::default()
     };
-    let (plan, _) = compile(&template, &facts(), Some(planned));
+    let (plan, _) = compile(&template, &facts(), Some(planned.clone()));
     assert_eq!(
         plan.tasks[0].prompt.as_deref(),
         Some("do a\n\nFor a (Do a): keep demo green.")
     );
+}
+
+#[test]
+fn an_implementers_prompt_is_rendered_again_with_each_attempts_iteration() {
+    let text = "version: 1\nname: t\nphases:\n  - name: build\n    role: implementer\n    prompt: \"Build it{% if iteration > 1 %} (try {{ iteration }}: smaller steps){% endif %}.\"\n";
+    let template = parse_template(text, "t.yaml").unwrap();
+    let vars = BTreeMap::new();
+    let artifacts = BTreeMap::new();
+    let compiled = compile_plan(&Compile {
+        template: &template,
+        goal: "g",
+        project: &facts(),
+        vars: &vars,
+        artifacts: &artifacts,
+        planned: None,
+    })
+    .unwrap();
+    let first = compiled.plan.tasks[0].prompt.clone().unwrap();
+    assert_eq!(first, "Build it.");
+    let kept = &compiled.prompts["build"];
+    assert_eq!(kept.for_attempt(&first, 1).unwrap().unwrap(), "Build it.");
+    assert_eq!(
+        kept.for_attempt(&first, 3).unwrap().unwrap(),
+        "Build it (try 3: smaller steps)."
+    );
+    // A prompt a person edited in the plan is theirs.
+    assert!(kept.for_attempt("Build it my way.", 2).is_none());
 }

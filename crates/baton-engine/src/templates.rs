@@ -367,6 +367,14 @@ fn environment() -> Environment<'static> {
     env
 }
 
+/// Renders a phase's text kept for later (an implementer's prompt, again for each attempt).
+pub(crate) fn render_kept_text(source: &str, context: &impl Serialize) -> Result<String, String> {
+    environment()
+        .render_str(source, context)
+        .map(|text| text.trim().to_owned())
+        .map_err(|error| format!("the template's prompt cannot be rendered: {error}"))
+}
+
 /// Renders one of `phase`'s texts (`field` names it in errors) with `context`.
 pub fn render_phase_text(
     phase: &Phase,
