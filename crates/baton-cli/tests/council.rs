@@ -10,23 +10,10 @@ mod support;
 use baton_testkit::agent_clients::{Client, FileWrite};
 use baton_testkit::fake_llm::{FakeLlm, Script};
 use serde_json::Value;
-use support::agents::baton_with_clients;
+use support::agents::{baton_with_clients, greeting_server};
 use support::{BAD_INPUT, Baton, OK, task};
 
 const PAUSED: i32 = 4;
-
-/// A fake LLM server on which `client` writes each of `lines` to greeting.txt, one attempt
-/// each, in order.
-fn server(client: Client, lines: &[&str]) -> FakeLlm {
-    let writes: Vec<FileWrite> = lines
-        .iter()
-        .map(|line| FileWrite {
-            path: "greeting.txt",
-            line,
-        })
-        .collect();
-    FakeLlm::start(Script::parse(&client.script_yaml(&writes)).unwrap()).unwrap()
-}
 
 /// A plan of one task on Claude Code whose gate wants greeting.txt to be exactly `want`.
 fn plan(baton: &Baton, want: &str, retries: u32) -> std::path::PathBuf {
@@ -103,9 +90,9 @@ fn a_council_of_three_where_only_one_candidate_passes_merges_the_winner() {
     ));
     // Claude fails its one attempt, then sits on the council with Codex and Gemini; only
     // Codex's greeting passes the gate.
-    let claude = server(Client::Claude, &["hello from claude", "hello from claude"]);
-    let codex = server(Client::Codex, &["hello from codex"]);
-    let gemini = server(Client::Gemini, &["hello from gemini"]);
+    let claude = greeting_server(Client::Claude, &["hello from claude", "hello from claude"]);
+    let codex = greeting_server(Client::Codex, &["hello from codex"]);
+    let gemini = greeting_server(Client::Gemini, &["hello from gemini"]);
     let plan = plan(&baton, "hello from codex", 0);
     let servers = [
         (Client::Claude, &claude),
@@ -268,8 +255,8 @@ fn a_fallback_agent_takes_the_task_its_agent_could_not_finish() {
         models()
     ));
     // Claude fails its two attempts (one retry); Codex, its fallback, passes on its first.
-    let claude = server(Client::Claude, &["wrong", "still wrong"]);
-    let codex = server(Client::Codex, &["hello"]);
+    let claude = greeting_server(Client::Claude, &["wrong", "still wrong"]);
+    let codex = greeting_server(Client::Codex, &["hello"]);
     let plan = plan(&baton, "hello", 1);
     let finished = run(
         &baton,
@@ -323,8 +310,8 @@ fn a_council_nobody_wins_goes_to_a_person_and_retry_lands_the_task() {
     ));
     // Claude fails its attempt and its seat; Codex fails its seat; after the person's retry,
     // Claude gets it right.
-    let claude = server(Client::Claude, &["wrong", "still wrong", "hello"]);
-    let codex = server(Client::Codex, &["nope"]);
+    let claude = greeting_server(Client::Claude, &["wrong", "still wrong", "hello"]);
+    let codex = greeting_server(Client::Codex, &["nope"]);
     let plan = plan(&baton, "hello", 0);
     let servers = [(Client::Claude, &claude), (Client::Codex, &codex)];
     let finished = run(&baton, &servers, &plan);
@@ -366,7 +353,7 @@ fn a_hostile_candidate_cannot_touch_another_candidates_lane() {
         "[escalation]\ncouncil = 2\ncouncil_agents = [\"claude\", \"codex\"]\n{}",
         models()
     ));
-    let claude = server(Client::Claude, &["wrong", "hello"]);
+    let claude = greeting_server(Client::Claude, &["wrong", "hello"]);
     // Codex's seat tries to write into the other lanes of the pool (Claude's among them) and
     // into the repository's own checkout.
     let root = std::fs::canonicalize(baton.path()).unwrap();
@@ -511,8 +498,8 @@ fn a_cancel_stops_every_candidate_and_resume_holds_the_council_again() {
     no_lane_held(&baton);
 
     // On resume the council is held again, from the start, and Claude's seat wins.
-    let claude = server(Client::Claude, &["hello"]);
-    let codex = server(Client::Codex, &["nope"]);
+    let claude = greeting_server(Client::Claude, &["hello"]);
+    let codex = greeting_server(Client::Codex, &["nope"]);
     let servers = [(Client::Claude, &claude), (Client::Codex, &codex)];
     baton_with_clients(&baton, &servers, &[], &["resume", &id]).expect_code(OK);
     let report = baton.report(&id);
@@ -543,8 +530,8 @@ fn with_reviews_the_council_prefers_the_candidate_the_reviewer_approves() {
     // Codex fails its attempt's gate; on the council both pass it, with diffs of one line
     // each. The reviewer rejects Codex's change with a high-severity issue and approves
     // Gemini's, whatever order the two reviews come in.
-    let codex = server(Client::Codex, &["nope", "hello from codex"]);
-    let gemini = server(Client::Gemini, &["hello from gemini"]);
+    let codex = greeting_server(Client::Codex, &["nope", "hello from codex"]);
+    let gemini = greeting_server(Client::Gemini, &["hello from gemini"]);
     let verdict = |approved: bool, severity: &str| {
         let issues = if approved {
             String::new()
@@ -625,7 +612,7 @@ fn an_engine_killed_during_a_council_holds_it_again_on_resume() {
     ));
     // Claude fails its attempt and its first seat; Codex's first seat hangs. The engine dies
     // (SIGKILL) when Claude's seat is about to be committed: the second commit of the run.
-    let claude = server(Client::Claude, &["wrong", "wrong", "hello"]);
+    let claude = greeting_server(Client::Claude, &["wrong", "wrong", "hello"]);
     let write = FileWrite {
         path: "greeting.txt",
         line: "nope",
@@ -698,7 +685,7 @@ fn a_council_waits_for_a_member_at_its_max_concurrency() {
     ));
     // Codex first runs task `other` (its first turn takes 3 s), while Claude fails `greet`;
     // Codex's council seat waits for that to end.
-    let claude = server(Client::Claude, &["wrong", "hello"]);
+    let claude = greeting_server(Client::Claude, &["wrong", "hello"]);
     let other = Client::Codex
         .write_turns(&FileWrite {
             path: "other.txt",

@@ -6,23 +6,11 @@
 
 mod support;
 
-use baton_testkit::agent_clients::{Client, FileWrite};
-use baton_testkit::fake_llm::{FakeLlm, Script};
-use support::agents::baton_with_clients;
+use baton_testkit::agent_clients::Client;
+use support::agents::{baton_with_clients, greeting_server};
 use support::{Baton, OK, task};
 
 const PAUSED: i32 = 4;
-
-fn server(client: Client, lines: &[&str]) -> FakeLlm {
-    let writes: Vec<FileWrite> = lines
-        .iter()
-        .map(|line| FileWrite {
-            path: "greeting.txt",
-            line,
-        })
-        .collect();
-    FakeLlm::start(Script::parse(&client.script_yaml(&writes)).unwrap()).unwrap()
-}
 
 #[test]
 fn a_council_past_the_approval_threshold_waits_for_a_person_before_it_starts() {
@@ -51,8 +39,8 @@ tasks:
             Client::Claude.model()
         ),
     );
-    let claude = server(Client::Claude, &["hello from claude", "hello from claude"]);
-    let codex = server(Client::Codex, &["hello from codex"]);
+    let claude = greeting_server(Client::Claude, &["hello from claude", "hello from claude"]);
+    let codex = greeting_server(Client::Codex, &["hello from codex"]);
     let servers = [(Client::Claude, &claude), (Client::Codex, &codex)];
     let run = |args: &[&str]| baton_with_clients(&baton, &servers, &[], args);
 

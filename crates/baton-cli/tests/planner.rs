@@ -229,23 +229,12 @@ fn a_cyclic_plan_twice_fails_with_its_raw_output_kept_and_no_plan_written() {
     assert_eq!(std::fs::read_to_string(&exported).unwrap(), cyclic_answer());
 }
 
-/// A stand-in Claude Code: writes `$BATON_TASK_ID.txt` and prints Claude's stream.
-fn stand_in_claude(bin: &Path) {
-    let script = r#"#!/bin/sh
-if [ "$1" = "--version" ]; then echo '2.0.0 (Claude Code)'; exit 0; fi
-echo '{"type":"system","subtype":"init","session_id":"s-1","model":"m","tools":[]}'
-echo "done by the stand-in" > "$BATON_TASK_ID.txt"
-echo '{"type":"result","subtype":"success","is_error":false,"num_turns":1,"result":"ok","total_cost_usd":0.01,"usage":{"input_tokens":10,"output_tokens":2}}'
-"#;
-    support::write_program(&bin.join("claude"), script);
-}
-
 #[test]
 fn run_with_a_goal_plans_and_runs_the_plan_with_yes() {
     let baton = Baton::new();
     let fake = planner(&baton, vec![valid_answer()], "agent = \"claude\"\n");
     let bin = baton.scratch("bin");
-    stand_in_claude(&bin);
+    support::agents::stand_in_claude(&bin, "done by the stand-in");
     let url = fake.url();
     let env = [
         ("BATON_ANTHROPIC_BASE_URL", url.clone()),
@@ -477,7 +466,7 @@ fn open_questions_hold_the_run_until_baton_answer_starts_it_with_the_answers() {
     );
     let fake = planner(&baton, vec![asking], "agent = \"claude\"\n");
     let bin = baton.scratch("bin");
-    stand_in_claude(&bin);
+    support::agents::stand_in_claude(&bin, "done by the stand-in");
     let path = format!(
         "{}:{}",
         bin.display(),

@@ -163,113 +163,96 @@ fn templates_are_listed_shown_exported_imported_and_made_the_default() {
     assert_eq!(entry("tdd")["default"], false);
 }
 
+/// `baton ARGS` is refused as bad input (exit 2) with `needle` in what it says.
+fn refused(baton: &Baton, args: &[&str], needle: &str) {
+    let done = baton.baton(args);
+    done.expect_code(BAD_INPUT);
+    assert!(done.stderr.contains(needle), "{args:?}: {}", done.stderr);
+}
+
 #[test]
 fn broken_templates_and_unknown_names_exit_2_naming_the_place_and_writing_nothing() {
     let baton = Baton::new();
     let dir = baton.scratch("broken");
-    let unknown_role = dir.join("role.yaml");
-    write(
-        &unknown_role,
+    // A template file `name`.yaml holding `text`, refused by `baton template COMMAND FILE`.
+    let broken = |name: &str, text: &str, command: &str, needle: &str| {
+        let file = dir.join(format!("{name}.yaml"));
+        write(&file, text);
+        let needle = needle.replace("FILE", &file.display().to_string());
+        refused(
+            &baton,
+            &["template", command, file.to_str().unwrap()],
+            &needle,
+        );
+    };
+    broken(
+        "role",
         "version: 1\nname: role\nphases:\n  - name: a\n    role: implementor\n    prompt: p\n",
+        "validate",
+        "FILE:5:11: phase \"a\" has the unknown role \"implementor\" (did you mean \"implementer\"?)",
     );
-    let done = baton.baton(&["template", "validate", unknown_role.to_str().unwrap()]);
-    done.expect_code(BAD_INPUT);
-    assert!(
-        done.stderr.contains(&format!(
-            "{}:5:11: phase \"a\" has the unknown role \"implementor\" (did you mean \"implementer\"?)",
-            unknown_role.display()
-        )),
-        "{}",
-        done.stderr
-    );
-    let cycle = dir.join("cycle.yaml");
-    write(
-        &cycle,
+    broken(
+        "cycle",
         "version: 1\nname: cycle\nphases:\n  - name: a\n    role: implementer\n    prompt: p\n    after: [b]\n  - name: b\n    role: implementer\n    prompt: q\n",
-    );
-    let done = baton.baton(&["template", "import", cycle.to_str().unwrap()]);
-    done.expect_code(BAD_INPUT);
-    assert!(
-        done.stderr
-            .contains("the phases wait for each other in a cycle: a -> b -> a"),
-        "{}",
-        done.stderr
+        "import",
+        "the phases wait for each other in a cycle: a -> b -> a",
     );
     assert!(
         !user_templates(&baton).exists(),
         "a refused import wrote nothing"
     );
-    let jinja = dir.join("jinja.yaml");
-    write(
-        &jinja,
+    broken(
+        "jinja",
         "version: 1\nname: jinja\nphases:\n  - name: a\n    role: implementer\n    prompt: \"{{ goal \"\n",
+        "validate",
+        "phase \"a\": prompt is not a valid template",
     );
-    let done = baton.baton(&["template", "validate", jinja.to_str().unwrap()]);
-    done.expect_code(BAD_INPUT);
-    assert!(
-        done.stderr
-            .contains("phase \"a\": prompt is not a valid template"),
-        "{}",
-        done.stderr
-    );
-    let fallback = dir.join("fallback.yaml");
-    write(
-        &fallback,
+    broken(
+        "fallback",
         "version: 1\nname: fallback\nphases:\n  - name: a\n    role: analyzer\n    prompt: p\n    fallback: {provider: nope, model: m}\n  - name: b\n    role: implementer\n    prompt: q\n",
-    );
-    let done = baton.baton(&["template", "validate", fallback.to_str().unwrap()]);
-    done.expect_code(BAD_INPUT);
-    assert!(
-        done.stderr
-            .contains("phase \"a\" (fallback): provider \"nope\" is not a provider"),
-        "{}",
-        done.stderr
+        "validate",
+        "phase \"a\" (fallback): provider \"nope\" is not a provider",
     );
     // A template file in the repository whose name does not match it.
     write(
         &baton.path().join(".baton/templates/other.yaml"),
         &GREET.replace("name: greet", "name: elsewhere"),
     );
-    let done = baton.baton(&["template", "validate", "other"]);
-    done.expect_code(BAD_INPUT);
-    assert!(
-        done.stderr.contains("found as \"other\""),
-        "{}",
-        done.stderr
+    refused(
+        &baton,
+        &["template", "validate", "other"],
+        "found as \"other\"",
     );
 
-    for args in [
-        vec!["template", "show", "tddd"],
-        vec!["template", "set-default", "nope"],
-        vec!["run", "Greet", "--template", "tddd", "--yes"],
-    ] {
-        let done = baton.baton(&args);
-        done.expect_code(BAD_INPUT);
-        assert!(
-            done.stderr.contains("unknown template"),
-            "{args:?}: {}",
-            done.stderr
-        );
-    }
-    assert!(
-        baton
-            .baton(&["run", "G", "--template", "tddd", "--yes"])
-            .stderr
-            .contains("did you mean \"tdd\"")
+    refused(&baton, &["template", "show", "tddd"], "unknown template");
+    refused(
+        &baton,
+        &["template", "set-default", "nope"],
+        "unknown template",
+    );
+    refused(
+        &baton,
+        &["run", "Greet", "--template", "tddd", "--yes"],
+        "unknown template",
+    );
+    refused(
+        &baton,
+        &["run", "G", "--template", "tddd", "--yes"],
+        "did you mean \"tdd\"",
     );
     assert!(baton.run_ids().is_empty(), "no run was made");
     assert!(!user_templates(&baton).join("default").exists());
     // A variable without a value's shape is refused by the command line.
-    let done = baton.baton(&["run", "G", "--template", "tdd", "--var", "oops", "--yes"]);
-    done.expect_code(BAD_INPUT);
-    assert!(done.stderr.contains("is not KEY=VALUE"), "{}", done.stderr);
+    refused(
+        &baton,
+        &["run", "G", "--template", "tdd", "--var", "oops", "--yes"],
+        "is not KEY=VALUE",
+    );
     // tdd needs a test command; this repository has none baton can find.
-    let done = baton.baton(&["run", "Greet", "--template", "tdd", "--yes"]);
-    done.expect_code(BAD_INPUT);
-    assert!(
-        done.stderr.contains("--var test_command"),
-        "{}",
-        done.stderr
+    refused(
+        &baton,
+        &["run", "Greet", "--template", "tdd", "--yes"],
+        "--var test_command",
     );
     assert!(baton.run_ids().is_empty());
 }
@@ -411,15 +394,7 @@ fn the_default_template_analyzes_plans_implements_reviews_and_verifies() {
          [review]\nprovider = \"anthropic\"\nmodel = \"claude-sonnet-4-5\"\n",
     );
     let bin = baton.scratch("bin");
-    support::write_program(
-        &bin.join("claude"),
-        r#"#!/bin/sh
-if [ "$1" = "--version" ]; then echo '2.0.0 (Claude Code)'; exit 0; fi
-echo '{"type":"system","subtype":"init","session_id":"s-1","model":"m","tools":[]}'
-echo "done" > "$BATON_TASK_ID.txt"
-echo '{"type":"result","subtype":"success","is_error":false,"num_turns":1,"result":"ok","total_cost_usd":0.01,"usage":{"input_tokens":10,"output_tokens":2}}'
-"#,
-    );
+    support::agents::stand_in_claude(&bin, "done");
     let env = [
         ("BATON_ANTHROPIC_BASE_URL", fake.url()),
         ("ANTHROPIC_API_KEY", "sk-ant-default-template-1".to_owned()),
@@ -720,15 +695,7 @@ phases:
 "#,
     );
     let bin = baton.scratch("bin");
-    support::write_program(
-        &bin.join("claude"),
-        r#"#!/bin/sh
-if [ "$1" = "--version" ]; then echo '2.0.0 (Claude Code)'; exit 0; fi
-echo '{"type":"system","subtype":"init","session_id":"s-1","model":"m","tools":[]}'
-echo "built $BATON_ATTEMPT" > "$BATON_TASK_ID.txt"
-echo '{"type":"result","subtype":"success","is_error":false,"num_turns":1,"result":"ok","total_cost_usd":0.01,"usage":{"input_tokens":10,"output_tokens":2}}'
-"#,
-    );
+    support::agents::stand_in_claude(&bin, "built $BATON_ATTEMPT");
     let done = support::agents::baton_with_agent(
         &baton,
         &bin,

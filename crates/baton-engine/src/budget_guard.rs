@@ -114,6 +114,14 @@ pub(crate) async fn estimate_for(
     })
 }
 
+/// Whether a person approved `spec`'s cost (the task itself, or every task of the run).
+fn approved(spec: &baton_core::TaskSpec, approvals: &[baton_store::Approval]) -> bool {
+    approvals.iter().any(|approval| {
+        approval.approved
+            && (approval.task_id == spec.id || approval.task_id.as_str() == baton_store::EVERY_TASK)
+    })
+}
+
 impl RunCtx {
     /// The estimate of an attempt of `spec` on `adapter`.
     pub(crate) async fn estimate(
@@ -144,12 +152,7 @@ impl RunCtx {
         let Some(threshold) = self.approval_threshold else {
             return Ok(None);
         };
-        let approved = approvals.iter().any(|approval| {
-            approval.approved
-                && (approval.task_id == spec.id
-                    || approval.task_id.as_str() == baton_store::EVERY_TASK)
-        });
-        if approved {
+        if approved(spec, approvals) {
             return Ok(None);
         }
         let estimate = self.estimate(spec, adapter).await?;
@@ -173,12 +176,7 @@ impl RunCtx {
         let Some(threshold) = self.approval_threshold else {
             return Ok(None);
         };
-        let approved = approvals.iter().any(|approval| {
-            approval.approved
-                && (approval.task_id == spec.id
-                    || approval.task_id.as_str() == baton_store::EVERY_TASK)
-        });
-        if approved {
+        if approved(spec, approvals) {
             return Ok(None);
         }
         let mut total = Usd::ZERO;

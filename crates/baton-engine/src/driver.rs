@@ -351,8 +351,6 @@ async fn drive(
     }
 }
 
-/// Moves a task whose risk is high, or whose attempt is estimated past the approval threshold,
-/// to `awaiting_approval` (its agent's slot is given back); returns whether it did.
 /// Asks a person to approve the council due on `spec` when its candidates' estimates
 /// together are past the approval threshold; true when it now waits.
 async fn request_council_approval(
@@ -390,14 +388,11 @@ async fn request_council_approval(
             spec.id
         ),
     };
-    let events = ctx
-        .store
-        .request_approval(ctx.id(), &spec.id, &request)
-        .await?;
-    ctx.emit(events);
-    Ok(true)
+    ask(ctx, spec, &request).await
 }
 
+/// Moves a task whose risk is high, or whose attempt is estimated past the approval threshold,
+/// to `awaiting_approval` (its agent's slot is given back); returns whether it did.
 async fn request_approval(
     ctx: &RunCtx,
     spec: &baton_core::TaskSpec,
@@ -409,12 +404,7 @@ async fn request_approval(
         _ => spec.agent.as_str(),
     };
     if let Some(request) = ctx.risk_request(spec, agent, approvals) {
-        let events = ctx
-            .store
-            .request_approval(ctx.id(), &spec.id, &request)
-            .await?;
-        ctx.emit(events);
-        return Ok(true);
+        return ask(ctx, spec, &request).await;
     }
     let Dispatch::Agent(adapter, _) = dispatch else {
         return Ok(false);
@@ -443,9 +433,18 @@ async fn request_approval(
         ),
         message,
     };
+    ask(ctx, spec, &request).await
+}
+
+/// Records `request` for `spec` (the task turns `awaiting_approval`); always true.
+async fn ask(
+    ctx: &RunCtx,
+    spec: &baton_core::TaskSpec,
+    request: &baton_store::ApprovalRequest,
+) -> Result<bool, EngineError> {
     let events = ctx
         .store
-        .request_approval(ctx.id(), &spec.id, &request)
+        .request_approval(ctx.id(), &spec.id, request)
         .await?;
     ctx.emit(events);
     Ok(true)

@@ -74,7 +74,9 @@ pub use error::EngineError;
 pub use home::{Home, repo_key};
 pub use intake::{RunRequest, ValidatedPlan, validate_plan};
 pub use plan_edit::PlanEdited;
-pub use planner::{PLANNER_TASK, PlanRequest, Planned, PlannerError, PlannerSetup, PlannerUse};
+pub use planner::{
+    PLANNER_TASK, PlanRequest, Planned, PlannerError, PlannerSetup, PlannerUse, checked_goal,
+};
 pub use report::{AttemptReport, Efficiency, GateReport, MergeReport, Report, TaskReport};
 pub use report_councils::{CouncilReport, EscalationLine};
 pub use report_usage::{UsageLine, UsageReport};

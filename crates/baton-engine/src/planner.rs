@@ -132,6 +132,17 @@ pub struct PlannerSetup<'a> {
     pub agent: String,
 }
 
+/// The goal without surrounding blanks; an empty one is refused before anything is paid for.
+pub fn checked_goal(goal: &str) -> Result<&str, PlannerError> {
+    let goal = goal.trim();
+    if goal.is_empty() {
+        return Err(PlannerError::Setup(
+            "the goal is empty: say what to do, such as \"Add a --verbose flag\"".to_owned(),
+        ));
+    }
+    Ok(goal)
+}
+
 /// What a model that reads the repository needs: the repository, the files git tracks in it,
 /// and the prices its answer is paid at.
 pub(crate) async fn repository_for_a_model(
@@ -291,12 +302,7 @@ impl Engine {
         request: &PlanRequest,
         setup: &PlannerSetup<'_>,
     ) -> Result<Planned, PlannerError> {
-        let goal = request.goal.trim();
-        if goal.is_empty() {
-            return Err(PlannerError::Setup(
-                "the goal is empty: say what to do, such as \"Add a --verbose flag\"".to_owned(),
-            ));
-        }
+        let goal = checked_goal(&request.goal)?;
         let (provider, model, max_tokens) = (setup.provider, &setup.model, setup.max_tokens);
         let (git, tree, table) = repository_for_a_model(&request.repo_dir).await?;
         let mut messages = vec![Message::user(user_prompt(goal, git.root(), &tree))];

@@ -4,7 +4,8 @@
 
 use crate::config_planner::PlannerConfig;
 use crate::planner::{
-    ModelProvider, Planned, PlannerError, PlannerUse, add_usage, repository_for_a_model,
+    ModelProvider, Planned, PlannerError, PlannerUse, add_usage, checked_goal,
+    repository_for_a_model,
 };
 use crate::template_run::{
     Compile, PhaseContext, ProjectFacts, TemplateSettings, compile_plan, project_facts,
@@ -124,12 +125,7 @@ impl Engine {
         request: &TemplateRequest,
         template: &Template,
     ) -> Result<TemplatePlanned, PlannerError> {
-        let goal = request.goal.trim();
-        if goal.is_empty() {
-            return Err(PlannerError::Setup(
-                "the goal is empty: say what to do, such as \"Add a --verbose flag\"".to_owned(),
-            ));
-        }
+        let goal = checked_goal(&request.goal)?;
         let git = Git::discover(&request.repo_dir)
             .await
             .map_err(EngineError::from)?;
@@ -258,22 +254,7 @@ impl Engine {
         let compiled = compile_plan(&compile)?;
         let plan = compiled.plan;
         skipped.extend(compiled.skipped);
-        let render = |phase: &Phase, text: &str| {
-            render_phase_text(
-                phase,
-                "prompt",
-                text,
-                &PhaseContext {
-                    goal,
-                    phase: &phase.name,
-                    project: &project,
-                    artifacts: &artifacts,
-                    vars: &request.vars,
-                    task: None,
-                    iteration: 1,
-                },
-            )
-        };
+        let render = |phase: &Phase, text: &str| compile.render(phase, "prompt", text);
         let mut settings = run_settings(template, config.review.as_ref(), &render, skipped)?;
         settings.fell_back = notes;
         settings.task_prompts = compiled.prompts;

@@ -238,7 +238,13 @@ impl Compile<'_> {
         }
     }
 
-    fn render(&self, phase: &Phase, field: &str, text: &str) -> Result<String, EngineError> {
+    /// Renders one of `phase`'s texts (`field` names it in errors), trimmed.
+    pub(crate) fn render(
+        &self,
+        phase: &Phase,
+        field: &str,
+        text: &str,
+    ) -> Result<String, EngineError> {
         render_phase_text(phase, field, text, &self.context(phase, None))
             .map(|rendered| rendered.trim().to_owned())
     }

@@ -25,11 +25,7 @@ pub fn planner_exit(error: PlannerError) -> Exit {
 
 /// Refuses an empty goal before anything is opened or paid for.
 pub fn check_goal(goal: &str) -> Result<(), Exit> {
-    if goal.trim().is_empty() {
-        return Err(planner_exit(PlannerError::Setup(
-            "the goal is empty: say what to do, such as \"Add a --verbose flag\"".to_owned(),
-        )));
-    }
+    baton_engine::checked_goal(goal).map_err(planner_exit)?;
     Ok(())
 }
 

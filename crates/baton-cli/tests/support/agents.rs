@@ -8,8 +8,8 @@ use super::{Baton, Finished};
 // Kept for tests that write their own Codex set-up (none of today's binaries uses it).
 #[allow(unused_imports)]
 pub use baton_testkit::agent_clients::codex_config;
-use baton_testkit::agent_clients::{Client, Offline, clients_cache};
-use baton_testkit::fake_llm::FakeLlm;
+use baton_testkit::agent_clients::{Client, FileWrite, Offline, clients_cache};
+use baton_testkit::fake_llm::{FakeLlm, Script};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -222,4 +222,32 @@ pub fn baton_with_clients(
     env.push(("PATH".to_string(), path.join(":")));
     let env: Vec<(&str, String)> = env.iter().map(|(n, v)| (n.as_str(), v.clone())).collect();
     baton_with_agent(baton, &bins[0], &env, args)
+}
+
+/// A stand-in Claude Code in `bin`: answers `--version`, prints Claude's stream and writes
+/// `line` (shell words: `$BATON_ATTEMPT` expands) to `$BATON_TASK_ID.txt` in its lane.
+pub fn stand_in_claude(bin: &Path, line: &str) {
+    let script = format!(
+        r#"#!/bin/sh
+if [ "$1" = "--version" ]; then echo '2.0.0 (Claude Code)'; exit 0; fi
+echo '{{"type":"system","subtype":"init","session_id":"s-1","model":"m","tools":[]}}'
+echo "{line}" > "$BATON_TASK_ID.txt"
+echo '{{"type":"result","subtype":"success","is_error":false,"num_turns":1,"result":"ok","total_cost_usd":0.01,"usage":{{"input_tokens":10,"output_tokens":2}}}}'
+"#
+    );
+    super::write_program(&bin.join("claude"), script);
+}
+
+/// A fake LLM server on which `client` writes each of `lines` to greeting.txt, one attempt
+/// each, in order.
+pub fn greeting_server(client: Client, lines: &[&str]) -> FakeLlm {
+    let writes: Vec<FileWrite> = lines
+        .iter()
+        .map(|line| FileWrite {
+            path: "greeting.txt",
+            line,
+        })
+        .collect();
+    FakeLlm::start(Script::parse(&client.script_yaml(&writes)).expect("a script"))
+        .expect("the fake LLM server starts")
 }
